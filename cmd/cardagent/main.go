@@ -1,0 +1,32 @@
+// Command cardagent runs a counter terminal's card agent: a Temporal worker
+// on the terminal's own task queue that drives the card reader over PC/SC,
+// with the touch panel served on loopback.
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/madoguchi/madoguchi/cardagent"
+	"github.com/madoguchi/madoguchi/internal/config"
+)
+
+func main() {
+	var o cardagent.Options
+	flag.StringVar(&o.TerminalID, "terminal", "T0001", "terminal id (its task queue is terminal.<id>)")
+	flag.StringVar(&o.ReaderName, "reader", "Virtual PCD 00 00", "PC/SC reader name")
+	flag.StringVar(&o.PanelAddr, "panel", "127.0.0.1:8181", "touch panel address (loopback only)")
+	flag.Parse()
+	o.HoldBeforeWrite = os.Getenv("MADOGUCHI_FAULT_HOLD_BEFORE_WRITE") == "1"
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := cardagent.Run(ctx, config.FromEnv(), o, log); err != nil {
+		log.Error("card agent stopped", "err", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,77 @@
+// Package hsmtest makes throw-away SoftHSM2 tokens for tests, so that every
+// test signs with keys in a real PKCS#11 token of its own and no test can see
+// another's keys.
+package hsmtest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/madoguchi/madoguchi/internal/ca/hsm"
+)
+
+// Enabled reports whether the environment says SoftHSM2 is available: the
+// project's test script sets SOFTHSM2_CONF and MADOGUCHI_PKCS11_PIN.
+func Enabled() bool {
+	return os.Getenv(hsm.EnvSoftHSMConf) != "" || os.Getenv(hsm.EnvPIN) != ""
+}
+
+// NewToken initializes a fresh SoftHSM2 token in t.TempDir(), points
+// SOFTHSM2_CONF at it for the rest of the test (so the test cannot run in
+// parallel, which also keeps the process-wide PKCS#11 module state simple) and
+// returns the configuration to open it. It skips the test when SoftHSM2 is
+// not configured in the environment.
+func NewToken(t testing.TB) hsm.Config {
+	t.Helper()
+	if !Enabled() {
+		t.Skip("SoftHSM2 not configured: set SOFTHSM2_CONF or MADOGUCHI_PKCS11_PIN (the project's test script does)")
+	}
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens")
+	if err := os.Mkdir(tokens, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "softhsm2.conf")
+	body := "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	label := "t-" + randHex(t, 6)
+	pin := randHex(t, 8)
+	so := randHex(t, 8)
+	cmd := exec.Command("softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", so)
+	cmd.Env = append(os.Environ(), hsm.EnvSoftHSMConf+"="+conf)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("softhsm2-util --init-token: %v: %s", err, out)
+	}
+	t.Setenv(hsm.EnvSoftHSMConf, conf)
+	module := os.Getenv(hsm.EnvModule)
+	if module == "" {
+		module = hsm.DefaultModule
+	}
+	return hsm.Config{Module: module, TokenLabel: label, PIN: pin, SoftHSMConf: conf}
+}
+
+// Open makes a token with NewToken, opens it and closes it when the test ends.
+func Open(t testing.TB) (*hsm.HSM, hsm.Config) {
+	t.Helper()
+	cfg := NewToken(t)
+	h, err := hsm.Open(cfg)
+	if err != nil {
+		t.Fatalf("hsm.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	return h, cfg
+}
+
+func randHex(t testing.TB, n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,66 @@
+// Package config reads the process configuration from the environment.
+//
+// Every binary reads the same variables, written by scripts/lib.sh into the
+// state folder's env file, so a newcomer never has to pass flags by hand.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the union of the settings the processes need; each process uses
+// only its part (the municipal worker never reads the jlis DSN, for example).
+type Config struct {
+	State              string
+	DBDSN              string
+	JLISDSN            string
+	TemporalAddr       string
+	TemporalNamespace  string
+	CodecKeyFile       string
+	GatewayAddr        string
+	RepositoryURL      string
+	PKCS11Module       string
+	PKCS11Token        string
+	PKCS11PIN          string
+	Bin                string
+	InquiryReplyWindow time.Duration
+}
+
+// FromEnv reads the configuration, applying the embedded defaults.
+func FromEnv() Config {
+	return Config{
+		State:             env("MADOGUCHI_STATE", ".dev"),
+		DBDSN:             os.Getenv("MADOGUCHI_DB_DSN"),
+		JLISDSN:           os.Getenv("MADOGUCHI_JLIS_DSN"),
+		TemporalAddr:      env("MADOGUCHI_TEMPORAL_ADDR", "127.0.0.1:7233"),
+		TemporalNamespace: env("MADOGUCHI_TEMPORAL_NAMESPACE", "default"),
+		CodecKeyFile:      env("MADOGUCHI_CODEC_KEY_FILE", ".dev/codec.key"),
+		GatewayAddr:       env("MADOGUCHI_GATEWAY_ADDR", "127.0.0.1:8080"),
+		RepositoryURL:     strings.TrimRight(env("MADOGUCHI_REPOSITORY_URL", "http://127.0.0.1:8090"), "/"),
+		PKCS11Module:      env("MADOGUCHI_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so"),
+		PKCS11Token:       env("MADOGUCHI_PKCS11_TOKEN", "jlis"),
+		PKCS11PIN:         os.Getenv("MADOGUCHI_PKCS11_PIN"),
+		Bin:               env("MADOGUCHI_BIN", ".dev/bin"),
+	}
+}
+
+// Require returns an error naming the first empty value among the given
+// name/value pairs, so a process fails at start with a clear message.
+func Require(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			return fmt.Errorf("config: %s is not set (source the state folder's env file, or run `make run`)", pairs[i])
+		}
+	}
+	return nil
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,150 @@
+// Package demo is the embedded demo data: two municipalities, their clerks,
+// a few residents in the register, their cards and the counter terminals.
+// Everything is fictitious; the password is printed by `make run`.
+package demo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/madoguchi/madoguchi/internal/storage"
+)
+
+// Password is the demo clerks' password.
+const Password = "madoguchi-demo"
+
+// Municipality codes (全国地方公共団体コード, 6 digits with check digit).
+const (
+	Chiyoda  = "131016" // 東京都千代田区
+	Yokohama = "141003" // 神奈川県横浜市
+)
+
+// Resident codes of the demo residents, by what they are good for.
+const (
+	ResidentAdult      = "00000000011" // an ordinary adult with a card
+	ResidentLeapDay    = "00000000028" // born on 29 February
+	ResidentChild      = "00000000036" // under 15: no signing certificate
+	ResidentAdultWard  = "00000000044" // adult ward: no signing certificate
+	ResidentMovedOut   = "00000000052" // moved out of Chiyoda
+	ResidentYokohama   = "00000000060" // a resident of Yokohama
+	ResidentCrash      = "00000000079" // used by the crash test
+	ResidentPrivacy    = "00000000087" // used by the privacy test
+	ResidentSecondCard = "00000000095" // for a second terminal
+)
+
+// Resident is a demo register record with its card.
+type Resident struct {
+	storage.Resident
+	CardSerial string
+	CardExpiry string // YYYY-MM-DD
+}
+
+// Residents are the demo register.
+var Residents = []Resident{
+	{storage.Resident{ResidentCode: ResidentAdult, MunicipalityCode: Chiyoda, Name: "山田 太郎", NameKana: "ヤマダ タロウ",
+		Sex: "male", Address: "東京都千代田区千代田1番1号", Status: "resident"}, "C131016000001", "2034-04-01"},
+	{storage.Resident{ResidentCode: ResidentLeapDay, MunicipalityCode: Chiyoda, Name: "佐藤 花子", NameKana: "サトウ ハナコ",
+		FormerSurname: "鈴木", Sex: "female", Address: "東京都千代田区丸の内2丁目3番4号", Status: "resident"}, "C131016000002", "2035-02-28"},
+	{storage.Resident{ResidentCode: ResidentChild, MunicipalityCode: Chiyoda, Name: "鈴木 一郎", NameKana: "スズキ イチロウ",
+		Sex: "male", Address: "東京都千代田区神田5番6号", Status: "resident"}, "C131016000003", "2031-06-15"},
+	{storage.Resident{ResidentCode: ResidentAdultWard, MunicipalityCode: Chiyoda, Name: "田中 次郎", NameKana: "タナカ ジロウ",
+		Sex: "male", Address: "東京都千代田区麹町7番8号", Status: "resident", AdultWard: true}, "C131016000004", "2033-09-30"},
+	{storage.Resident{ResidentCode: ResidentMovedOut, MunicipalityCode: Chiyoda, Name: "高橋 美咲", NameKana: "タカハシ ミサキ",
+		Sex: "female", Address: "東京都千代田区九段9番10号", Status: "moved_out"}, "C131016000005", "2032-12-01"},
+	{storage.Resident{ResidentCode: ResidentYokohama, MunicipalityCode: Yokohama, Name: "伊藤 健", NameKana: "イトウ ケン",
+		Sex: "male", Address: "神奈川県横浜市中区本町1丁目1番地", Status: "resident"}, "C141003000006", "2034-07-07"},
+	{storage.Resident{ResidentCode: ResidentCrash, MunicipalityCode: Chiyoda, Name: "渡辺 直子", NameKana: "ワタナベ ナオコ",
+		Sex: "female", Address: "東京都千代田区霞が関1丁目2番3号", Status: "resident"}, "C131016000007", "2035-05-05"},
+	{storage.Resident{ResidentCode: ResidentPrivacy, MunicipalityCode: Chiyoda, Name: "小林 誠", NameKana: "コバヤシ マコト",
+		Sex: "male", Address: "東京都千代田区永田町3丁目4番5号", Status: "resident", Alias: "コバヤシ・マコ"}, "C131016000008", "2035-03-03"},
+	{storage.Resident{ResidentCode: ResidentSecondCard, MunicipalityCode: Chiyoda, Name: "加藤 恵", NameKana: "カトウ メグミ",
+		Sex: "female", Address: "東京都千代田区有楽町1丁目1番1号", Status: "resident"}, "C131016000009", "2034-11-11"},
+}
+
+// birthDates are kept apart from the struct literal for readability.
+var birthDates = map[string]string{
+	ResidentAdult: "1980-04-01", ResidentLeapDay: "1992-02-29", ResidentChild: "2014-06-15",
+	ResidentAdultWard: "1955-09-30", ResidentMovedOut: "1988-12-01", ResidentYokohama: "1975-07-07",
+	ResidentCrash: "1990-05-05", ResidentPrivacy: "1985-03-03", ResidentSecondCard: "1979-11-11",
+}
+
+// BirthDate returns a demo resident's date of birth (YYYY-MM-DD).
+func BirthDate(residentCode string) string { return birthDates[residentCode] }
+
+// Find returns the demo resident with the code.
+func Find(residentCode string) Resident {
+	for _, r := range Residents {
+		if r.ResidentCode == residentCode {
+			return r
+		}
+	}
+	return Resident{}
+}
+
+// Clerks are the demo staff: login, display name, role, municipality.
+var Clerks = [][4]string{
+	{"clerk1", "窓口 一郎", "clerk", Chiyoda},
+	{"clerk2", "窓口 二郎", "clerk", Chiyoda},
+	{"manager1", "管理 花子", "manager", Chiyoda},
+	{"yokohama1", "横浜 窓口", "clerk", Yokohama},
+}
+
+// Terminals are the demo counter terminals: id, municipality, reader.
+var Terminals = [][3]string{
+	{"T0001", Chiyoda, "Virtual PCD 00 00"},
+	{"T0002", Chiyoda, "Virtual PCD 00 01"},
+	{"Y0001", Yokohama, "Virtual PCD 00 01"},
+}
+
+// Seed writes the demo data; it is idempotent.
+func Seed(ctx context.Context, db *storage.DB) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(Password), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		exec := func(sql string, args ...any) error {
+			if _, err := tx.Exec(ctx, sql, args...); err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			return nil
+		}
+		for _, m := range [][2]string{{Chiyoda, "東京都千代田区"}, {Yokohama, "神奈川県横浜市"}} {
+			if err := exec(`INSERT INTO municipalities (code, name) VALUES ($1, $2) ON CONFLICT DO NOTHING`, m[0], m[1]); err != nil {
+				return err
+			}
+			// Certificate issuance on the individual number card is free of
+			// charge; the schedule keeps the item so the fee is still recorded.
+			if err := exec(`INSERT INTO fee_schedule (municipality_code, item, amount_yen) VALUES ($1, 'certificate_issuance', 0) ON CONFLICT DO NOTHING`, m[0]); err != nil {
+				return err
+			}
+		}
+		for _, c := range Clerks {
+			if err := exec(`INSERT INTO clerks (login, display_name, role, municipality_code, password_hash) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (login) DO NOTHING`, c[0], c[1], c[2], c[3], string(hash)); err != nil {
+				return err
+			}
+		}
+		for _, r := range Residents {
+			if err := exec(`INSERT INTO residents (resident_code, municipality_code, name, name_kana, former_surname, alias, birth_date, sex, address, status, adult_ward)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+				r.ResidentCode, r.MunicipalityCode, r.Name, r.NameKana, r.FormerSurname, r.Alias, BirthDate(r.ResidentCode),
+				r.Sex, r.Address, r.Status, r.AdultWard); err != nil {
+				return err
+			}
+			if err := exec(`INSERT INTO cards (card_serial, resident_code, expires_on) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+				r.CardSerial, r.ResidentCode, r.CardExpiry); err != nil {
+				return err
+			}
+		}
+		for _, t := range Terminals {
+			if err := exec(`INSERT INTO terminals (id, municipality_code, reader_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, t[0], t[1], t[2]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

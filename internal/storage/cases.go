@@ -1,0 +1,190 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Case is one procedure's row.
+type Case struct {
+	CaseNumber       string
+	MunicipalityCode string
+	Procedure        string
+	WorkflowID       string
+	OpenedBy         int64
+	OpenedAt         time.Time
+	Status           string
+}
+
+// NextCaseNumber allocates the next case number of a municipality for the
+// given day: "<municipality code>-<yyyymmdd>-<sequence>". Case numbers carry
+// no personal data, so they can name workflows and appear in search attributes.
+func (db *DB) NextCaseNumber(ctx context.Context, municipality string, now time.Time) (string, error) {
+	day := now.In(Tokyo)
+	var n int
+	err := db.Pool.QueryRow(ctx, `INSERT INTO case_counters (municipality_code, day, last) VALUES ($1, $2, 1)
+		ON CONFLICT (municipality_code, day) DO UPDATE SET last = case_counters.last + 1 RETURNING last`,
+		municipality, day.Format(time.DateOnly)).Scan(&n)
+	if err != nil {
+		return "", fmt.Errorf("storage: case number: %w", err)
+	}
+	return fmt.Sprintf("%s-%s-%06d", municipality, day.Format("20060102"), n), nil
+}
+
+// InsertCase records a new case.
+func (db *DB) InsertCase(ctx context.Context, c Case) error {
+	_, err := db.Pool.Exec(ctx, `INSERT INTO cases (case_number, municipality_code, procedure, workflow_id, opened_by)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_number) DO NOTHING`,
+		c.CaseNumber, c.MunicipalityCode, c.Procedure, c.WorkflowID, c.OpenedBy)
+	if err != nil {
+		return fmt.Errorf("storage: insert case: %w", err)
+	}
+	return nil
+}
+
+// Case returns one case.
+func (db *DB) Case(ctx context.Context, number string) (Case, error) {
+	var c Case
+	err := db.Pool.QueryRow(ctx, `SELECT case_number, municipality_code, procedure, workflow_id, opened_by, opened_at, status
+		FROM cases WHERE case_number = $1`, number).
+		Scan(&c.CaseNumber, &c.MunicipalityCode, &c.Procedure, &c.WorkflowID, &c.OpenedBy, &c.OpenedAt, &c.Status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Case{}, ErrNotFound
+	}
+	if err != nil {
+		return Case{}, fmt.Errorf("storage: case: %w", err)
+	}
+	return c, nil
+}
+
+// OpenCases lists a municipality's open cases, newest first.
+func (db *DB) OpenCases(ctx context.Context, municipality string, limit int) ([]Case, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT case_number, municipality_code, procedure, workflow_id, opened_by, opened_at, status
+		FROM cases WHERE municipality_code = $1 AND status = 'open' ORDER BY opened_at DESC LIMIT $2`, municipality, limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open cases: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Case, error) {
+		var c Case
+		err := r.Scan(&c.CaseNumber, &c.MunicipalityCode, &c.Procedure, &c.WorkflowID, &c.OpenedBy, &c.OpenedAt, &c.Status)
+		return c, err
+	})
+}
+
+// CloseCase marks a case finished with the given status; repeating it is harmless.
+func (db *DB) CloseCase(ctx context.Context, number, status string, at time.Time) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE cases SET status = $2, closed_at = COALESCE(closed_at, $3) WHERE case_number = $1`, number, status, at)
+	if err != nil {
+		return fmt.Errorf("storage: close case: %w", err)
+	}
+	return nil
+}
+
+// RecordEvent appends an audit event once per key.
+func (db *DB) RecordEvent(ctx context.Context, number, key, actor, detail string, at time.Time) error {
+	_, err := db.Pool.Exec(ctx, `INSERT INTO case_events (case_number, event_key, actor, detail, at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (case_number, event_key) DO NOTHING`, number, key, actor, detail, at)
+	if err != nil {
+		return fmt.Errorf("storage: event: %w", err)
+	}
+	return nil
+}
+
+// RecordFee records a fee once per case and item, at the municipality's
+// scheduled amount, and returns the amount recorded.
+func (db *DB) RecordFee(ctx context.Context, number, item string, at time.Time) (int, error) {
+	var amount int
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO fees (case_number, item, amount_yen, recorded_at)
+			SELECT c.case_number, $2, COALESCE(f.amount_yen, 0), $3 FROM cases c
+			LEFT JOIN fee_schedule f ON f.municipality_code = c.municipality_code AND f.item = $2
+			WHERE c.case_number = $1 ON CONFLICT (case_number, item) DO NOTHING`, number, item, at); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT amount_yen FROM fees WHERE case_number = $1 AND item = $2`, number, item).Scan(&amount)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("storage: fee: %w", err)
+	}
+	return amount, nil
+}
+
+// RegisterDocuments records the application documents of a case, each kept
+// until the municipality's retention period has passed, and returns that date.
+func (db *DB) RegisterDocuments(ctx context.Context, number string, docTypes []string, at time.Time) (time.Time, error) {
+	var years int
+	if err := db.Pool.QueryRow(ctx, `SELECT m.document_retention_years FROM cases c JOIN municipalities m ON m.code = c.municipality_code
+		WHERE c.case_number = $1`, number).Scan(&years); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return time.Time{}, ErrNotFound
+		}
+		return time.Time{}, fmt.Errorf("storage: retention: %w", err)
+	}
+	// Kept through the end of the fiscal-year-agnostic period: the same date
+	// `years` later, counted from the day after reception (Asia/Tokyo).
+	d := at.In(Tokyo)
+	until := time.Date(d.Year()+years, d.Month(), d.Day(), 0, 0, 0, 0, Tokyo)
+	for _, t := range docTypes {
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO documents (case_number, doc_type, registered_at, retain_until) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (case_number, doc_type) DO NOTHING`, number, t, at, until.Format(time.DateOnly)); err != nil {
+			return time.Time{}, fmt.Errorf("storage: document: %w", err)
+		}
+	}
+	return until, nil
+}
+
+// IssuedCertificate is the municipality's record of a certificate on a card.
+type IssuedCertificate struct {
+	Serial       string
+	Kind         string
+	CaseNumber   string
+	ResidentCode string
+	CardSerial   string
+	NotAfter     time.Time
+	Status       string
+}
+
+// RecordIssued stores certificates written to a card; repeating is harmless.
+func (db *DB) RecordIssued(ctx context.Context, certs []IssuedCertificate) error {
+	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		for _, c := range certs {
+			if _, err := tx.Exec(ctx, `INSERT INTO issued_certificates (serial, kind, case_number, resident_code, card_serial, not_after)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (serial) DO NOTHING`,
+				c.Serial, c.Kind, c.CaseNumber, c.ResidentCode, c.CardSerial, c.NotAfter); err != nil {
+				return fmt.Errorf("storage: record issued: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// ActiveCertificate returns the resident's active certificate of a kind.
+func (db *DB) ActiveCertificate(ctx context.Context, residentCode, kind string) (IssuedCertificate, error) {
+	var c IssuedCertificate
+	err := db.Pool.QueryRow(ctx, `SELECT serial, kind, case_number, resident_code, card_serial, not_after, status
+		FROM issued_certificates WHERE resident_code = $1 AND kind = $2 AND status = 'active' ORDER BY not_after DESC LIMIT 1`,
+		residentCode, kind).Scan(&c.Serial, &c.Kind, &c.CaseNumber, &c.ResidentCode, &c.CardSerial, &c.NotAfter, &c.Status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return IssuedCertificate{}, ErrNotFound
+	}
+	if err != nil {
+		return IssuedCertificate{}, fmt.Errorf("storage: active certificate: %w", err)
+	}
+	return c, nil
+}
+
+// MarkCertificate sets the status of a recorded certificate.
+func (db *DB) MarkCertificate(ctx context.Context, serial, status string) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE issued_certificates SET status = $2 WHERE serial = $1`, serial, status)
+	if err != nil {
+		return fmt.Errorf("storage: mark certificate: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Resident is a resident register record.
+type Resident struct {
+	ResidentCode     string
+	MunicipalityCode string
+	Name             string
+	NameKana         string
+	FormerSurname    string
+	Alias            string
+	BirthDate        time.Time
+	Sex              string
+	Address          string
+	Status           string
+	AdultWard        bool
+}
+
+// Resident returns the register record with the given resident code.
+func (db *DB) Resident(ctx context.Context, code string) (Resident, error) {
+	var r Resident
+	err := db.Pool.QueryRow(ctx, `SELECT resident_code, municipality_code, name, name_kana, former_surname, alias,
+		birth_date, sex, address, status, adult_ward FROM residents WHERE resident_code = $1`, code).Scan(
+		&r.ResidentCode, &r.MunicipalityCode, &r.Name, &r.NameKana, &r.FormerSurname, &r.Alias,
+		&r.BirthDate, &r.Sex, &r.Address, &r.Status, &r.AdultWard)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Resident{}, ErrNotFound
+	}
+	if err != nil {
+		return Resident{}, fmt.Errorf("storage: resident: %w", err)
+	}
+	return r, nil
+}
+
+// Card is an IC card known to the municipality.
+type Card struct {
+	Serial       string
+	ResidentCode string
+	ExpiresOn    time.Time
+}
+
+// Card returns the card with the given serial number.
+func (db *DB) Card(ctx context.Context, serial string) (Card, error) {
+	var c Card
+	err := db.Pool.QueryRow(ctx, `SELECT card_serial, resident_code, expires_on FROM cards WHERE card_serial = $1`, serial).
+		Scan(&c.Serial, &c.ResidentCode, &c.ExpiresOn)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Card{}, ErrNotFound
+	}
+	if err != nil {
+		return Card{}, fmt.Errorf("storage: card: %w", err)
+	}
+	return c, nil
+}
+
+// Terminal is a counter terminal.
+type Terminal struct {
+	ID               string
+	MunicipalityCode string
+	ReaderName       string
+}
+
+// Terminal returns the terminal with the given id.
+func (db *DB) Terminal(ctx context.Context, id string) (Terminal, error) {
+	var t Terminal
+	err := db.Pool.QueryRow(ctx, `SELECT id, municipality_code, reader_name FROM terminals WHERE id = $1`, id).
+		Scan(&t.ID, &t.MunicipalityCode, &t.ReaderName)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Terminal{}, ErrNotFound
+	}
+	if err != nil {
+		return Terminal{}, fmt.Errorf("storage: terminal: %w", err)
+	}
+	return t, nil
+}

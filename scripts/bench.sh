@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# bench.sh — `make bench`: starts the same real parts as test.sh in a fresh state folder and runs
+# the benchmarks, `go test -run '^$' -bench . -benchtime …`, of the packages listed below.
+#
+# Environment: MADOGUCHI_BENCH_PKGS (space-separated packages; overrides the list below),
+# MADOGUCHI_BENCHTIME (default 2s), MADOGUCHI_BENCH_COUNT (default 1), the port overrides of lib.sh.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+MD_LOG_TAG="bench"
+
+# Packages with benchmarks — the lead fills this in. Empty: every package that has a Benchmark func.
+BENCH_PKGS=()
+
+started=${SECONDS}
+state=""
+# shellcheck disable=SC2317 # called indirectly, by the EXIT trap
+finish() {
+	local rc="$1"
+	if [[ -n ${state} && -d ${state} ]]; then
+		if [[ ${rc} -eq 0 ]]; then rm -rf "${state}"; else md_log "state and logs kept in ${state}"; fi
+	fi
+	md_log "done (status ${rc}) — total $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s"
+}
+MD_ON_EXIT_HOOK=finish
+md_init_trap
+
+bash "${MD_ROOT}/scripts/install.sh"
+cd "${MD_ROOT}"
+
+if [[ -n ${MADOGUCHI_BENCH_PKGS:-} ]]; then
+	read -r -a BENCH_PKGS <<<"${MADOGUCHI_BENCH_PKGS}"
+fi
+if ((${#BENCH_PKGS[@]} == 0)); then
+	mapfile -t BENCH_PKGS < <(grep -rlE --include='*_test.go' '^func Benchmark' . 2>/dev/null |
+		grep -v '^\./\.dev/' | xargs -r -n1 dirname | sort -u)
+fi
+if ((${#BENCH_PKGS[@]} == 0)); then
+	md_log "no package has a benchmark; nothing to do"
+	exit 0
+fi
+
+md_profile test
+mkdir -p "${MD_ROOT}/.dev"
+state="$(mktemp -d "${MD_ROOT}/.dev/bench-XXXXXX")"
+md_state_init "${state}" "${state}/bin"
+md_build "${MD_BIN}"
+md_infra_start
+
+md_log "benchmarks in: ${BENCH_PKGS[*]}"
+go test -count="${MADOGUCHI_BENCH_COUNT:-1}" -run '^$' -bench . -benchmem \
+	-benchtime "${MADOGUCHI_BENCHTIME:-2s}" -timeout 60m "${BENCH_PKGS[@]}" 2>&1 |
+	tee "${MD_ROOT}/.dev/bench.txt"
+md_log "results saved in ${MD_ROOT}/.dev/bench.txt"

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# run.sh — `make run`: starts the whole back office on the embedded defaults, in the state folder
+# <repo>/.dev (reused by the next run), and prints where to go. Ctrl-C stops everything.
+#
+#   scripts/run.sh            everything: infra, setup, workers, gateway, virtual card, card agent
+#   scripts/run.sh --infra    only Postgres, SoftHSM, pcscd and Temporal (for `go test` by hand:
+#                             `source .dev/env` in another shell)
+#
+# Environment: MADOGUCHI_DEV (state folder, default <repo>/.dev), MADOGUCHI_RUN_SECONDS (stop by
+# itself after N seconds — for smoke tests; default: run until Ctrl-C), the port overrides of lib.sh.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+MD_LOG_TAG="run"
+
+infra_only=0
+case "${1:-}" in
+--infra) infra_only=1 ;;
+"") ;;
+*) md_die "usage: $0 [--infra]" ;;
+esac
+
+bash "${MD_ROOT}/scripts/install.sh"
+
+MD_INT_STATUS=0 # Ctrl-C is how a run ends
+md_init_trap
+md_profile run
+state="${MADOGUCHI_DEV:-${MD_ROOT}/.dev}"
+md_state_init "${state}" "${state}/bin"
+if ((infra_only == 0)); then
+	md_build "${MD_BIN}"
+	# Fail before starting anything when a command is missing (they are written in parallel).
+	for b in setup worker gateway vcard cardagent; do
+		[[ -x ${MD_BIN}/${b} ]] || md_die "${MD_BIN}/${b} is missing: is there a cmd/${b} package?"
+	done
+fi
+md_infra_start
+
+# start NAME CMD... starts one of the project's binaries in the background, logging to logs/NAME.log.
+start() {
+	local name="$1"
+	shift
+	md_log "starting ${name}"
+	md_start_bg "${name}" "${MD_STATE}/logs/${name}.log" "$@"
+}
+
+if ((infra_only == 0)); then
+	# Migrations, the HSM's CA keys and the demo data; idempotent, reads the env file's variables.
+	md_log "running setup (migrations, CA keys, demo data)"
+	"${MD_BIN}/setup" >>"${MD_STATE}/logs/setup.log" 2>&1 ||
+		{
+			tail -n 30 "${MD_STATE}/logs/setup.log" >&2 || true
+			md_die "setup failed; see ${MD_STATE}/logs/setup.log"
+		}
+
+	md_require_port "${MD_GATEWAY_PORT}" gateway
+	md_require_port 8181 "card agent touch panel"
+	start worker-ca "${MD_BIN}/worker" -role ca
+	start worker-municipal "${MD_BIN}/worker" -role municipal
+	start gateway "${MD_BIN}/gateway"
+	start vcard "${MD_BIN}/vcard" -state "${MD_STATE}/cards/terminal-1.json" -port 35963
+	start cardagent "${MD_BIN}/cardagent" -terminal T0001 -reader "Virtual PCD 00 00" -panel 127.0.0.1:8181
+	md_wait_port "${MD_GATEWAY_PORT}" 30 || md_log "WARNING: the gateway is not listening on ${MADOGUCHI_GATEWAY_ADDR} yet; see ${MD_STATE}/logs/gateway.log"
+fi
+
+cat <<EOF
+
+================================================================================================
+ madoguchi is running (state ${MD_STATE}, logs in ${MD_STATE}/logs)
+
+   Temporal UI        ${MADOGUCHI_TEMPORAL_UI}    (payloads decoded through the gateway's /codec)
+   Temporal frontend  ${MADOGUCHI_TEMPORAL_ADDR}
+   Postgres           127.0.0.1:${MD_PG_PORT}    (databases madoguchi, jlis; passwords in ${MD_STATE}/secrets)
+EOF
+if ((infra_only == 0)); then
+	cat <<EOF
+   Staff console/API  http://${MADOGUCHI_GATEWAY_ADDR}/
+   Touch panel        http://127.0.0.1:8181/   (terminal T0001, reader "Virtual PCD 00 00")
+EOF
+	# ---- BEGIN try-a-procedure (the lead fills in the demo clerk and the API paths) ----
+	cat <<EOF
+
+ Try a procedure:
+   # log in as a demo clerk (see the demo data written by setup)
+   curl -s -c /tmp/madoguchi.cookies -X POST http://${MADOGUCHI_GATEWAY_ADDR}/<LOGIN-PATH> \\
+        -d '<DEMO-CLERK-CREDENTIALS>'
+   # start an issuance at terminal T0001 (insert the card: the virtual card is already in the reader)
+   curl -s -b /tmp/madoguchi.cookies -X POST http://${MADOGUCHI_GATEWAY_ADDR}/<ISSUANCE-PATH> \\
+        -H 'Content-Type: application/json' -d '<ISSUANCE-REQUEST>'
+EOF
+	# ---- END try-a-procedure ----
+else
+	cat <<EOF
+
+ For tests by hand, in another shell:   source ${MD_STATE}/env && go test ./...
+EOF
+fi
+cat <<EOF
+
+ Press Ctrl-C to stop everything. Running it again reuses this state.
+================================================================================================
+
+EOF
+
+# Wait for Ctrl-C, for the optional time limit, or for one of the processes to die.
+if [[ -n ${MADOGUCHI_RUN_SECONDS:-} ]]; then
+	md_log "stopping by itself after ${MADOGUCHI_RUN_SECONDS} s (MADOGUCHI_RUN_SECONDS)"
+	sleep "${MADOGUCHI_RUN_SECONDS}" &
+	timer=$!
+	md_on_exit "kill ${timer} 2>/dev/null || true"
+	MD_BG_PIDS+=("${timer}")
+	MD_BG_NAMES+=(timer)
+fi
+set +e
+wait -n -p done_pid "${MD_BG_PIDS[@]}"
+rc=$?
+set -e
+for i in "${!MD_BG_PIDS[@]}"; do
+	if [[ ${MD_BG_PIDS[i]} == "${done_pid:-}" ]]; then
+		if [[ ${MD_BG_NAMES[i]} == timer ]]; then
+			md_log "time is up"
+			exit 0
+		fi
+		md_log "${MD_BG_NAMES[i]} exited (status ${rc}); last lines of its log:"
+		tail -n 20 "${MD_STATE}/logs/${MD_BG_NAMES[i]}.log" >&2 || true
+		exit 1
+	fi
+done
+md_die "wait ended unexpectedly (status ${rc})"

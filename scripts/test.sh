@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# test.sh — `make test`: every check on the real parts. Installs what is missing, checks gofmt and
+# go vet, builds the binaries, starts Postgres, SoftHSM, pcscd and Temporal in a fresh state folder
+# <repo>/.dev/test-XXXXXX, runs `go test ./...` with that state's env, tears everything down and
+# removes the state folder when all is green (it is kept, with its logs, when something failed).
+#
+# Environment: MADOGUCHI_TEST_PKGS (packages to test, default ./...), MADOGUCHI_TEST_TIMEOUT
+# (default 40m), MADOGUCHI_KEEP_STATE=1 (keep the state folder even when green), and the port
+# overrides of lib.sh.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+MD_LOG_TAG="test"
+
+started=${SECONDS}
+state=""
+
+summary=""
+# finish runs after the teardown: removes a green run's state, prints the elapsed time and, as
+# the very last line, the test count summary.
+# shellcheck disable=SC2317 # called indirectly, by the EXIT trap
+finish() {
+	local rc="$1" took
+	took="$(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s"
+	if [[ -n ${state} && -d ${state} ]]; then
+		if [[ ${rc} -eq 0 && -z ${MADOGUCHI_KEEP_STATE:-} ]]; then
+			rm -rf "${state}"
+		else
+			md_log "state and logs kept in ${state}"
+		fi
+	fi
+	if [[ ${rc} -eq 0 ]]; then
+		md_log "PASS — total ${took}"
+	else
+		md_log "FAIL (status ${rc}) — total ${took}"
+	fi
+	if [[ -n ${summary} ]]; then
+		echo "${summary}"
+	fi
+}
+MD_ON_EXIT_HOOK=finish
+md_init_trap
+
+bash "${MD_ROOT}/scripts/install.sh"
+cd "${MD_ROOT}"
+
+md_log "gofmt check"
+mapfile -t unformatted < <(find . -name '*.go' -not -path './.dev/*' -not -path './.git/*' -not -path './vendor/*' -print0 |
+	xargs -0 -r gofmt -l)
+if ((${#unformatted[@]} > 0)); then
+	md_log "these files are not gofmt-formatted (run: gofmt -w <file>):"
+	printf '  %s\n' "${unformatted[@]}" >&2
+	exit 1
+fi
+
+md_log "go vet ./..."
+go vet ./...
+
+md_profile test
+mkdir -p "${MD_ROOT}/.dev"
+state="$(mktemp -d "${MD_ROOT}/.dev/test-XXXXXX")"
+md_state_init "${state}" "${state}/bin"
+md_build "${MD_BIN}"
+md_infra_start
+
+# The integration tests (tests/integration) run only on this real stack.
+export MADOGUCHI_INTEGRATION=1
+pkgs=("${MADOGUCHI_TEST_PKGS:-./...}")
+log="${MD_STATE}/logs/go-test.log"
+md_log "go test -count=1 -timeout ${MADOGUCHI_TEST_TIMEOUT:-40m} ${pkgs[*]} (log ${log})"
+set +e
+# -v so every test's PASS/FAIL/SKIP is in the log and counted below; go test's own ok/FAIL package
+# lines still close the output.
+go test -count=1 -timeout "${MADOGUCHI_TEST_TIMEOUT:-40m}" -v "${pkgs[@]}" 2>&1 | tee "${log}"
+rc=${PIPESTATUS[0]}
+set -e
+
+passed=$(grep -cE '^[[:space:]]*--- PASS' "${log}" || true)
+failed=$(grep -cE '^[[:space:]]*--- FAIL' "${log}" || true)
+skipped=$(grep -cE '^[[:space:]]*--- SKIP' "${log}" || true)
+pkg_ok=$(grep -cE '^ok[[:space:]]' "${log}" || true)
+pkg_fail=$(grep -cE '^FAIL[[:space:]]' "${log}" || true)
+echo
+echo "go test: packages ${pkg_ok} ok, ${pkg_fail} failed"
+if ((skipped > 0)); then
+	grep -E '^[[:space:]]*--- SKIP' "${log}" | sed 's/^[[:space:]]*/  /'
+fi
+if ((failed > 0)); then
+	grep -E '^[[:space:]]*--- FAIL' "${log}" | sed 's/^[[:space:]]*/  /'
+fi
+summary="tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "${rc}"

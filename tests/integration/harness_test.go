@@ -1,0 +1,311 @@
+// Package integration drives madoguchi through the gateway's HTTP API on the
+// real stack: the Temporal dev server, Postgres, SoftHSM through PKCS#11 and
+// pcscd with vsmartcard-vpcd and the virtual card. scripts/test.sh starts the
+// services and sets MADOGUCHI_INTEGRATION=1; the tests start madoguchi's own
+// processes from MADOGUCHI_BIN so they can kill and restart them.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/madoguchi/madoguchi/internal/config"
+)
+
+var (
+	cfg        config.Config
+	logDir     string
+	gatewayURL string
+	panelURL   = "http://127.0.0.1:18181"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("MADOGUCHI_INTEGRATION") != "1" {
+		fmt.Println("integration: MADOGUCHI_INTEGRATION is not 1; run `make test`, which starts the real stack")
+		os.Exit(m.Run()) // each test skips itself
+	}
+	cfg = config.FromEnv()
+	gatewayURL = "http://" + cfg.GatewayAddr
+	logDir = filepath.Join(cfg.State, "logs", "integration")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if out, err := exec.Command(filepath.Join(cfg.Bin, "setup")).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "setup failed: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	stopAll()
+	os.Exit(code)
+}
+
+func requireStack(t *testing.T) {
+	t.Helper()
+	if os.Getenv("MADOGUCHI_INTEGRATION") != "1" {
+		t.Skip("needs the real stack: run `make test`")
+	}
+}
+
+// proc is one of madoguchi's processes started by the tests.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+var (
+	procsMu sync.Mutex
+	procs   = map[string]*proc{}
+)
+
+// start starts a binary from MADOGUCHI_BIN with extra environment, logging to
+// logDir/<name>.log, unless a process of that name runs already.
+func start(t testing.TB, name, bin string, env []string, args ...string) *proc {
+	t.Helper()
+	procsMu.Lock()
+	defer procsMu.Unlock()
+	if p, ok := procs[name]; ok {
+		select {
+		case <-p.done:
+		default:
+			return p
+		}
+	}
+	logf, err := os.OpenFile(filepath.Join(logDir, name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(cfg.Bin, bin), args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); logf.Close(); close(p.done) }()
+	procs[name] = p
+	return p
+}
+
+// kill sends SIGKILL to a process and waits for it to die.
+func kill(t testing.TB, name string) {
+	t.Helper()
+	procsMu.Lock()
+	p := procs[name]
+	delete(procs, name)
+	procsMu.Unlock()
+	if p == nil {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
+
+// stop sends SIGTERM and waits.
+func stop(name string) {
+	procsMu.Lock()
+	p := procs[name]
+	delete(procs, name)
+	procsMu.Unlock()
+	if p == nil {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+func stopAll() {
+	procsMu.Lock()
+	names := make([]string, 0, len(procs))
+	for n := range procs {
+		names = append(names, n)
+	}
+	procsMu.Unlock()
+	for _, n := range names {
+		stop(n)
+	}
+}
+
+// startBackOffice starts the workers and the gateway (idempotent).
+func startBackOffice(t testing.TB) {
+	t.Helper()
+	start(t, "worker-ca", "worker", nil, "-role", "ca")
+	start(t, "worker-municipal", "worker", nil, "-role", "municipal")
+	start(t, "gateway", "gateway", nil)
+	waitHTTP(t, gatewayURL+"/healthz")
+}
+
+// startTerminal starts the card agent of terminal T0001 and a virtual card
+// with the given serial in its reader. hold makes the card agent stop before
+// writing certificates (the crash test's fault hook).
+func startTerminal(t testing.TB, cardSerial, cardExpiry string, hold bool) {
+	t.Helper()
+	insertCard(t, cardSerial, cardExpiry)
+	var env []string
+	if hold {
+		env = append(env, "MADOGUCHI_FAULT_HOLD_BEFORE_WRITE=1")
+	}
+	start(t, "cardagent", "cardagent", env, "-terminal", "T0001", "-reader", "Virtual PCD 00 00", "-panel", strings.TrimPrefix(panelURL, "http://"))
+	waitHTTP(t, panelURL+"/api/pending")
+}
+
+// insertCard replaces the card in reader 0 with the virtual card of the
+// given serial (its state is kept per serial, so a card keeps its keys).
+func insertCard(t testing.TB, serial, expiry string) {
+	t.Helper()
+	stop("vcard")
+	state := filepath.Join(cfg.State, "cards", serial+".json")
+	if err := os.MkdirAll(filepath.Dir(state), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	start(t, "vcard", "vcard", nil, "-state", state, "-port", "35963", "-serial", serial, "-expiry", strings.ReplaceAll(expiry, "-", ""))
+}
+
+func waitHTTP(t testing.TB, url string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer within 60s", url)
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// api is a logged-in clerk's HTTP client.
+type api struct {
+	t     testing.TB
+	token string
+}
+
+func login(t testing.TB, user string) *api {
+	t.Helper()
+	a := &api{t: t}
+	var res struct{ Token string }
+	if code := a.do("POST", "/api/login", map[string]string{"login": user, "password": "madoguchi-demo"}, &res); code != 200 {
+		t.Fatalf("login %s: HTTP %d", user, code)
+	}
+	a.token = res.Token
+	return a
+}
+
+// do sends a JSON request and decodes the JSON answer into out; it returns
+// the HTTP status.
+func (a *api) do(method, path string, body, out any) int {
+	a.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, gatewayURL+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			a.t.Fatalf("%s %s: HTTP %d, undecodable body %q", method, path, resp.StatusCode, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+// apiErr is the gateway's error body.
+type apiErr struct {
+	Error struct{ Code, Message string }
+}
+
+// waitStep polls the state query until the procedure reaches one of steps.
+func (a *api) waitStep(caseNumber string, timeout time.Duration, steps ...string) map[string]any {
+	a.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var st map[string]any
+	for time.Now().Before(deadline) {
+		st = nil
+		if a.do("GET", "/api/cases/"+caseNumber, nil, &st) == 200 {
+			for _, s := range steps {
+				if st["step"] == s {
+					return st
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	a.t.Fatalf("case %s did not reach %v within %v; last state %v", caseNumber, steps, timeout, st)
+	return nil
+}
+
+// enterPINs answers the touch panel as the applicant does.
+func enterPINs(t testing.TB, ctx context.Context, pins map[string]string) {
+	t.Helper()
+	for {
+		var p struct {
+			Pending bool
+			ID      string
+			Kinds   []string
+		}
+		resp, err := http.Get(panelURL + "/api/pending")
+		if err == nil {
+			_ = json.NewDecoder(resp.Body).Decode(&p)
+			resp.Body.Close()
+		}
+		if p.Pending {
+			for _, k := range p.Kinds {
+				b, _ := json.Marshal(map[string]string{"id": p.ID, "kind": k, "pin": pins[k], "confirm": pins[k]})
+				r, err := http.Post(panelURL+"/api/pin", "application/json", bytes.NewReader(b))
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Body.Close()
+				if r.StatusCode != http.StatusNoContent {
+					t.Fatalf("touch panel refused the %s PIN: HTTP %d", k, r.StatusCode)
+				}
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the touch panel never asked for the PINs")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,251 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/internal/validity"
+)
+
+type inPersonSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env *testsuite.TestWorkflowEnvironment
+}
+
+func TestInPersonIssuance(t *testing.T) { suite.Run(t, new(inPersonSuite)) }
+
+func (s *inPersonSuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.RegisterActivity(&activities.Municipal{})
+	s.env.RegisterActivity(&activities.Card{})
+	s.env.RegisterActivity(&activities.CA{})
+	// 2026-11-26 10:00 JST
+	s.env.SetStartTime(time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC))
+}
+
+func (s *inPersonSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
+
+var testInput = InPersonIssuanceInput{
+	CaseNumber: "131016-20261126-000001", MunicipalityCode: "131016", TerminalID: "T0001", Clerk: "clerk1",
+	Application: activities.Application{ResidentCode: "00000000011", Name: "山田 太郎", BirthDate: "1980-04-01",
+		Sex: "male", Address: "東京都千代田区千代田1番1号", Signing: true, UserAuth: true},
+}
+
+var testPerson = activities.PersonalInfo{Name: "山田 太郎", BirthDate: "1980-04-01", Sex: "male", Address: "東京都千代田区千代田1番1号"}
+
+// confirmIdentityLater sends the clerk's identity check once the workflow waits for it.
+func (s *inPersonSuite) confirmIdentityLater(in ConfirmIdentityInput, wantErr bool) {
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(InPersonIssuanceConfirmIdentityUpdate, "id-1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) {
+				if !wantErr {
+					s.Fail("update rejected", err.Error())
+				}
+			},
+			OnAccept: func() {
+				if wantErr {
+					s.Fail("update accepted, want rejected")
+				}
+			},
+			OnComplete: func(any, error) {},
+		}, in)
+	}, time.Minute)
+}
+
+func (s *inPersonSuite) mockCardAndCA(current []activities.CurrentCertificate) *[]activities.CertificateRequest {
+	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(
+		activities.CheckRegisterResult{Person: testPerson, Current: current}, nil)
+	s.env.OnActivity(card.ReadCard, mock.Anything, mock.Anything).Return(activities.ReadCardResult{CardSerial: "C1", Expiry: "20340401"}, nil)
+	s.env.OnActivity(municipal.CheckCard, mock.Anything, mock.Anything).Return(activities.CheckCardResult{Expiry: "2034-04-01"}, nil)
+	s.env.OnActivity(card.GenerateKeys, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.GenerateKeysInput) (activities.GenerateKeysResult, error) {
+			var r activities.GenerateKeysResult
+			for _, k := range in.Kinds {
+				r.Keys = append(r.Keys, activities.PublicKey{Kind: k, SPKIDER: []byte("spki-" + k)})
+			}
+			return r, nil
+		})
+	var requests []activities.CertificateRequest
+	s.env.OnActivity(ca.IssueCertificates, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.IssueCertificatesInput) (activities.IssueCertificatesResult, error) {
+			requests = append(requests, in.Requests...)
+			var r activities.IssueCertificatesResult
+			for _, q := range in.Requests {
+				r.Certificates = append(r.Certificates, activities.IssuedCertificate{Kind: q.Kind, Serial: "new-" + q.Kind, NotAfter: q.NotAfter})
+			}
+			return r, nil
+		})
+	s.env.OnActivity(card.WriteCertificates, mock.Anything, mock.Anything).Return(activities.WriteCertificatesResult{}, nil)
+	s.env.OnActivity(municipal.RecordIssued, mock.Anything, mock.Anything).Return(activities.RecordIssuedResult{}, nil)
+	s.env.OnActivity(municipal.RecordFee, mock.Anything, mock.Anything).Return(activities.RecordFeeResult{AmountYen: 0}, nil)
+	s.env.OnActivity(municipal.RegisterDocuments, mock.Anything, mock.Anything).Return(activities.RegisterDocumentsResult{RetainUntil: "2031-11-26"}, nil)
+	s.env.OnActivity(municipal.RecordEvent, mock.Anything, mock.Anything).Return(activities.RecordEventResult{}, nil)
+	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool {
+		return in.Status == StatusCompleted
+	})).Return(activities.CloseCaseResult{}, nil).Once()
+	return &requests
+}
+
+func (s *inPersonSuite) TestNewIssuanceOfBothCertificates() {
+	requests := s.mockCardAndCA(nil)
+	var pinKinds []string
+	s.env.OnActivity(card.SetPINs, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SetPINsInput) (activities.SetPINsResult, error) {
+			pinKinds = in.Kinds
+			return activities.SetPINsResult{Kinds: in.Kinds}, nil
+		}).Once()
+	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "individual_number_card", Verified: true}, false)
+
+	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
+	s.True(s.env.IsWorkflowCompleted())
+	s.NoError(s.env.GetWorkflowError())
+	var res InPersonIssuanceResult
+	s.NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(StatusCompleted, res.Status)
+	s.Len(res.Certificates, 2)
+	s.Empty(res.Revoked)
+	s.Equal([]string{activities.KindSigning, activities.KindUserAuth}, pinKinds)
+
+	// Born 1980-04-01, issued 2026-11-26: the 5th birthday after issue is
+	// 2031-04-01, before the card's expiry; both end then, 23:59:59 JST.
+	s.Require().Len(*requests, 2)
+	want := validity.NewDate(2031, time.April, 1).End()
+	for _, r := range *requests {
+		s.True(want.Equal(r.NotAfter), "%s NotAfter %v, want %v", r.Kind, r.NotAfter, want)
+		s.Equal(testInput.CaseNumber+"/"+r.Kind, r.RequestID)
+		if r.Kind == activities.KindSigning {
+			s.Require().NotNil(r.Person, "signing certificate carries the register's 4 information")
+		} else {
+			s.Nil(r.Person, "user-authentication certificate carries no personal information")
+		}
+	}
+
+	v, err := s.env.QueryWorkflow(InPersonIssuanceStateQuery)
+	s.NoError(err)
+	var st State
+	s.NoError(v.Get(&st))
+	s.Equal(StepDone, st.Step)
+	s.False(st.Renewal)
+}
+
+func (s *inPersonSuite) TestRenewalRevokesTheOldCertificateAsSuperseded() {
+	// The current certificates end 2027-01-31: less than 3 months after
+	// 2026-11-26, so the renewal counts to the 6th birthday (2032-04-01).
+	old := time.Date(2027, 1, 31, 14, 59, 59, 0, time.UTC)
+	requests := s.mockCardAndCA([]activities.CurrentCertificate{
+		{Kind: activities.KindSigning, Serial: "old-sign", NotAfter: old},
+		{Kind: activities.KindUserAuth, Serial: "old-auth", NotAfter: old},
+	})
+	var revoked []activities.RevokeCertificateInput
+	s.env.OnActivity(ca.RevokeCertificate, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RevokeCertificateInput) (activities.RevokeCertificateResult, error) {
+			revoked = append(revoked, in)
+			return activities.RevokeCertificateResult{Outcome: "revoked"}, nil
+		})
+	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "individual_number_card", Verified: true}, false)
+
+	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
+	s.NoError(s.env.GetWorkflowError())
+	var res InPersonIssuanceResult
+	s.NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(StatusCompleted, res.Status)
+	s.Equal([]string{"old-sign", "old-auth"}, res.Revoked)
+	s.Require().Len(revoked, 2)
+	for _, r := range revoked {
+		s.Equal("superseded", r.Reason)
+	}
+	want := validity.NewDate(2032, time.April, 1).End()
+	for _, r := range *requests {
+		s.True(want.Equal(r.NotAfter), "%s NotAfter %v, want %v", r.Kind, r.NotAfter, want)
+	}
+	s.env.AssertNotCalled(s.T(), "SetPINs", mock.Anything, mock.Anything)
+}
+
+func (s *inPersonSuite) TestRegisterRejectionEndsTheProcedureWithNothingIssued() {
+	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(activities.CheckRegisterResult{},
+		activities.Reject("under_15_signing", "申請日に15歳未満の方には署名用電子証明書を発行できません。"))
+	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool {
+		return in.Status == StatusRejected
+	})).Return(activities.CloseCaseResult{}, nil).Once()
+
+	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
+	s.NoError(s.env.GetWorkflowError())
+	var res InPersonIssuanceResult
+	s.NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(StatusRejected, res.Status)
+	s.Require().NotNil(res.Rejection)
+	s.Equal("under_15_signing", res.Rejection.Code)
+	s.Empty(res.Certificates)
+	s.env.AssertNotCalled(s.T(), "IssueCertificates", mock.Anything, mock.Anything)
+}
+
+func (s *inPersonSuite) TestIdentityUpdateValidation() {
+	s.mockCardAndCA(nil)
+	s.env.OnActivity(card.SetPINs, mock.Anything, mock.Anything).Return(activities.SetPINsResult{}, nil)
+	// An unknown document type is refused; the procedure keeps waiting.
+	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "library_card", Verified: true}, true)
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(InPersonIssuanceConfirmIdentityUpdate, "id-2", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { s.Fail("valid identity check rejected", err.Error()) },
+			OnAccept:   func() {},
+			OnComplete: func(any, error) {},
+		}, ConfirmIdentityInput{Clerk: "clerk2", DocumentType: "passport", Verified: true})
+	}, 2*time.Minute)
+	// A second identity check, after the procedure moved on, is out of order.
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(InPersonIssuanceConfirmIdentityUpdate, "id-3", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { s.Contains(err.Error(), "not waiting for an identity check") },
+			OnAccept:   func() { s.Fail("out-of-order identity check accepted") },
+			OnComplete: func(any, error) {},
+		}, ConfirmIdentityInput{Clerk: "clerk2", DocumentType: "passport", Verified: true})
+	}, 2*time.Minute+time.Second)
+	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
+	s.NoError(s.env.GetWorkflowError())
+}
+
+func (s *inPersonSuite) TestUnansweredIdentityCheckLapses() {
+	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(activities.CheckRegisterResult{Person: testPerson}, nil)
+	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool {
+		return in.Status == StatusLapsed
+	})).Return(activities.CloseCaseResult{}, nil).Once()
+	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
+	var res InPersonIssuanceResult
+	s.NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(StatusLapsed, res.Status)
+	s.env.AssertNotCalled(s.T(), "ReadCard", mock.Anything, mock.Anything)
+}
+
+func (s *inPersonSuite) TestCardTooCloseToExpiryIsRefusedBeforeKeysAreMade() {
+	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(activities.CheckRegisterResult{Person: testPerson}, nil)
+	s.env.OnActivity(card.ReadCard, mock.Anything, mock.Anything).Return(activities.ReadCardResult{CardSerial: "C1"}, nil)
+	// The card's last day is the issue day: no certificate can be valid on it.
+	s.env.OnActivity(municipal.CheckCard, mock.Anything, mock.Anything).Return(activities.CheckCardResult{Expiry: "2026-11-26"}, nil)
+	s.env.OnActivity(card.SetPINs, mock.Anything, mock.Anything).Return(activities.SetPINsResult{}, nil)
+	s.env.OnActivity(municipal.RecordEvent, mock.Anything, mock.Anything).Return(activities.RecordEventResult{}, nil)
+	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.Anything).Return(activities.CloseCaseResult{}, nil)
+	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "passport", Verified: true}, false)
+	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
+	var res InPersonIssuanceResult
+	s.NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(StatusRejected, res.Status)
+	s.Equal("card_expires_too_soon", res.Rejection.Code)
+	s.env.AssertNotCalled(s.T(), "GenerateKeys", mock.Anything, mock.Anything)
+}
+
+func TestWorkflowIDCarriesOnlyTheCaseNumber(t *testing.T) {
+	id := WorkflowID(ProcedureInPersonIssuance, "131016-20261126-000001")
+	p, c, err := ParseWorkflowID(id)
+	if err != nil || p != ProcedureInPersonIssuance || c != "131016-20261126-000001" {
+		t.Fatalf("ParseWorkflowID(%q) = %q, %q, %v", id, p, c, err)
+	}
+	if _, _, err := ParseWorkflowID("nonsense"); err == nil {
+		t.Fatal("want error for an id without a case number")
+	}
+}
