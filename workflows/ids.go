@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 )
 
 // Procedure names; each is also the prefix of its workflow ids.
@@ -47,4 +48,20 @@ func SearchAttributes(procedure, caseNumber, municipality string) temporal.Searc
 		SAMunicipality.ValueSet(municipality),
 		SAStep.ValueSet(StepReception),
 	)
+}
+
+// listedSteps are the steps the MadoguchiStep search attribute records:
+// where a procedure waits for a person, and how it ended. Each upsert costs
+// the Temporal server a visibility write, so the machine-only steps in
+// between are left to the state query.
+var listedSteps = map[string]bool{
+	StepIdentityCheck: true, StepPINSetting: true, StepDone: true, StepRejected: true, StepLapsed: true,
+}
+
+// upsertStep records a listed step in the MadoguchiStep search attribute.
+func upsertStep(ctx workflow.Context, step string) {
+	if listedSteps[step] {
+		// A failed upsert only affects listing, never the procedure.
+		_ = workflow.UpsertTypedSearchAttributes(ctx, SAStep.ValueSet(step))
+	}
 }

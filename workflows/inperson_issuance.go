@@ -136,7 +136,7 @@ type State struct {
 func InPersonIssuance(ctx workflow.Context, in InPersonIssuanceInput) (InPersonIssuanceResult, error) {
 	p := &inPerson{in: in, state: State{
 		CaseNumber: in.CaseNumber, Procedure: ProcedureInPersonIssuance, MunicipalityCode: in.MunicipalityCode,
-		TerminalID: in.TerminalID, Status: StatusOpen, Kinds: in.Application.Kinds(),
+		TerminalID: in.TerminalID, Status: StatusOpen, Kinds: in.Application.Kinds(), Step: StepReception,
 	}}
 	if err := workflow.SetQueryHandler(ctx, InPersonIssuanceStateQuery, func() (State, error) { return p.state, nil }); err != nil {
 		return InPersonIssuanceResult{}, err
@@ -396,7 +396,10 @@ func validityRejection(err error) error {
 }
 
 func (p *inPerson) validateIdentity(ctx workflow.Context, in ConfirmIdentityInput) error {
-	if p.state.Step != StepIdentityCheck || p.identity != nil {
+	// The clerk may check the documents while the register check runs, so
+	// the check is accepted from reception until it has been recorded.
+	early := p.state.Step == StepReception || p.state.Step == StepRegisterCheck
+	if !(early || p.state.Step == StepIdentityCheck) || p.identity != nil {
 		return fmt.Errorf("本人確認を受け付ける段階ではありません（現在: %s） / The procedure is not waiting for an identity check (now at %s)", p.state.Step, p.state.Step)
 	}
 	if in.Clerk == "" {
@@ -413,13 +416,11 @@ func (p *inPerson) confirmIdentity(ctx workflow.Context, in ConfirmIdentityInput
 	return ConfirmIdentityResult{Step: StepIdentityCheck}, nil
 }
 
-// enter moves the procedure to a step, for the query, the step log and the
-// MadoguchiStep search attribute.
+// enter moves the procedure to a step, for the query and the step log.
 func (p *inPerson) enter(ctx workflow.Context, step, actor string) {
 	p.state.Step = step
 	p.state.Steps = append(p.state.Steps, StepRecord{Step: step, At: workflow.Now(ctx), Actor: actor})
-	// A failed upsert only affects listing, never the procedure.
-	_ = workflow.UpsertTypedSearchAttributes(ctx, SAStep.ValueSet(step))
+	upsertStep(ctx, step)
 }
 
 // record writes a human step to the case's audit trail.

@@ -220,6 +220,9 @@ type CA struct {
 // sign-ca.pem and auth-ca.pem. Call Migrate first.
 func Bootstrap(ctx context.Context, pool *pgxpool.Pool, h *hsm.HSM, pemDir string, opts Options) (*CA, error) {
 	opts = opts.withDefaults()
+	if err := profile.CheckRepositoryURL(opts.RepositoryURL); err != nil {
+		return nil, fmt.Errorf("ca: options: %w", err)
+	}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(bootstrapLockKey)); err != nil {
 			return fmt.Errorf("ca: bootstrap lock: %w", err)
@@ -310,6 +313,9 @@ func createIssuer(ctx context.Context, tx pgx.Tx, h *hsm.HSM, kind Kind, opts Op
 // and ErrIssuerKeyMismatch when the HSM key is not the certificate's.
 func Load(ctx context.Context, pool *pgxpool.Pool, h *hsm.HSM, opts Options) (*CA, error) {
 	opts = opts.withDefaults()
+	if err := profile.CheckRepositoryURL(opts.RepositoryURL); err != nil {
+		return nil, fmt.Errorf("ca: options: %w", err)
+	}
 	c := &CA{pool: pool, hsm: h, opts: opts, issuers: map[Kind]*issuer{}, byID: map[int64]*issuer{}}
 	rows, err := pool.Query(ctx, "SELECT id, kind, key_label, cert_der FROM ca_issuers ORDER BY id")
 	if err != nil {

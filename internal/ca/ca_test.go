@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/madoguchi/madoguchi/internal/ca/certlint"
 	"github.com/madoguchi/madoguchi/internal/ca/profile"
 	"github.com/madoguchi/madoguchi/internal/reasons"
 )
@@ -136,6 +137,18 @@ func TestBootstrapIdempotentAndPEM(t *testing.T) {
 	}
 	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM schema_migrations WHERE version LIKE 'ca/%'").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("schema_migrations has %d ca rows (%v)", n, err)
+	}
+}
+
+func TestOptionsRejectHTTPSRepository(t *testing.T) {
+	e := newEnv(t)
+	for _, u := range []string{"https://repo.test", "ftp://repo.test", "repo.test", "http://repo.test/?x=1"} {
+		if _, err := Load(ctx, e.pool, e.hsm, Options{RepositoryURL: u}); !errors.Is(err, ErrInvalidRequest) {
+			t.Errorf("Load with repository %q: %v", u, err)
+		}
+	}
+	if _, err := Load(ctx, e.pool, e.hsm, Options{RepositoryURL: "http://repo.test/base/"}); err != nil {
+		t.Errorf("Load with a path: %v", err)
 	}
 }
 
@@ -321,6 +334,32 @@ func TestPairAndNoPersonalDataInAuth(t *testing.T) {
 	for _, x := range authCert.Extensions {
 		if x.Id.Equal(asn1.ObjectIdentifier{2, 5, 29, 17}) {
 			t.Error("auth certificate has a subjectAltName")
+		}
+	}
+
+	// The log says what was issued, and nothing personal.
+	logs := e.logs.String()
+	if !strings.Contains(logs, pair.Sign.Serial) || !strings.Contains(logs, pair.Auth.Serial) {
+		t.Errorf("issuance not logged:\n%s", logs)
+	}
+	for what, needle := range needles {
+		if strings.Contains(logs, string(needle)) {
+			t.Errorf("log contains the %s", what)
+		}
+	}
+
+	// The HSM-signed certificates and their CAs pass the applicable lints.
+	signCA, _ := e.ca.IssuerCertificate(KindSign)
+	for name, der := range map[string][]byte{"sign": pair.Sign.CertificateDER, "auth": pair.Auth.CertificateDER, "sign CA": signCA.Raw, "auth CA": authCA.Raw} {
+		findings, applied, err := certlint.Lint(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if applied < 40 {
+			t.Errorf("%s: only %d lints applied", name, applied)
+		}
+		for _, f := range findings {
+			t.Errorf("%s: %s", name, f)
 		}
 	}
 
@@ -869,5 +908,40 @@ func TestRequestDigestCoversEveryField(t *testing.T) {
 		if digest(r) == ref {
 			t.Errorf("digest ignores %s", name)
 		}
+	}
+}
+
+func TestBootstrapReusesOrphanKeyAndDetectsMismatch(t *testing.T) {
+	e := newEnv(t)
+	// A bootstrap that crashed after generating its key but before storing
+	// the certificate left a key in the HSM: the next bootstrap uses it.
+	pool := testDB(t)
+	if err := Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	orphan, err := e.hsm.GenerateRSAKey("orphan-sign", 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Bootstrap(ctx, pool, e.hsm, "", Options{SignKeyLabel: "orphan-sign", AuthKeyLabel: "orphan-auth", Now: e.clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := c.IssuerCertificate(KindSign)
+	if !orphan.Public().(*rsa.PublicKey).Equal(cert.PublicKey) {
+		t.Fatal("bootstrap generated a new key instead of using the one in the HSM")
+	}
+	if n, err := e.hsm.FindRSAKey("orphan-auth", 2048); err != nil || n == nil {
+		t.Fatalf("auth key not generated: %v", err)
+	}
+	// The stored certificate names a label whose HSM key is another one.
+	if _, err := e.hsm.GenerateRSAKey("impostor", 2048); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "UPDATE ca_issuers SET key_label = 'impostor' WHERE kind = 'sign'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(ctx, pool, e.hsm, Options{}); !errors.Is(err, ErrIssuerKeyMismatch) {
+		t.Fatalf("Load with a foreign key: %v, want ErrIssuerKeyMismatch", err)
 	}
 }

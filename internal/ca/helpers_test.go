@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -8,7 +9,9 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/hex"
+	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,6 +80,25 @@ type env struct {
 	hsm   *hsm.HSM
 	clock *clock
 	pem   string
+	logs  *syncBuffer
+}
+
+// syncBuffer collects the CA's log lines, written from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // newEnv makes a fresh token, schema and bootstrapped CA.
@@ -93,11 +115,13 @@ func newEnv(t *testing.T) *env {
 	}
 	clk := newClock(time.Date(2026, 4, 1, 1, 2, 3, 0, time.UTC))
 	dir := t.TempDir()
-	c, err := Bootstrap(ctx, pool, h, dir, Options{RepositoryURL: "http://repo.test:8090", Now: clk.now})
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	c, err := Bootstrap(ctx, pool, h, dir, Options{RepositoryURL: "http://repo.test:8090", Now: clk.now, Logger: logger})
 	if err != nil {
 		t.Fatalf("Bootstrap: %v", err)
 	}
-	return &env{ca: c, pool: pool, hsm: h, clock: clk, pem: dir}
+	return &env{ca: c, pool: pool, hsm: h, clock: clk, pem: dir, logs: logs}
 }
 
 // newKey returns a fresh RSA-2048 subject key and its SubjectPublicKeyInfo.

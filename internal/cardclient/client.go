@@ -114,6 +114,10 @@ func (c *Client) noteTransportError(err error) {
 // until the card gives a final status word. The command buffer is cleared afterwards,
 // since VERIFY and SET PIN carry PINs.
 func (c *Client) transmit(op string, apdu []byte) (cardproto.Response, error) {
+	return c.transmitLe(op, apdu, true)
+}
+
+func (c *Client) transmitLe(op string, apdu []byte, fixLe bool) (cardproto.Response, error) {
 	defer clear(apdu)
 	raw, err := c.t.Transmit(apdu)
 	if err != nil {
@@ -124,10 +128,10 @@ func (c *Client) transmit(op string, apdu []byte) (cardproto.Response, error) {
 	if err != nil {
 		return cardproto.Response{}, fmt.Errorf("cardclient: %s: %w: %w", op, ErrUnexpectedResponse, err)
 	}
-	if le, ok := resp.SW.CorrectLe(); ok && len(apdu) >= 5 {
+	if le, ok := resp.SW.CorrectLe(); ok && fixLe && len(apdu) >= 5 {
 		again := append([]byte(nil), apdu...)
 		again[len(again)-1] = byte(le) // a short Le is always the last byte
-		return c.transmit(op, again)
+		return c.transmitLe(op, again, false)
 	}
 	data := append([]byte(nil), resp.Data...)
 	for guard := 0; ; guard++ {

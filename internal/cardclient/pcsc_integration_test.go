@@ -7,25 +7,54 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/ebfe/scard"
+
 	"github.com/madoguchi/madoguchi/internal/cardproto"
 	"github.com/madoguchi/madoguchi/internal/vcard"
 )
 
-const (
-	integrationReader = "Virtual PCD 00 00"
-	integrationAddr   = "127.0.0.1:35963"
-)
+// vpcdSlot is one of vpcd's two readers and the port its virtual card dials.
+type vpcdSlot struct{ reader, addr string }
+
+var vpcdSlots = []vpcdSlot{
+	{"Virtual PCD 00 00", "127.0.0.1:35963"},
+	{"Virtual PCD 00 01", "127.0.0.1:35964"},
+}
+
+// pickSlot returns reader 0, or reader 1 when a development card agent's vcard
+// already sits in reader 0 (vpcd serves one card per reader).
+func pickSlot(t *testing.T) vpcdSlot {
+	t.Helper()
+	sctx, err := scard.EstablishContext()
+	if err != nil {
+		t.Fatalf("pcscd not reachable: %v", err)
+	}
+	defer sctx.Release()
+	for _, s := range vpcdSlots {
+		states := []scard.ReaderState{{Reader: s.reader, CurrentState: scard.StateUnaware}}
+		if err := sctx.GetStatusChange(states, 0); err != nil {
+			t.Fatalf("status of %q: %v", s.reader, err)
+		}
+		if states[0].EventState&scard.StatePresent == 0 {
+			return s
+		}
+		t.Logf("%q already holds another card; trying the next reader", s.reader)
+	}
+	t.Fatal("both vpcd readers already hold a card (other vcard processes on ports 35963 and 35964): stop one and rerun")
+	return vpcdSlot{}
+}
 
 // insertCard loads the card in path and connects it to vpcd; the returned
 // function removes it again (and waits until it is gone).
-func insertCard(t *testing.T, path string) (remove func()) {
+func insertCard(t *testing.T, path string, slot vpcdSlot) (remove func()) {
 	t.Helper()
-	st, _, err := vcard.LoadOrCreate(path, "VC-PCSC-1", "20370101")
+	st, _, err := vcard.LoadOrCreate(path, integrationSerial, "20370101")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +64,7 @@ func insertCard(t *testing.T, path string) (remove func()) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	conn := &vcard.Connector{Addr: integrationAddr, Applet: a, MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond}
+	conn := &vcard.Connector{Addr: slot.addr, Applet: a, MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond}
 	go func() { done <- conn.Run(ctx) }()
 	removed := false
 	remove = func() {
@@ -52,11 +81,11 @@ func insertCard(t *testing.T, path string) (remove func()) {
 	return remove
 }
 
-func openReader(t *testing.T) *PCSCReader {
+func openReader(t *testing.T, slot vpcdSlot) *PCSCReader {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r, err := OpenReader(ctx, integrationReader)
+	r, err := OpenReader(ctx, slot.reader)
 	if err != nil {
 		t.Fatalf("OpenReader: %v", err)
 	}
@@ -64,15 +93,19 @@ func openReader(t *testing.T) *PCSCReader {
 	return r
 }
 
+// integrationSerial identifies our card, so a foreign card grabbing the reader is noticed.
+var integrationSerial = fmt.Sprintf("VC-IT-%d", time.Now().UnixNano()%1_000_000_000)
+
 // TestPCSCIntegration drives the virtual card through the real pcscd and vpcd,
 // exactly as a card agent at a counter drives a physical reader.
 func TestPCSCIntegration(t *testing.T) {
 	if os.Getenv("MADOGUCHI_PCSC") != "1" {
 		t.Skip("MADOGUCHI_PCSC is not 1: needs pcscd with vsmartcard-vpcd running (mkdir -p /run/pcscd; pcscd --foreground)")
 	}
+	slot := pickSlot(t)
 	path := filepath.Join(t.TempDir(), "card.json")
-	remove := insertCard(t, path)
-	r := openReader(t)
+	remove := insertCard(t, path, slot)
+	r := openReader(t, slot)
 
 	atr, err := r.ATR()
 	if err != nil || !bytes.Equal(atr, cardproto.ATR) {
@@ -91,8 +124,8 @@ func TestPCSCIntegration(t *testing.T) {
 		t.Fatalf("token info %q %v", tok, err)
 	}
 	ci, err := c.ReadCardInfo()
-	if err != nil || ci.Serial != "VC-PCSC-1" || ci.Expiry != "20370101" {
-		t.Fatalf("card info %+v %v", ci, err)
+	if err != nil || ci.Serial != integrationSerial || ci.Expiry != "20370101" {
+		t.Fatalf("card info %+v %v (a serial not %s means another vcard took the reader)", ci, err, integrationSerial)
 	}
 
 	ca := newTestCA(t)
@@ -159,13 +192,13 @@ func TestPCSCIntegration(t *testing.T) {
 	_ = r.Close()
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
-	if err := WaitForCardRemoval(wctx, integrationReader); err != nil {
+	if err := WaitForCardRemoval(wctx, slot.reader); err != nil {
 		t.Fatal(err)
 	}
 
 	// Put it back (a restarted vcard): keys, certificates and the retry counter survived.
-	insertCard(t, path)
-	r2 := openReader(t)
+	insertCard(t, path, slot)
+	r2 := openReader(t, slot)
 	c2 := New(r2)
 	if n, err := c2.RetriesLeft(UserAuth); err != nil || n != 2 {
 		t.Fatalf("retry counter after reinsertion: %d %v", n, err)
@@ -192,7 +225,7 @@ func TestPCSCIntegration(t *testing.T) {
 	}
 }
 
-// TestOpenReaderHonoursContext checks that waiting for an absent card ends with ctx.
+// TestOpenReaderHonoursContext checks that waiting for an absent reader ends with ctx.
 func TestOpenReaderHonoursContext(t *testing.T) {
 	if os.Getenv("MADOGUCHI_PCSC") != "1" {
 		t.Skip("MADOGUCHI_PCSC is not 1: needs pcscd with vsmartcard-vpcd running")
@@ -200,11 +233,11 @@ func TestOpenReaderHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	// Reader 1 has no card unless someone runs vcard -port 35964; then this test is moot.
-	r, err := OpenReader(ctx, "Virtual PCD 00 01")
+	// A reader that never appears: OpenReader keeps waiting for it until ctx ends.
+	r, err := OpenReader(ctx, "madoguchi test reader that does not exist")
 	if err == nil {
 		r.Close()
-		t.Skip("a card is present in Virtual PCD 00 01")
+		t.Fatal("OpenReader returned a card for a reader that does not exist")
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)

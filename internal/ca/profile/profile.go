@@ -154,6 +154,18 @@ func OCSPURL(base string) string {
 	return strings.TrimRight(base, "/") + "/ocsp"
 }
 
+// CheckRepositoryURL requires an absolute http:// URL without query or
+// fragment. CRLs and OCSP responses are signed objects fetched over plain
+// HTTP (RFC 5280 §4.2.1.13, RFC 6960 App. A); https would make checking a
+// certificate depend on checking the repository's TLS certificate.
+func CheckRepositoryURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return invalid("RepositoryURL", "must be an absolute http:// URL without query or fragment")
+	}
+	return nil
+}
+
 // ValidMunicipalityCode reports whether s is a 6-digit local government code
 // (全国地方公共団体コード, including its check digit).
 func ValidMunicipalityCode(s string) bool {
@@ -214,9 +226,8 @@ func LeafTemplate(p LeafParams) (*x509.Certificate, error) {
 	if !p.NotAfter.After(p.NotBefore) {
 		return nil, invalid("NotAfter", "must be after NotBefore")
 	}
-	u, err := url.Parse(p.RepositoryURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, invalid("RepositoryURL", "must be an absolute http(s) URL")
+	if err := CheckRepositoryURL(p.RepositoryURL); err != nil {
+		return nil, err
 	}
 
 	subject := pkix.Name{Country: []string{"JP"}, CommonName: p.SubjectID}

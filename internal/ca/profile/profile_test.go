@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/madoguchi/madoguchi/internal/ca/certlint"
 )
 
 func TestDateOfBirthEncoding(t *testing.T) {
@@ -139,7 +141,7 @@ func leafParams(t *testing.T, kind Kind) LeafParams {
 	p := LeafParams{
 		Kind: kind, Serial: new(big.Int).Lsh(big.NewInt(0x5a5a5a5a), 70), SubjectID: "ABCDEFGHJKLMNPQRSTUVWXYZ",
 		MunicipalityCode: "271004", NotBefore: now, NotAfter: now.AddDate(5, 0, 0), PublicKey: &k.PublicKey,
-		RepositoryURL: "https://repo.example/",
+		RepositoryURL: "http://repo.example/",
 	}
 	if kind == KindSign {
 		p.Personal = &PersonalInfo{
@@ -177,7 +179,19 @@ func TestLeafRoundTrip(t *testing.T) {
 			if err := cert.CheckSignatureFrom(ca); err != nil {
 				t.Fatal(err)
 			}
-			if cert.CRLDistributionPoints[0] != "https://repo.example/crl/"+string(kind)+"/271004.crl" || cert.OCSPServer[0] != "https://repo.example/ocsp" {
+			for name, d := range map[string][]byte{"CA": ca.Raw, "leaf": der} {
+				findings, applied, err := certlint.Lint(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if applied < 40 {
+					t.Errorf("%s: only %d lints applied", name, applied)
+				}
+				for _, f := range findings {
+					t.Errorf("%s %s: %s", kind, name, f)
+				}
+			}
+			if cert.CRLDistributionPoints[0] != "http://repo.example/crl/"+string(kind)+"/271004.crl" || cert.OCSPServer[0] != "http://repo.example/ocsp" {
 				t.Errorf("addresses %v %v", cert.CRLDistributionPoints, cert.OCSPServer)
 			}
 			info, err := ParsePersonalInfo(cert)
@@ -256,6 +270,7 @@ func TestLeafTemplateRefuses(t *testing.T) {
 		"small key":             func(p *LeafParams) { p.PublicKey = &rsa.PublicKey{N: big.NewInt(35), E: 65537} },
 		"inverted validity":     func(p *LeafParams) { p.NotAfter = p.NotBefore },
 		"relative repository":   func(p *LeafParams) { p.RepositoryURL = "/repo" },
+		"https repository":      func(p *LeafParams) { p.RepositoryURL = "https://repo.example" },
 	}
 	for name, f := range tests {
 		p := leafParams(t, KindSign)

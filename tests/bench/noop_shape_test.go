@@ -1,0 +1,92 @@
+package bench
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/workflows"
+)
+
+// noop holds activities that do nothing, registered on the same workers and
+// task queues as the real ones.
+type noop struct{}
+
+// Local is a no-op municipal (local) activity.
+func (*noop) Local(context.Context, string) (string, error) { return "", nil }
+
+// Terminal is a no-op card step.
+func (*noop) Terminal(context.Context, string) (string, error) { return "", nil }
+
+// Issue is a no-op CA step.
+func (*noop) Issue(context.Context, string) (string, error) { return "", nil }
+
+// NoopShape mirrors InPersonIssuance message for message: the same update,
+// query, search-attribute upserts, local activities and activities on the
+// terminal and CA queues, in the same order, each doing nothing.
+func NoopShape(ctx workflow.Context, in workflows.InPersonIssuanceInput) (workflows.InPersonIssuanceResult, error) {
+	var n *noop
+	step := workflows.StepReception
+	identity := false
+	if err := workflow.SetQueryHandler(ctx, workflows.InPersonIssuanceStateQuery, func() (string, error) { return step, nil }); err != nil {
+		return workflows.InPersonIssuanceResult{}, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, workflows.InPersonIssuanceConfirmIdentityUpdate,
+		func(ctx workflow.Context, in workflows.ConfirmIdentityInput) (workflows.ConfirmIdentityResult, error) {
+			identity = true
+			return workflows.ConfirmIdentityResult{Step: step}, nil
+		}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in workflows.ConfirmIdentityInput) error { return nil }}); err != nil {
+		return workflows.InPersonIssuanceResult{}, err
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second})
+	tctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{TaskQueue: activities.TerminalTaskQueue(in.TerminalID),
+		StartToCloseTimeout: time.Minute, HeartbeatTimeout: 20 * time.Second})
+	cctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{TaskQueue: activities.CATaskQueue,
+		StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1}})
+	enter := func(s string) {
+		step = s
+		if s == workflows.StepIdentityCheck || s == workflows.StepPINSetting || s == workflows.StepDone {
+			_ = workflow.UpsertTypedSearchAttributes(ctx, workflows.SAStep.ValueSet(s))
+		}
+	}
+	local := func() error { return workflow.ExecuteLocalActivity(lctx, n.Local, in.CaseNumber).Get(ctx, nil) }
+	term := func() error { return workflow.ExecuteActivity(tctx, n.Terminal, in.CaseNumber).Get(ctx, nil) }
+
+	enter(workflows.StepReception)
+	enter(workflows.StepRegisterCheck)
+	if err := local(); err != nil { // CheckRegister
+		return workflows.InPersonIssuanceResult{}, err
+	}
+	enter(workflows.StepIdentityCheck)
+	if err := workflow.Await(ctx, func() bool { return identity }); err != nil {
+		return workflows.InPersonIssuanceResult{}, err
+	}
+	steps := []struct {
+		step string
+		run  func() error
+	}{
+		{"", local}, // RecordEvent
+		{workflows.StepCardCheck, term},
+		{"", local}, // CheckCard
+		{workflows.StepPINSetting, term},
+		{workflows.StepKeyGeneration, term},
+		{workflows.StepIssuance, func() error { return workflow.ExecuteActivity(cctx, n.Issue, in.CaseNumber).Get(ctx, nil) }},
+		{workflows.StepCardWrite, term},
+		{"", local}, // RecordIssued
+		{workflows.StepFee, local},
+		{workflows.StepDocuments, local},
+		{workflows.StepDone, local}, // CloseCase
+	}
+	for _, s := range steps {
+		if s.step != "" {
+			enter(s.step)
+		}
+		if err := s.run(); err != nil {
+			return workflows.InPersonIssuanceResult{}, err
+		}
+	}
+	return workflows.InPersonIssuanceResult{Status: workflows.StatusCompleted}, nil
+}
