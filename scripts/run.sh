@@ -59,7 +59,8 @@ if ((infra_only == 0)); then
 	start worker-ca "${MD_BIN}/worker" -role ca
 	start worker-municipal "${MD_BIN}/worker" -role municipal
 	start gateway "${MD_BIN}/gateway"
-	start vcard "${MD_BIN}/vcard" -state "${MD_STATE}/cards/terminal-1.json" -port 35963
+	# The virtual card in reader 0 is the demo resident 山田 太郎's card (internal/demo).
+	start vcard "${MD_BIN}/vcard" -state "${MD_STATE}/cards/C131016000001.json" -port 35963 -serial C131016000001 -expiry 20340401
 	start cardagent "${MD_BIN}/cardagent" -terminal T0001 -reader "Virtual PCD 00 00" -panel 127.0.0.1:8181
 	md_wait_port "${MD_GATEWAY_PORT}" 30 || md_log "WARNING: the gateway is not listening on ${MADOGUCHI_GATEWAY_ADDR} yet; see ${MD_STATE}/logs/gateway.log"
 fi
@@ -75,21 +76,20 @@ cat <<EOF
 EOF
 if ((infra_only == 0)); then
 	cat <<EOF
-   Staff console/API  http://${MADOGUCHI_GATEWAY_ADDR}/
+   Staff API          http://${MADOGUCHI_GATEWAY_ADDR}/api   (gateway; health at /healthz)
    Touch panel        http://127.0.0.1:8181/   (terminal T0001, reader "Virtual PCD 00 00")
 EOF
-	# ---- BEGIN try-a-procedure (the lead fills in the demo clerk and the API paths) ----
 	cat <<EOF
 
- Try a procedure:
-   # log in as a demo clerk (see the demo data written by setup)
-   curl -s -c /tmp/madoguchi.cookies -X POST http://${MADOGUCHI_GATEWAY_ADDR}/<LOGIN-PATH> \\
-        -d '<DEMO-CLERK-CREDENTIALS>'
-   # start an issuance at terminal T0001 (insert the card: the virtual card is already in the reader)
-   curl -s -b /tmp/madoguchi.cookies -X POST http://${MADOGUCHI_GATEWAY_ADDR}/<ISSUANCE-PATH> \\
-        -H 'Content-Type: application/json' -d '<ISSUANCE-REQUEST>'
+ Try a procedure (in-person issuance, 第2 1(1)), in another shell:
+   bash scripts/try.sh
+ It logs in as the demo clerk clerk1 (password madoguchi-demo), starts an issuance for the demo
+ resident 山田 太郎 at terminal T0001 (his virtual card is in the reader), records the identity
+ check, and waits while you type the PINs on the touch panel http://127.0.0.1:8181/
+ (signing: 6-16 upper-case letters and digits; user authentication: 4 digits).
+ API by hand: POST /api/login, POST /api/procedures/inperson-issuance,
+ POST /api/cases/{case}/identity-check, GET /api/cases/{case}, GET /api/cases (see README.md).
 EOF
-	# ---- END try-a-procedure ----
 else
 	cat <<EOF
 

@@ -274,3 +274,43 @@ func checkNotAfter(t *testing.T, cert *x509.Certificate, in validity.Input) {
 		t.Fatalf("certificate NotAfter %v, want %v (%s)", cert.NotAfter, want.NotAfter, want.Limit)
 	}
 }
+
+// TestUserAuthOnlyIssuance asks for the user-authentication certificate
+// alone: only it is issued, written and recorded; the card gets no signing
+// key or certificate.
+func TestUserAuthOnlyIssuance(t *testing.T) {
+	requireStack(t)
+	startBackOffice(t)
+	r := demo.Find(demo.ResidentSecondCard)
+	startTerminal(t, r.CardSerial, r.CardExpiry, false)
+	clerk := login(t, "clerk2")
+	caseNumber, st := issue(t, clerk, application(demo.ResidentSecondCard, false, true))
+	if st["status"] != workflows.StatusCompleted {
+		t.Fatalf("issuance did not complete: %v", st)
+	}
+	certs := certsOf(st)
+	if len(certs) != 1 || certs[activities.KindUserAuth] == nil {
+		t.Fatalf("want only a user-authentication certificate, state says %v", st["certificates"])
+	}
+	card, closeCard := readCard(t)
+	defer closeCard()
+	der, err := card.ReadCertificate(cardproto.UserAuth)
+	if err != nil {
+		t.Fatalf("read user-authentication certificate: %v", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.EqualFold(cert.SerialNumber.Text(16), certs[activities.KindUserAuth]["serial"].(string)) {
+		t.Fatal("the card holds another certificate than the one issued")
+	}
+	if has, err := card.HasKey(cardproto.Signing); err != nil || has {
+		t.Fatalf("the card got a signing key (has=%v, err=%v)", has, err)
+	}
+	var n int
+	if err := jlis(t).QueryRow(context.Background(), `SELECT count(*) FROM ca_certificates WHERE request_id LIKE $1`, caseNumber+"/%").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d certificates issued for the case, want 1 (%v)", n, err)
+	}
+	t.Logf("issued in %s", caseNumber)
+}
