@@ -127,8 +127,8 @@ func (db *DB) RegisterDocuments(ctx context.Context, number string, docTypes []s
 		}
 		return time.Time{}, fmt.Errorf("storage: retention: %w", err)
 	}
-	// Kept through the end of the fiscal-year-agnostic period: the same date
-	// `years` later, counted from the day after reception (Asia/Tokyo).
+	// Kept until the same calendar date `years` later (Asia/Tokyo); the
+	// period is the municipality's own setting (第3 3).
 	d := at.In(Tokyo)
 	until := time.Date(d.Year()+years, d.Month(), d.Day(), 0, 0, 0, 0, Tokyo)
 	for _, t := range docTypes {
