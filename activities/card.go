@@ -8,6 +8,8 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/madoguchi/madoguchi/internal/sealing"
 )
 
 // CardSession is one session with the card inserted in the terminal's reader.
@@ -26,11 +28,14 @@ type CardReader interface {
 	Open(ctx context.Context) (CardSession, error)
 }
 
-// PINRequest asks the applicant, on the terminal's touch panel, for the PINs
-// of the given certificate kinds.
+// PINRequest asks, on the terminal's touch panel, for the PINs of the given
+// certificate kinds.
 type PINRequest struct {
 	CaseNumber string
 	Kinds      []string
+	// EnteredBy is the clerk typing for the applicant; empty when the
+	// applicant types.
+	EnteredBy string
 }
 
 // PINPanel collects PINs on the terminal's touch panel. The PINs stay on
@@ -40,11 +45,20 @@ type PINPanel interface {
 	Collect(ctx context.Context, req PINRequest) (map[string][]byte, error)
 }
 
+// NoticeOpener opens sealed PIN notices with the municipality's private
+// keys, which live on its terminals only.
+type NoticeOpener interface {
+	Open(n sealing.Notice, caseNumber string) (map[string][]byte, error)
+}
+
 // Card holds the counter terminal's activities; the card agent registers it
 // on the terminal's own task queue.
 type Card struct {
 	Reader CardReader
 	Panel  PINPanel
+	// Notices opens sealed PIN notices addressed to this terminal's
+	// municipality; nil on a terminal that has no sealing keys.
+	Notices NoticeOpener
 	// HoldBeforeWrite makes WriteCertificates wait until cancelled: a fault
 	// hook the crash test uses to kill the workers at a known point.
 	HoldBeforeWrite bool
@@ -81,6 +95,9 @@ type SetPINsInput struct {
 	CaseNumber string   `json:"caseNumber"`
 	CardSerial string   `json:"cardSerial"`
 	Kinds      []string `json:"kinds"`
+	// EnteredBy is the clerk typing for the applicant, after a second
+	// clerk confirmed the applicant's intent; empty when the applicant types.
+	EnteredBy string `json:"enteredBy,omitempty"`
 }
 
 // SetPINsResult reports which PINs were set; it never carries a PIN.
@@ -94,7 +111,7 @@ type SetPINsResult struct {
 func (c *Card) SetPINs(ctx context.Context, in SetPINsInput) (SetPINsResult, error) {
 	stop := heartbeatEvery(ctx, 5*time.Second)
 	defer stop()
-	pins, err := c.Panel.Collect(ctx, PINRequest{CaseNumber: in.CaseNumber, Kinds: in.Kinds})
+	pins, err := c.Panel.Collect(ctx, PINRequest{CaseNumber: in.CaseNumber, Kinds: in.Kinds, EnteredBy: in.EnteredBy})
 	defer func() {
 		for _, p := range pins {
 			clear(p)
@@ -114,6 +131,91 @@ func (c *Card) SetPINs(ctx context.Context, in SetPINsInput) (SetPINsResult, err
 		}
 	}
 	return SetPINsResult{Kinds: in.Kinds, SetAt: time.Now()}, nil
+}
+
+// SetPINsFromNoticeInput sets the PINs of a relay application's sealed
+// notice (暗証番号届出) on the card at the address municipality's terminal.
+type SetPINsFromNoticeInput struct {
+	CaseNumber string         `json:"caseNumber"`
+	CardSerial string         `json:"cardSerial"`
+	Notice     sealing.Notice `json:"notice"`
+}
+
+// SetPINsFromNoticeResult reports which PINs were set; never a PIN.
+type SetPINsFromNoticeResult struct {
+	Kinds []string `json:"kinds"`
+}
+
+// SetPINsFromNotice opens the notice with this terminal's keys, sets the
+// PINs on the card and wipes them (令和4年改正: 住所地市区町村の職員が届出の暗証番号
+// を設定する). The PINs exist in clear only inside this call.
+func (c *Card) SetPINsFromNotice(ctx context.Context, in SetPINsFromNoticeInput) (SetPINsFromNoticeResult, error) {
+	if c.Notices == nil {
+		return SetPINsFromNoticeResult{}, temporal.NewNonRetryableApplicationError("this terminal holds no sealing keys", ErrTypeInvalid, nil)
+	}
+	pins, err := c.Notices.Open(in.Notice, in.CaseNumber)
+	defer func() {
+		for _, p := range pins {
+			clear(p)
+		}
+	}()
+	if err != nil {
+		return SetPINsFromNoticeResult{}, temporal.NewNonRetryableApplicationError("the PIN notice cannot be opened here", ErrTypeInvalid, err)
+	}
+	s, err := c.open(ctx, in.CardSerial)
+	if err != nil {
+		return SetPINsFromNoticeResult{}, err
+	}
+	defer s.Close()
+	var kinds []string
+	for _, k := range []string{KindSigning, KindUserAuth} {
+		pin, ok := pins[k]
+		if !ok {
+			continue
+		}
+		if err := s.SetPIN(k, pin); err != nil {
+			return SetPINsFromNoticeResult{}, fmt.Errorf("set %s PIN: %w", k, err)
+		}
+		kinds = append(kinds, k)
+	}
+	return SetPINsFromNoticeResult{Kinds: kinds}, nil
+}
+
+// SealPINNoticeInput asks the applicant at a relay municipality's terminal
+// for the PINs and seals them to the address municipality's key.
+type SealPINNoticeInput struct {
+	CaseNumber string            `json:"caseNumber"`
+	Kinds      []string          `json:"kinds"`
+	Recipient  sealing.PublicKey `json:"recipient"`
+	// NoticeCase is the case the notice is bound to (the address
+	// municipality's), so it cannot be replayed into another procedure.
+	NoticeCase string `json:"noticeCase"`
+}
+
+// SealPINNoticeResult is the sealed notice; it carries no PIN in clear.
+type SealPINNoticeResult struct {
+	Notice sealing.Notice `json:"notice"`
+}
+
+// SealPINNotice collects the PINs on the touch panel and seals them at once
+// (crypto/hpke) to the address municipality's public key.
+func (c *Card) SealPINNotice(ctx context.Context, in SealPINNoticeInput) (SealPINNoticeResult, error) {
+	stop := heartbeatEvery(ctx, 5*time.Second)
+	defer stop()
+	pins, err := c.Panel.Collect(ctx, PINRequest{CaseNumber: in.CaseNumber, Kinds: in.Kinds})
+	defer func() {
+		for _, p := range pins {
+			clear(p)
+		}
+	}()
+	if err != nil {
+		return SealPINNoticeResult{}, fmt.Errorf("touch panel: %w", err)
+	}
+	n, err := sealing.Seal(in.Recipient, in.NoticeCase, pins)
+	if err != nil {
+		return SealPINNoticeResult{}, temporal.NewNonRetryableApplicationError("the PIN notice cannot be sealed", ErrTypeInvalid, err)
+	}
+	return SealPINNoticeResult{Notice: n}, nil
 }
 
 // GenerateKeysInput asks the card to generate key pairs (鍵ペア生成).

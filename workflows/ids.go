@@ -8,13 +8,26 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/madoguchi/madoguchi/internal/searchattr"
 )
 
 // Procedure names; each is also the prefix of its workflow ids.
 const (
 	// ProcedureInPersonIssuance is 第2 1(1): issuance / renewal in person.
 	ProcedureInPersonIssuance = "inperson-issuance"
+	// ProcedureRelayForwarding is the relay municipality's side of a relay
+	// application (経由市区町村, 令和4年改正).
+	ProcedureRelayForwarding = "relay-forwarding"
+	// ProcedureRelayIssuance is the address municipality's side of it.
+	ProcedureRelayIssuance = "relay-issuance"
 )
+
+// RelayAddressCase is the address municipality's case number for a relay
+// case: derived from it, so forwarding twice opens one case.
+func RelayAddressCase(addressMunicipality, relayCase string) string {
+	return addressMunicipality + "-R" + relayCase
+}
 
 // WorkflowID is the one helper that names a procedure's workflow. It is
 // built from the case number only, never from personal data, so it can be
@@ -32,22 +45,12 @@ func ParseWorkflowID(id string) (procedure, caseNumber string, err error) {
 	return p, c, nil
 }
 
-// Search attributes; they never hold personal data.
-var (
-	SACaseNumber   = temporal.NewSearchAttributeKeyKeyword("MadoguchiCaseNumber")
-	SAProcedure    = temporal.NewSearchAttributeKeyKeyword("MadoguchiProcedure")
-	SAMunicipality = temporal.NewSearchAttributeKeyKeyword("MadoguchiMunicipality")
-	SAStep         = temporal.NewSearchAttributeKeyKeyword("MadoguchiStep")
-)
+// SAStep is the search attribute of the step a procedure waits at.
+var SAStep = searchattr.Step
 
 // SearchAttributes returns the attributes a procedure starts with.
 func SearchAttributes(procedure, caseNumber, municipality string) temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(
-		SACaseNumber.ValueSet(caseNumber),
-		SAProcedure.ValueSet(procedure),
-		SAMunicipality.ValueSet(municipality),
-		SAStep.ValueSet(StepReception),
-	)
+	return searchattr.Start(procedure, caseNumber, municipality, StepReception)
 }
 
 // listedSteps are the steps the MadoguchiStep search attribute records:
@@ -56,6 +59,8 @@ func SearchAttributes(procedure, caseNumber, municipality string) temporal.Searc
 // between are left to the state query.
 var listedSteps = map[string]bool{
 	StepIdentityCheck: true, StepPINSetting: true, StepDone: true, StepRejected: true, StepLapsed: true,
+	StepPINConfirmation: true, StepInquiryMailing: true, StepReplyWait: true, StepRelayReview: true,
+	StepHandOver: true, StepForwarded: true,
 }
 
 // upsertStep records a listed step in the MadoguchiStep search attribute.

@@ -73,7 +73,7 @@ func (s *inPersonSuite) mockCardAndCA(current []activities.CurrentCertificate) *
 			return r, nil
 		})
 	var requests []activities.CertificateRequest
-	s.env.OnActivity(ca.IssueCertificates, mock.Anything, mock.Anything).Return(
+	s.env.OnActivity(org.IssueCertificates, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.IssueCertificatesInput) (activities.IssueCertificatesResult, error) {
 			requests = append(requests, in.Requests...)
 			var r activities.IssueCertificatesResult
@@ -144,7 +144,7 @@ func (s *inPersonSuite) TestRenewalRevokesTheOldCertificateAsSuperseded() {
 		{Kind: activities.KindUserAuth, Serial: "old-auth", NotAfter: old},
 	})
 	var revoked []activities.RevokeCertificateInput
-	s.env.OnActivity(ca.RevokeCertificate, mock.Anything, mock.Anything).Return(
+	s.env.OnActivity(org.RevokeCertificate, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.RevokeCertificateInput) (activities.RevokeCertificateResult, error) {
 			revoked = append(revoked, in)
 			return activities.RevokeCertificateResult{Outcome: "revoked"}, nil

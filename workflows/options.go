@@ -13,7 +13,9 @@ import (
 var (
 	municipal *activities.Municipal
 	card      *activities.Card
-	ca        *activities.CA
+	org       *activities.CA
+	inquiry   *activities.Inquiry
+	relay     *activities.Relay
 )
 
 // municipalCtx runs short, idempotent database steps as local activities in

@@ -20,6 +20,7 @@ func main() {
 	flag.StringVar(&o.TerminalID, "terminal", "T0001", "terminal id (its task queue is terminal.<id>)")
 	flag.StringVar(&o.ReaderName, "reader", "Virtual PCD 00 00", "PC/SC reader name")
 	flag.StringVar(&o.PanelAddr, "panel", "127.0.0.1:8181", "touch panel address (loopback only)")
+	flag.StringVar(&o.SealingKeys, "sealing-keys", "", "folder of the municipality's sealing private keys (relay PIN notices)")
 	flag.Parse()
 	o.HoldBeforeWrite = os.Getenv("MADOGUCHI_FAULT_HOLD_BEFORE_WRITE") == "1"
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))

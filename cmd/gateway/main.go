@@ -16,6 +16,7 @@ import (
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
+	"github.com/madoguchi/madoguchi/workflows"
 )
 
 func main() {
@@ -47,7 +48,8 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	srv := &http.Server{Addr: cfg.GatewayAddr, Handler: gateway.New(db, tc, c, log).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: cfg.GatewayAddr, Handler: gateway.New(db, tc, c, log, workflows.InquiryPolicy{
+		ReplyWindow: cfg.InquiryReplyWindow, EarliestReplyAfter: cfg.InquiryEarliestReply}).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("gateway listening", "addr", cfg.GatewayAddr)

@@ -6,15 +6,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/demo"
+	"github.com/madoguchi/madoguchi/internal/sealing"
 	"github.com/madoguchi/madoguchi/internal/storage"
+	"github.com/madoguchi/madoguchi/internal/temporalclient"
 	"github.com/madoguchi/madoguchi/worker"
+	"github.com/madoguchi/madoguchi/workflows"
 )
 
 func main() {
@@ -45,6 +50,37 @@ func run() error {
 	if err := worker.SetupCA(ctx, cfg); err != nil {
 		return fmt.Errorf("CA: %w", err)
 	}
-	fmt.Println("setup: municipal and jlis databases migrated, CA keys in the HSM, demo data loaded")
+	// The daily CRL publication (manual 第1 4 (3)) is a Temporal Schedule.
+	tc, err := temporalclient.Dial(cfg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	if err := workflows.EnsureRevocationListSchedule(ctx, tc); err != nil {
+		return fmt.Errorf("CRL schedule: %w", err)
+	}
+	for _, m := range []string{demo.Chiyoda, demo.Yokohama} {
+		if err := ensureSealingKey(ctx, db, filepath.Join(cfg.State, "sealing", m), m); err != nil {
+			return err
+		}
+	}
+	fmt.Println("setup: municipal and jlis databases migrated, CA keys in the HSM, sealing keys made, demo data loaded")
+	return nil
+}
+
+// ensureSealingKey gives a municipality its first PIN-notice sealing key
+// when it has none whose private key is on this machine.
+func ensureSealingKey(ctx context.Context, db *storage.DB, dir, municipality string) error {
+	cur, err := db.CurrentSealingKey(ctx, municipality)
+	if err == nil {
+		if _, statErr := os.Stat(filepath.Join(dir, cur.KeyID+".key")); statErr == nil {
+			return nil
+		}
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	if _, err := sealing.Rotate(ctx, dir, municipality, db); err != nil {
+		return fmt.Errorf("sealing key of %s: %w", municipality, err)
+	}
 	return nil
 }

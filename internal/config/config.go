@@ -14,37 +14,48 @@ import (
 // Config is the union of the settings the processes need; each process uses
 // only its part (the municipal worker never reads the jlis DSN, for example).
 type Config struct {
-	State              string
-	DBDSN              string
-	JLISDSN            string
-	TemporalAddr       string
-	TemporalNamespace  string
-	CodecKeyFile       string
-	GatewayAddr        string
-	RepositoryURL      string
-	PKCS11Module       string
-	PKCS11Token        string
-	PKCS11PIN          string
-	Bin                string
-	InquiryReplyWindow time.Duration
+	State             string
+	DBDSN             string
+	JLISDSN           string
+	TemporalAddr      string
+	TemporalNamespace string
+	CodecKeyFile      string
+	GatewayAddr       string
+	RepositoryURL     string
+	PKCS11Module      string
+	PKCS11Token       string
+	PKCS11PIN         string
+	Bin               string
+	// InquiryReplyWindow and InquiryEarliestReply set the proxy inquiry
+	// policy (0: the embedded default, 30 days and the next day).
+	InquiryReplyWindow   time.Duration
+	InquiryEarliestReply time.Duration
 }
 
 // FromEnv reads the configuration, applying the embedded defaults.
 func FromEnv() Config {
 	return Config{
-		State:             env("MADOGUCHI_STATE", ".dev"),
-		DBDSN:             os.Getenv("MADOGUCHI_DB_DSN"),
-		JLISDSN:           os.Getenv("MADOGUCHI_JLIS_DSN"),
-		TemporalAddr:      env("MADOGUCHI_TEMPORAL_ADDR", "127.0.0.1:7233"),
-		TemporalNamespace: env("MADOGUCHI_TEMPORAL_NAMESPACE", "default"),
-		CodecKeyFile:      env("MADOGUCHI_CODEC_KEY_FILE", ".dev/codec.key"),
-		GatewayAddr:       env("MADOGUCHI_GATEWAY_ADDR", "127.0.0.1:8080"),
-		RepositoryURL:     strings.TrimRight(env("MADOGUCHI_REPOSITORY_URL", "http://127.0.0.1:8090"), "/"),
-		PKCS11Module:      env("MADOGUCHI_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so"),
-		PKCS11Token:       env("MADOGUCHI_PKCS11_TOKEN", "jlis"),
-		PKCS11PIN:         os.Getenv("MADOGUCHI_PKCS11_PIN"),
-		Bin:               env("MADOGUCHI_BIN", ".dev/bin"),
+		State:                env("MADOGUCHI_STATE", ".dev"),
+		DBDSN:                os.Getenv("MADOGUCHI_DB_DSN"),
+		JLISDSN:              os.Getenv("MADOGUCHI_JLIS_DSN"),
+		TemporalAddr:         env("MADOGUCHI_TEMPORAL_ADDR", "127.0.0.1:7233"),
+		TemporalNamespace:    env("MADOGUCHI_TEMPORAL_NAMESPACE", "default"),
+		CodecKeyFile:         env("MADOGUCHI_CODEC_KEY_FILE", ".dev/codec.key"),
+		GatewayAddr:          env("MADOGUCHI_GATEWAY_ADDR", "127.0.0.1:8080"),
+		RepositoryURL:        strings.TrimRight(env("MADOGUCHI_REPOSITORY_URL", "http://127.0.0.1:8090"), "/"),
+		PKCS11Module:         env("MADOGUCHI_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so"),
+		PKCS11Token:          env("MADOGUCHI_PKCS11_TOKEN", "jlis"),
+		PKCS11PIN:            os.Getenv("MADOGUCHI_PKCS11_PIN"),
+		Bin:                  env("MADOGUCHI_BIN", ".dev/bin"),
+		InquiryReplyWindow:   duration("MADOGUCHI_INQUIRY_REPLY_WINDOW"),
+		InquiryEarliestReply: duration("MADOGUCHI_INQUIRY_EARLIEST_REPLY"),
 	}
+}
+
+// duration reads a Go duration ("720h"); unset or malformed is 0.
+func duration(name string) time.Duration {
+	d, _ := time.ParseDuration(os.Getenv(name))
+	return d
 }
 
 // Require returns an error naming the first empty value among the given

@@ -33,6 +33,8 @@ const (
 	ResidentCrash      = "00000000079" // used by the crash test
 	ResidentPrivacy    = "00000000087" // used by the privacy test
 	ResidentSecondCard = "00000000095" // for a second terminal
+	ResidentProxy      = "00000000109" // applies through a proxy
+	ResidentRelay      = "00000000117" // applies through a relay municipality
 )
 
 // Resident is a demo register record with its card.
@@ -62,6 +64,10 @@ var Residents = []Resident{
 		Sex: "male", Address: "東京都千代田区永田町3丁目4番5号", Status: "resident", Alias: "コバヤシ・マコ"}, "C131016000008", "2035-03-03"},
 	{storage.Resident{ResidentCode: ResidentSecondCard, MunicipalityCode: Chiyoda, Name: "加藤 恵", NameKana: "カトウ メグミ",
 		Sex: "female", Address: "東京都千代田区有楽町1丁目1番1号", Status: "resident"}, "C131016000009", "2034-11-11"},
+	{storage.Resident{ResidentCode: ResidentProxy, MunicipalityCode: Chiyoda, Name: "中村 清", NameKana: "ナカムラ キヨシ",
+		Sex: "male", Address: "東京都千代田区外神田4丁目5番6号", Status: "resident"}, "C131016000010", "2034-08-08"},
+	{storage.Resident{ResidentCode: ResidentRelay, MunicipalityCode: Chiyoda, Name: "松本 遥", NameKana: "マツモト ハルカ",
+		Sex: "female", Address: "東京都千代田区一番町7番地", Status: "resident"}, "C131016000011", "2035-01-20"},
 }
 
 // birthDates are kept apart from the struct literal for readability.
@@ -69,6 +75,7 @@ var birthDates = map[string]string{
 	ResidentAdult: "1980-04-01", ResidentLeapDay: "1992-02-29", ResidentChild: "2014-06-15",
 	ResidentAdultWard: "1955-09-30", ResidentMovedOut: "1988-12-01", ResidentYokohama: "1975-07-07",
 	ResidentCrash: "1990-05-05", ResidentPrivacy: "1985-03-03", ResidentSecondCard: "1979-11-11",
+	ResidentProxy: "1948-08-08", ResidentRelay: "1996-01-20",
 }
 
 // BirthDate returns a demo resident's date of birth (YYYY-MM-DD).

@@ -63,8 +63,13 @@ func (db *DB) Case(ctx context.Context, number string) (Case, error) {
 
 // OpenCases lists a municipality's open cases, newest first.
 func (db *DB) OpenCases(ctx context.Context, municipality string, limit int) ([]Case, error) {
+	return db.CasesByStatus(ctx, municipality, "open", limit)
+}
+
+// CasesByStatus lists a municipality's cases with a status, newest first.
+func (db *DB) CasesByStatus(ctx context.Context, municipality, status string, limit int) ([]Case, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT case_number, municipality_code, procedure, workflow_id, opened_by, opened_at, status
-		FROM cases WHERE municipality_code = $1 AND status = 'open' ORDER BY opened_at DESC LIMIT $2`, municipality, limit)
+		FROM cases WHERE municipality_code = $1 AND status = $2 ORDER BY opened_at DESC LIMIT $3`, municipality, status, limit)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open cases: %w", err)
 	}

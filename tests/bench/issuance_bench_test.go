@@ -103,7 +103,7 @@ func newStack() (*stack, error) {
 	s.seq.Store(last)
 
 	mw := sdkworker.New(tc, activities.MunicipalTaskQueue, worker.MunicipalOptions())
-	worker.RegisterMunicipal(mw, db)
+	worker.RegisterMunicipal(mw, db, tc)
 	mw.RegisterWorkflowWithOptions(NoopShape, workflow.RegisterOptions{Name: "NoopShape"})
 	mw.RegisterActivity(&noop{})
 

@@ -14,8 +14,7 @@ import (
 // TestGatewayRefusesClearly covers the gateway's 4xx answers and the
 // register rejections: each says what is wrong and nothing is issued.
 func TestGatewayRefusesClearly(t *testing.T) {
-	requireStack(t)
-	startBackOffice(t)
+	beginTest(t)
 	anon := &api{t: t}
 	var e apiErr
 	if code := anon.do("GET", "/api/cases", nil, &e); code != http.StatusUnauthorized || e.Error.Message == "" {

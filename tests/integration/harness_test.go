@@ -21,6 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
 	"github.com/madoguchi/madoguchi/internal/config"
 )
 
@@ -28,7 +31,27 @@ var (
 	cfg        config.Config
 	logDir     string
 	gatewayURL string
-	panelURL   = "http://127.0.0.1:18181"
+)
+
+// terminal is a counter terminal of the tests: its card agent, reader,
+// virtual card port and touch panel.
+type terminal struct {
+	id, reader, panel, municipality string
+	vpcdPort                        int
+}
+
+var (
+	// chiyodaT is 千代田区's terminal T0001 on reader 0.
+	chiyodaT = terminal{id: "T0001", reader: "Virtual PCD 00 00", panel: "http://127.0.0.1:18181", municipality: "131016", vpcdPort: 35963}
+	// yokohamaT is 横浜市's terminal Y0001 on reader 1 (the relay's).
+	yokohamaT = terminal{id: "Y0001", reader: "Virtual PCD 00 01", panel: "http://127.0.0.1:18182", municipality: "141003", vpcdPort: 35964}
+	panelURL  = chiyodaT.panel
+)
+
+// Short inquiry deadlines, so that a lapse can be seen within the test.
+const (
+	testReplyWindow   = 25 * time.Second
+	testEarliestReply = 2 * time.Second
 )
 
 func TestMain(m *testing.M) {
@@ -57,6 +80,14 @@ func requireStack(t *testing.T) {
 	if os.Getenv("MADOGUCHI_INTEGRATION") != "1" {
 		t.Skip("needs the real stack: run `make test`")
 	}
+}
+
+// beginTest starts the back office and ends what earlier tests left running.
+func beginTest(t *testing.T) {
+	t.Helper()
+	requireStack(t)
+	startBackOffice(t)
+	terminateStale(t)
 }
 
 // proc is one of madoguchi's processes started by the tests.
@@ -152,7 +183,9 @@ func startBackOffice(t testing.TB) {
 	t.Helper()
 	start(t, "worker-ca", "worker", nil, "-role", "ca")
 	start(t, "worker-municipal", "worker", nil, "-role", "municipal")
-	start(t, "gateway", "gateway", nil)
+	start(t, "gateway", "gateway", []string{
+		"MADOGUCHI_INQUIRY_REPLY_WINDOW=" + testReplyWindow.String(),
+		"MADOGUCHI_INQUIRY_EARLIEST_REPLY=" + testEarliestReply.String()})
 	waitHTTP(t, gatewayURL+"/healthz")
 }
 
@@ -161,25 +194,59 @@ func startBackOffice(t testing.TB) {
 // writing certificates (the crash test's fault hook).
 func startTerminal(t testing.TB, cardSerial, cardExpiry string, hold bool) {
 	t.Helper()
-	insertCard(t, cardSerial, cardExpiry)
+	startTerminalOf(t, chiyodaT, cardSerial, cardExpiry, hold)
+}
+
+// startTerminalOf starts a terminal's card agent, with a card in its reader
+// when cardSerial is set. Each municipality's agent holds its own sealing keys.
+func startTerminalOf(t testing.TB, term terminal, cardSerial, cardExpiry string, hold bool) {
+	t.Helper()
+	if hold {
+		// The fault hook must not outlive the test that set it.
+		t.Cleanup(func() { kill(t, "cardagent-"+term.id) })
+	}
+	if cardSerial != "" {
+		insertCard(t, term, cardSerial, cardExpiry)
+	}
 	var env []string
 	if hold {
 		env = append(env, "MADOGUCHI_FAULT_HOLD_BEFORE_WRITE=1")
 	}
-	start(t, "cardagent", "cardagent", env, "-terminal", "T0001", "-reader", "Virtual PCD 00 00", "-panel", strings.TrimPrefix(panelURL, "http://"))
-	waitHTTP(t, panelURL+"/api/pending")
+	start(t, "cardagent-"+term.id, "cardagent", env, "-terminal", term.id, "-reader", term.reader,
+		"-panel", strings.TrimPrefix(term.panel, "http://"), "-sealing-keys", filepath.Join(cfg.State, "sealing", term.municipality))
+	waitHTTP(t, term.panel+"/api/pending")
 }
 
-// insertCard replaces the card in reader 0 with the virtual card of the
-// given serial (its state is kept per serial, so a card keeps its keys).
-func insertCard(t testing.TB, serial, expiry string) {
+// terminateStale ends procedures an earlier, failed test left running, so
+// that their card steps cannot occupy a terminal the next test needs.
+func terminateStale(t testing.TB) {
 	t.Helper()
-	stop("vcard")
+	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddr, Namespace: cfg.TemporalNamespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: cfg.TemporalNamespace, PageSize: 1000,
+		Query: "ExecutionStatus = 'Running' AND MadoguchiProcedure IN ('inperson-issuance', 'proxy-issuance', 'relay-forwarding', 'relay-issuance')"})
+	if err != nil {
+		t.Fatalf("list running procedures: %v", err)
+	}
+	for _, e := range resp.Executions {
+		_ = c.TerminateWorkflow(ctx, e.Execution.WorkflowId, e.Execution.RunId, "left running by an earlier test")
+	}
+}
+
+// insertCard replaces the card in a terminal's reader with the virtual card
+// of the given serial (its state is kept per serial, so a card keeps its keys).
+func insertCard(t testing.TB, term terminal, serial, expiry string) {
+	t.Helper()
+	stop("vcard-" + term.id)
 	state := filepath.Join(cfg.State, "cards", serial+".json")
 	if err := os.MkdirAll(filepath.Dir(state), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	start(t, "vcard", "vcard", nil, "-state", state, "-port", "35963", "-serial", serial, "-expiry", strings.ReplaceAll(expiry, "-", ""))
+	start(t, "vcard-"+term.id, "vcard", nil, "-state", state, "-port", fmt.Sprint(term.vpcdPort), "-serial", serial, "-expiry", strings.ReplaceAll(expiry, "-", ""))
 }
 
 func waitHTTP(t testing.TB, url string) {
@@ -266,8 +333,14 @@ func (a *api) waitStep(caseNumber string, timeout time.Duration, steps ...string
 	return nil
 }
 
-// enterPINs answers the touch panel as the applicant does.
+// enterPINs answers T0001's touch panel as the applicant does.
 func enterPINs(t testing.TB, ctx context.Context, pins map[string]string) {
+	t.Helper()
+	enterPINsAt(t, ctx, panelURL, pins)
+}
+
+// enterPINsAt answers a terminal's touch panel.
+func enterPINsAt(t testing.TB, ctx context.Context, panelURL string, pins map[string]string) {
 	t.Helper()
 	for {
 		var p struct {

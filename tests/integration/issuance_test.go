@@ -126,8 +126,7 @@ func jlis(t *testing.T) *pgx.Conn {
 }
 
 func TestInPersonIssuanceAndRenewal(t *testing.T) {
-	requireStack(t)
-	startBackOffice(t)
+	beginTest(t)
 	r := demo.Find(demo.ResidentLeapDay)
 	startTerminal(t, r.CardSerial, r.CardExpiry, false)
 	clerk := login(t, "clerk1")
@@ -279,8 +278,7 @@ func checkNotAfter(t *testing.T, cert *x509.Certificate, in validity.Input) {
 // alone: only it is issued, written and recorded; the card gets no signing
 // key or certificate.
 func TestUserAuthOnlyIssuance(t *testing.T) {
-	requireStack(t)
-	startBackOffice(t)
+	beginTest(t)
 	r := demo.Find(demo.ResidentSecondCard)
 	startTerminal(t, r.CardSerial, r.CardExpiry, false)
 	clerk := login(t, "clerk2")

@@ -1,0 +1,84 @@
+package cardagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/sealing"
+	"github.com/madoguchi/madoguchi/internal/temporalclient"
+)
+
+// Options configure a card agent.
+type Options struct {
+	TerminalID string
+	ReaderName string
+	PanelAddr  string // loopback address of the touch panel
+	// HoldBeforeWrite is the crash test's fault hook (see activities.Card).
+	HoldBeforeWrite bool
+	// SealingKeys is the folder of the municipality's sealing private keys
+	// (PIN notices of relay applications); empty on a terminal without.
+	SealingKeys string
+}
+
+// keyringOpener opens notices with the keys in a folder, read afresh each
+// time so that a rotated key is used without restarting the terminal.
+type keyringOpener struct{ dir string }
+
+func (k keyringOpener) Open(n sealing.Notice, caseNumber string) (map[string][]byte, error) {
+	kr, err := sealing.LoadKeyring(k.dir)
+	if err != nil {
+		return nil, err
+	}
+	return kr.Open(n, caseNumber)
+}
+
+// Run serves the touch panel and polls the terminal's task queue until ctx ends.
+func Run(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) error {
+	host, _, err := net.SplitHostPort(o.PanelAddr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("cardagent: the touch panel must listen on loopback, not %q", o.PanelAddr)
+	}
+	panel := NewPanel()
+	ln, err := net.Listen("tcp", o.PanelAddr)
+	if err != nil {
+		return fmt.Errorf("cardagent: touch panel: %w", err)
+	}
+	srv := &http.Server{Handler: panel.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("touch panel stopped", "err", err)
+		}
+	}()
+	defer srv.Close()
+
+	tc, err := temporalclient.Dial(cfg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	w := sdkworker.New(tc, activities.TerminalTaskQueue(o.TerminalID), sdkworker.Options{
+		// One card, one reader: card steps run one at a time.
+		MaxConcurrentActivityExecutionSize: 1,
+	})
+	cardActs := &activities.Card{Reader: Reader{Name: o.ReaderName}, Panel: panel, HoldBeforeWrite: o.HoldBeforeWrite}
+	if o.SealingKeys != "" {
+		cardActs.Notices = keyringOpener{dir: o.SealingKeys}
+	}
+	w.RegisterActivity(cardActs)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("cardagent: start worker: %w", err)
+	}
+	log.Info("card agent ready", "terminal", o.TerminalID, "reader", o.ReaderName, "panel", "http://"+o.PanelAddr)
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}

@@ -1,0 +1,195 @@
+// Package cardagent is the counter terminal's agent (統合端末): a Temporal
+// worker on the terminal's own task queue that drives the card reader over
+// PC/SC and serves the touch panel on loopback. The terminal accepts no
+// inbound connection from the network; PINs never leave it.
+package cardagent
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+
+	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/internal/pinrule"
+)
+
+//go:embed panel.html
+var panelHTML embed.FS
+
+// ErrPanelBusy is returned when the panel already asks for another case's PINs.
+var ErrPanelBusy = errors.New("touch panel is busy with another procedure")
+
+// Panel is the touch panel: the applicant types each PIN twice; the panel
+// checks the PIN rules locally and hands the PINs to the waiting activity.
+type Panel struct {
+	mu      sync.Mutex
+	pending *pinSession
+}
+
+type pinSession struct {
+	id    string
+	req   activities.PINRequest
+	pins  map[string][]byte
+	ready chan struct{}
+}
+
+// NewPanel returns an idle panel.
+func NewPanel() *Panel { return &Panel{} }
+
+// Collect shows the request on the panel and waits until the applicant has
+// entered every PIN, or ctx ends. The caller must wipe the returned PINs.
+func (p *Panel) Collect(ctx context.Context, req activities.PINRequest) (map[string][]byte, error) {
+	idb := make([]byte, 8)
+	if _, err := rand.Read(idb); err != nil {
+		return nil, err
+	}
+	s := &pinSession{id: hex.EncodeToString(idb), req: req, pins: map[string][]byte{}, ready: make(chan struct{})}
+	p.mu.Lock()
+	if p.pending != nil && p.pending.req.CaseNumber != req.CaseNumber {
+		p.mu.Unlock()
+		return nil, ErrPanelBusy
+	}
+	// A retried activity for the same case replaces its earlier session.
+	if p.pending != nil {
+		p.pending.wipe()
+	}
+	p.pending = s
+	p.mu.Unlock()
+
+	select {
+	case <-s.ready:
+		p.mu.Lock()
+		if p.pending == s {
+			p.pending = nil
+		}
+		p.mu.Unlock()
+		return s.pins, nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		if p.pending == s {
+			p.pending = nil
+			s.wipe()
+		}
+		p.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+func (s *pinSession) wipe() {
+	for _, b := range s.pins {
+		clear(b)
+	}
+}
+
+// PendingResult is GET /api/pending: what the panel asks for now.
+type PendingResult struct {
+	Pending    bool     `json:"pending"`
+	ID         string   `json:"id,omitempty"`
+	CaseNumber string   `json:"caseNumber,omitempty"`
+	Kinds      []string `json:"kinds,omitempty"`
+	Entered    []string `json:"entered,omitempty"`
+	// EnteredBy is the clerk typing for the applicant, if any.
+	EnteredBy string `json:"enteredBy,omitempty"`
+}
+
+// EnterPINInput is POST /api/pin: one PIN, typed twice.
+type EnterPINInput struct {
+	ID      string `json:"id"`
+	Kind    string `json:"kind"`
+	PIN     string `json:"pin"`
+	Confirm string `json:"confirm"`
+}
+
+// Handler serves the panel page and its API.
+func (p *Panel) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := panelHTML.ReadFile("panel.html")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(b)
+	})
+	mux.HandleFunc("GET /api/pending", func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		res := PendingResult{}
+		if s := p.pending; s != nil {
+			res = PendingResult{Pending: true, ID: s.id, CaseNumber: s.req.CaseNumber, Kinds: s.req.Kinds, EnteredBy: s.req.EnteredBy}
+			for _, k := range s.req.Kinds {
+				if _, ok := s.pins[k]; ok {
+					res.Entered = append(res.Entered, k)
+				}
+			}
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
+	mux.HandleFunc("POST /api/pin", p.enterPIN)
+	return loopbackOnly(mux)
+}
+
+func (p *Panel) enterPIN(w http.ResponseWriter, r *http.Request) {
+	var in EnterPINInput
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "入力を読み取れませんでした / The entry could not be read."})
+		return
+	}
+	pin, confirm := []byte(in.PIN), []byte(in.Confirm)
+	defer clear(confirm)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.pending
+	if s == nil || s.id != in.ID {
+		clear(pin)
+		writeJSON(w, http.StatusConflict, map[string]string{"error": "暗証番号の入力を求めていません / No PIN is being asked for."})
+		return
+	}
+	if !slices.Contains(s.req.Kinds, in.Kind) {
+		clear(pin)
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "この電子証明書の暗証番号は求めていません / This PIN is not asked for."})
+		return
+	}
+	if err := pinrule.Validate(pinrule.Kind(in.Kind), pin); err != nil {
+		clear(pin)
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": err.Error()})
+		return
+	}
+	if string(pin) != string(confirm) {
+		clear(pin)
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": "確認のために入力した暗証番号が一致しません / The two entries differ."})
+		return
+	}
+	if old, ok := s.pins[in.Kind]; ok {
+		clear(old)
+	}
+	s.pins[in.Kind] = pin
+	if len(s.pins) == len(s.req.Kinds) {
+		close(s.ready)
+		p.pending = nil
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// loopbackOnly refuses any caller not on this machine: the touch panel is
+// part of the terminal, never a network service.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

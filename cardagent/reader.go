@@ -1,0 +1,90 @@
+package cardagent
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+
+	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/internal/cardclient"
+	"github.com/madoguchi/madoguchi/internal/cardproto"
+)
+
+// Reader is the terminal's PC/SC card reader.
+type Reader struct {
+	Name string
+}
+
+// Open waits for a card in the reader and selects the JPKI application.
+func (r Reader) Open(ctx context.Context) (activities.CardSession, error) {
+	pr, err := cardclient.OpenReader(ctx, r.Name)
+	if err != nil {
+		return nil, err
+	}
+	return Attach(pr, pr.Close)
+}
+
+// Attach starts a session over any transmitter (PC/SC, or an in-process
+// card for benchmarks); closeFn releases it.
+func Attach(t cardclient.Transmitter, closeFn func() error) (activities.CardSession, error) {
+	c := cardclient.New(t)
+	if err := c.SelectJPKI(); err != nil {
+		_ = closeFn()
+		return nil, fmt.Errorf("select JPKI application: %w", err)
+	}
+	return &session{c: c, close: closeFn}, nil
+}
+
+// session adapts cardclient.Client to activities.CardSession.
+type session struct {
+	c     *cardclient.Client
+	close func() error
+}
+
+func kindOf(k string) (cardproto.Kind, error) {
+	switch k {
+	case activities.KindSigning:
+		return cardproto.Signing, nil
+	case activities.KindUserAuth:
+		return cardproto.UserAuth, nil
+	}
+	return 0, fmt.Errorf("unknown certificate kind %q", k)
+}
+
+func (s *session) CardInfo() (string, string, error) {
+	ci, err := s.c.ReadCardInfo()
+	if err != nil {
+		return "", "", err
+	}
+	return ci.Serial, ci.Expiry, nil
+}
+
+func (s *session) GenerateKeyPair(kind string) ([]byte, error) {
+	k, err := kindOf(kind)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := s.c.GenerateKeyPair(k)
+	if err != nil {
+		return nil, err
+	}
+	return x509.MarshalPKIXPublicKey(pub)
+}
+
+func (s *session) WriteCertificate(kind string, certDER, caDER []byte) error {
+	k, err := kindOf(kind)
+	if err != nil {
+		return err
+	}
+	return s.c.WriteCertificate(k, certDER, caDER)
+}
+
+func (s *session) SetPIN(kind string, pin []byte) error {
+	k, err := kindOf(kind)
+	if err != nil {
+		return err
+	}
+	return s.c.SetPIN(k, pin)
+}
+
+func (s *session) Close() error { return s.close() }

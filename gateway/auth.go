@@ -1,0 +1,120 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/madoguchi/madoguchi/internal/storage"
+)
+
+// SessionTTL is how long a login lasts: one counter day.
+const SessionTTL = 10 * time.Hour
+
+const clerkKey = "clerk"
+
+// LoginInput is the body of POST /api/login.
+type LoginInput struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+// LoginResult is the answer of POST /api/login.
+type LoginResult struct {
+	Token            string    `json:"token"`
+	ExpiresAt        time.Time `json:"expiresAt"`
+	Login            string    `json:"login"`
+	DisplayName      string    `json:"displayName"`
+	Role             string    `json:"role"`
+	MunicipalityCode string    `json:"municipalityCode"`
+}
+
+func (s *Server) login(c *gin.Context) {
+	var in LoginInput
+	if err := c.ShouldBindJSON(&in); err != nil || in.Login == "" || in.Password == "" {
+		fail(c, http.StatusBadRequest, "bad_request", "ログイン名とパスワードを入力してください / Enter your login and password.")
+		return
+	}
+	clerk, err := s.db.ClerkByLogin(c, in.Login)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.failInternal(c, err)
+		return
+	}
+	// Compare against a dummy hash for unknown logins too, so timing does
+	// not tell which logins exist.
+	hash := clerk.PasswordHash
+	if hash == "" {
+		hash = dummyHash
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(in.Password)) != nil || clerk.ID == 0 {
+		fail(c, http.StatusUnauthorized, "bad_credentials", "ログイン名またはパスワードが違います / Wrong login or password.")
+		return
+	}
+	token := make([]byte, 32)
+	if _, err := rand.Read(token); err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	exp := s.now().Add(SessionTTL)
+	if err := s.db.CreateSession(c, token, clerk.ID, exp); err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, LoginResult{Token: base64.RawURLEncoding.EncodeToString(token), ExpiresAt: exp,
+		Login: clerk.Login, DisplayName: clerk.DisplayName, Role: clerk.Role, MunicipalityCode: clerk.MunicipalityCode})
+}
+
+// dummyHash is a bcrypt hash of a random string, never a real password.
+var dummyHash = func() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	h, _ := bcrypt.GenerateFromPassword(b, bcrypt.DefaultCost)
+	return string(h)
+}()
+
+// authenticate requires a live bearer token and puts the clerk in the context.
+func (s *Server) authenticate(c *gin.Context) {
+	raw, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	token, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(raw))
+	if !ok || err != nil || len(token) != 32 {
+		fail(c, http.StatusUnauthorized, "unauthenticated", "ログインしてください / Please log in.")
+		return
+	}
+	clerk, err := s.db.SessionClerk(c, token, s.now())
+	if errors.Is(err, storage.ErrNotFound) {
+		fail(c, http.StatusUnauthorized, "unauthenticated", "ログインの有効期限が切れました。再度ログインしてください / Your login has expired; please log in again.")
+		return
+	}
+	if err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	c.Set(clerkKey, clerk)
+	c.Next()
+}
+
+// requireRole lets only the given roles through.
+func requireRole(roles ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		clerk := currentClerk(c)
+		for _, r := range roles {
+			if clerk.Role == r {
+				c.Next()
+				return
+			}
+		}
+		fail(c, http.StatusForbidden, "forbidden", "この操作を行う権限がありません / You are not allowed to do this.")
+	}
+}
+
+func currentClerk(c *gin.Context) storage.Clerk {
+	v, _ := c.Get(clerkKey)
+	clerk, _ := v.(storage.Clerk)
+	return clerk
+}

@@ -1,0 +1,46 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
+)
+
+// apiError is the body of every error answer: a stable code for programs
+// and a message a clerk understands. Internal error text never goes out.
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func fail(c *gin.Context, status int, code, message string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": apiError{Code: code, Message: message}})
+}
+
+// failTemporal maps an error from Temporal to an answer. Update validator
+// rejections carry messages written for clerks; anything else is logged and
+// answered generically.
+func (s *Server) failTemporal(c *gin.Context, err error) {
+	var appErr *temporal.ApplicationError
+	var notFound *serviceerror.NotFound
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case errors.As(err, &appErr):
+		fail(c, http.StatusConflict, "step_not_accepted", appErr.Message())
+	case errors.As(err, &notFound):
+		fail(c, http.StatusConflict, "procedure_finished", "この手続は既に終了しています / This procedure has already finished.")
+	case errors.As(err, &already):
+		fail(c, http.StatusConflict, "already_started", "この手続は既に開始されています / This procedure was already started.")
+	default:
+		s.log.Error("temporal call failed", "path", c.FullPath(), "err", err)
+		fail(c, http.StatusBadGateway, "backend_unavailable", "処理を完了できませんでした。しばらくしてから再度お試しください / The back office could not complete the request; try again shortly.")
+	}
+}
+
+func (s *Server) failInternal(c *gin.Context, err error) {
+	s.log.Error("request failed", "path", c.FullPath(), "err", err)
+	fail(c, http.StatusInternalServerError, "internal", "処理中に問題が発生しました / Something went wrong on our side.")
+}

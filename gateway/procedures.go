@@ -1,0 +1,380 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/internal/storage"
+	"github.com/madoguchi/madoguchi/workflows"
+)
+
+var (
+	residentCodeRE = regexp.MustCompile(`^[0-9]{11}$`)
+	dateRE         = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+	municipalityRE = regexp.MustCompile(`^[0-9]{6}$`)
+)
+
+// StartInPersonIssuanceInput is the body of POST /api/procedures/inperson-issuance.
+type StartInPersonIssuanceInput struct {
+	TerminalID  string                 `json:"terminalId"`
+	Application activities.Application `json:"application"`
+}
+
+// StartProxyIssuanceInput is the body of POST /api/procedures/proxy-issuance.
+type StartProxyIssuanceInput struct {
+	TerminalID  string                 `json:"terminalId"`
+	Application activities.Application `json:"application"`
+	Proxy       workflows.Proxy        `json:"proxy"`
+}
+
+// StartRelayForwardingInput is the body of POST /api/procedures/relay-forwarding.
+type StartRelayForwardingInput struct {
+	TerminalID          string                 `json:"terminalId"`
+	AddressMunicipality string                 `json:"addressMunicipality"`
+	HandOverAt          string                 `json:"handOverAt"`
+	Application         activities.Application `json:"application"`
+}
+
+// StartResult answers a started procedure.
+type StartResult struct {
+	CaseNumber string `json:"caseNumber"`
+	Procedure  string `json:"procedure"`
+}
+
+func validateApplication(a activities.Application) (code, msg string) {
+	switch {
+	case !residentCodeRE.MatchString(a.ResidentCode):
+		return "bad_resident_code", "住民票コードは11桁の数字で入力してください / The resident code must be 11 digits."
+	case a.Name == "":
+		return "missing_name", "氏名を入力してください / Enter the applicant's name."
+	case !dateRE.MatchString(a.BirthDate):
+		return "bad_birth_date", "生年月日は YYYY-MM-DD の形式で入力してください / Enter the date of birth as YYYY-MM-DD."
+	case a.Sex != "male" && a.Sex != "female":
+		return "bad_sex", "性別は male または female を選んでください / Sex must be male or female."
+	case a.Address == "":
+		return "missing_address", "住所を入力してください / Enter the applicant's address."
+	case !a.Signing && !a.UserAuth:
+		return "no_certificate_requested", "発行する電子証明書を選んでください / Choose at least one certificate."
+	}
+	if _, err := time.Parse(time.DateOnly, a.BirthDate); err != nil {
+		return "bad_birth_date", "生年月日が正しい日付ではありません / The date of birth is not a real date."
+	}
+	return "", ""
+}
+
+// checkTerminal answers 400 unless the terminal is one of the clerk's
+// municipality's.
+func (s *Server) checkTerminal(c *gin.Context, id string) bool {
+	term, err := s.db.Terminal(c, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && term.MunicipalityCode != currentClerk(c).MunicipalityCode) {
+		fail(c, http.StatusBadRequest, "unknown_terminal", "この団体の統合端末ではありません / This terminal does not belong to your municipality.")
+		return false
+	}
+	if err != nil {
+		s.failInternal(c, err)
+		return false
+	}
+	return true
+}
+
+// start allocates a case number, records the case and starts the procedure
+// with the input built for that case number.
+func (s *Server) start(c *gin.Context, procedure string, wf any, input func(caseNumber string) any) {
+	clerk := currentClerk(c)
+	number, err := s.db.NextCaseNumber(c, clerk.MunicipalityCode, s.now())
+	if err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	id := workflows.WorkflowID(procedure, number)
+	if err := s.db.InsertCase(c, storage.Case{CaseNumber: number, MunicipalityCode: clerk.MunicipalityCode,
+		Procedure: procedure, WorkflowID: id, OpenedBy: clerk.ID}); err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	_, err = s.temporal.ExecuteWorkflow(c, client.StartWorkflowOptions{
+		ID:                    id,
+		TaskQueue:             activities.MunicipalTaskQueue,
+		TypedSearchAttributes: workflows.SearchAttributes(procedure, number, clerk.MunicipalityCode),
+	}, wf, input(number))
+	if err != nil {
+		s.failTemporal(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, StartResult{CaseNumber: number, Procedure: procedure})
+}
+
+func (s *Server) startInPersonIssuance(c *gin.Context) {
+	var in StartInPersonIssuanceInput
+	if err := c.ShouldBindJSON(&in); err != nil {
+		fail(c, http.StatusBadRequest, "bad_request", "申請内容を読み取れませんでした / The application could not be read.")
+		return
+	}
+	if code, msg := validateApplication(in.Application); code != "" {
+		fail(c, http.StatusBadRequest, code, msg)
+		return
+	}
+	if !s.checkTerminal(c, in.TerminalID) {
+		return
+	}
+	clerk := currentClerk(c)
+	s.start(c, workflows.ProcedureInPersonIssuance, workflows.InPersonIssuance, func(n string) any {
+		return workflows.InPersonIssuanceInput{CaseNumber: n, MunicipalityCode: clerk.MunicipalityCode, TerminalID: in.TerminalID,
+			Clerk: clerk.Login, Application: in.Application}
+	})
+}
+
+func (s *Server) startProxyIssuance(c *gin.Context) {
+	var in StartProxyIssuanceInput
+	if err := c.ShouldBindJSON(&in); err != nil {
+		fail(c, http.StatusBadRequest, "bad_request", "申請内容を読み取れませんでした / The application could not be read.")
+		return
+	}
+	if code, msg := validateApplication(in.Application); code != "" {
+		fail(c, http.StatusBadRequest, code, msg)
+		return
+	}
+	if in.Proxy.Name == "" || in.Proxy.Address == "" {
+		fail(c, http.StatusBadRequest, "missing_proxy", "代理人の氏名と住所を入力してください / Enter the proxy's name and address.")
+		return
+	}
+	if !s.checkTerminal(c, in.TerminalID) {
+		return
+	}
+	clerk := currentClerk(c)
+	s.start(c, workflows.ProcedureProxyIssuance, workflows.ProxyIssuance, func(n string) any {
+		return workflows.ProxyIssuanceInput{CaseNumber: n, MunicipalityCode: clerk.MunicipalityCode, TerminalID: in.TerminalID,
+			Clerk: clerk.Login, Application: in.Application, Proxy: in.Proxy, Policy: s.inquiry}
+	})
+}
+
+func (s *Server) startRelayForwarding(c *gin.Context) {
+	var in StartRelayForwardingInput
+	if err := c.ShouldBindJSON(&in); err != nil {
+		fail(c, http.StatusBadRequest, "bad_request", "申請内容を読み取れませんでした / The application could not be read.")
+		return
+	}
+	if code, msg := validateApplication(in.Application); code != "" {
+		fail(c, http.StatusBadRequest, code, msg)
+		return
+	}
+	clerk := currentClerk(c)
+	switch {
+	case !municipalityRE.MatchString(in.AddressMunicipality) || in.AddressMunicipality == clerk.MunicipalityCode:
+		fail(c, http.StatusBadRequest, "bad_address_municipality", "住所地の市区町村コード（6桁、この団体以外）を入力してください / Enter the address municipality's 6-digit code (not your own).")
+		return
+	case in.HandOverAt != workflows.HandOverAtRelay && in.HandOverAt != workflows.HandOverAtAddress:
+		fail(c, http.StatusBadRequest, "bad_hand_over", "交付場所は relay か address を選んでください / Hand-over must be relay or address.")
+		return
+	}
+	if !s.checkTerminal(c, in.TerminalID) {
+		return
+	}
+	s.start(c, workflows.ProcedureRelayForwarding, workflows.RelayForwarding, func(n string) any {
+		return workflows.RelayForwardingInput{CaseNumber: n, MunicipalityCode: clerk.MunicipalityCode, AddressMunicipality: in.AddressMunicipality,
+			TerminalID: in.TerminalID, Clerk: clerk.Login, ClerkID: clerk.ID, Application: in.Application, HandOverAt: in.HandOverAt}
+	})
+}
+
+// scopedCase loads the case named in the path and checks it belongs to the
+// clerk's municipality.
+func (s *Server) scopedCase(c *gin.Context) (storage.Case, bool) {
+	number := c.Param("case")
+	cs, err := s.db.Case(c, number)
+	if errors.Is(err, storage.ErrNotFound) {
+		fail(c, http.StatusNotFound, "unknown_case", "この受付番号の手続はありません / There is no procedure with this case number.")
+		return storage.Case{}, false
+	}
+	if err != nil {
+		s.failInternal(c, err)
+		return storage.Case{}, false
+	}
+	if cs.MunicipalityCode != currentClerk(c).MunicipalityCode {
+		fail(c, http.StatusForbidden, "other_municipality", "他の団体の手続です / This procedure belongs to another municipality.")
+		return storage.Case{}, false
+	}
+	return cs, true
+}
+
+func (s *Server) queryState(c *gin.Context, workflowID string) (workflows.State, error) {
+	v, err := s.temporal.QueryWorkflow(c, workflowID, "", workflows.StateQuery)
+	if err != nil {
+		return workflows.State{}, err
+	}
+	var st workflows.State
+	err = v.Get(&st)
+	return st, err
+}
+
+func (s *Server) caseState(c *gin.Context) {
+	cs, ok := s.scopedCase(c)
+	if !ok {
+		return
+	}
+	st, err := s.queryState(c, cs.WorkflowID)
+	if err != nil {
+		s.failTemporal(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+// stepDef is a clerk's step sent to a procedure as an update: the body is
+// decoded into the update's input and the logged-in clerk is set on it.
+type stepDef struct {
+	update string
+	decode func(body []byte, clerk string) (any, error)
+	// check, if set, validates the input against the clerk's municipality.
+	check func(s *Server, c *gin.Context, in any) bool
+}
+
+func step[T any](update string, setClerk func(*T, string)) stepDef {
+	return stepDef{update: update, decode: func(body []byte, clerk string) (any, error) {
+		var in T
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, &in); err != nil {
+				return nil, err
+			}
+		}
+		// The clerk is who is logged in, never what the body says.
+		setClerk(&in, clerk)
+		return in, nil
+	}}
+}
+
+// steps are the clerk's steps by their path.
+var steps = map[string]stepDef{
+	"identity-check": step(workflows.ConfirmIdentityUpdate, func(in *workflows.ConfirmIdentityInput, c string) { in.Clerk = c }),
+	"pin-entry":      step(workflows.DeclarePINEntryUpdate, func(in *workflows.DeclarePINEntryInput, c string) { in.Clerk = c }),
+	"confirm-intent": step(workflows.ConfirmIntentUpdate, func(in *workflows.ConfirmIntentInput, c string) { in.Clerk = c }),
+	"inquiry-mailed": step(workflows.InquiryMailedUpdate, func(in *workflows.InquiryMailedInput, c string) { in.Clerk = c }),
+	"reply":          step(workflows.EnterReplyUpdate, func(in *workflows.EnterReplyInput, c string) { in.Clerk = c }),
+	"review": func() stepDef {
+		d := step(workflows.ReviewRelayUpdate, func(in *workflows.ReviewRelayInput, c string) { in.Clerk = c })
+		d.check = func(s *Server, c *gin.Context, in any) bool {
+			r := in.(workflows.ReviewRelayInput)
+			return !r.Approve || s.checkTerminal(c, r.TerminalID)
+		}
+		return d
+	}(),
+	"hand-over": step(workflows.HandOverUpdate, func(in *workflows.HandOverInput, c string) { in.Clerk = c }),
+}
+
+// clerkStep sends POST /api/cases/{case}/{step} to the procedure.
+func (s *Server) clerkStep(c *gin.Context) {
+	def, ok := steps[c.Param("step")]
+	if !ok {
+		fail(c, http.StatusNotFound, "unknown_step", "この操作はありません / There is no such step.")
+		return
+	}
+	cs, ok := s.scopedCase(c)
+	if !ok {
+		return
+	}
+	body, err := c.GetRawData()
+	if err != nil {
+		fail(c, http.StatusBadRequest, "bad_request", "入力を読み取れませんでした / The request could not be read.")
+		return
+	}
+	in, err := def.decode(body, currentClerk(c).Login)
+	if err != nil {
+		fail(c, http.StatusBadRequest, "bad_request", "入力を読み取れませんでした / The request could not be read.")
+		return
+	}
+	if def.check != nil && !def.check(s, c, in) {
+		return
+	}
+	h, err := s.temporal.UpdateWorkflow(c, client.UpdateWorkflowOptions{
+		WorkflowID: cs.WorkflowID, UpdateName: def.update, Args: []any{in}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		s.failTemporal(c, err)
+		return
+	}
+	var res json.RawMessage
+	if err := h.Get(c, &res); err != nil {
+		s.failTemporal(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json", res)
+}
+
+// inquiryPDF serves the inquiry letter of a proxy case for printing.
+func (s *Server) inquiryPDF(c *gin.Context) {
+	cs, ok := s.scopedCase(c)
+	if !ok {
+		return
+	}
+	pdf, err := s.db.InquiryPDF(c, cs.CaseNumber)
+	if errors.Is(err, storage.ErrNotFound) {
+		fail(c, http.StatusNotFound, "no_inquiry", "この手続には照会書がありません / This procedure has no inquiry letter.")
+		return
+	}
+	if err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `inline; filename="inquiry-`+cs.CaseNumber+`.pdf"`)
+	c.Data(http.StatusOK, "application/pdf", pdf)
+}
+
+// CaseSummary is one row of a case list.
+type CaseSummary struct {
+	CaseNumber string            `json:"caseNumber"`
+	Procedure  string            `json:"procedure"`
+	OpenedAt   time.Time         `json:"openedAt"`
+	Status     string            `json:"status"`
+	Step       string            `json:"step,omitempty"`
+	WaitingFor string            `json:"waitingFor,omitempty"`
+	Detail     map[string]string `json:"detail,omitempty"`
+}
+
+var caseStatuses = []string{workflows.StatusOpen, workflows.StatusCompleted, workflows.StatusRejected, workflows.StatusLapsed}
+
+// listCases lists the municipality's cases, open ones by default; managers
+// look at ?status=lapsed for applications that lapsed.
+func (s *Server) listCases(c *gin.Context) {
+	status := c.DefaultQuery("status", workflows.StatusOpen)
+	if !slices.Contains(caseStatuses, status) {
+		fail(c, http.StatusBadRequest, "bad_status", "status は open, completed, rejected, lapsed のいずれかです / status must be open, completed, rejected or lapsed.")
+		return
+	}
+	rows, err := s.db.CasesByStatus(c, currentClerk(c).MunicipalityCode, status, 200)
+	if err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	out := make([]CaseSummary, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, CaseSummary{CaseNumber: r.CaseNumber, Procedure: r.Procedure, OpenedAt: r.OpenedAt, Status: r.Status})
+	}
+	c.JSON(http.StatusOK, gin.H{"cases": out})
+}
+
+// waiting lists what the municipality is waiting on: replies due, notices
+// arrived for review, confirmations pending, cards to hand over.
+func (s *Server) waiting(c *gin.Context) {
+	rows, err := s.db.OpenCases(c, currentClerk(c).MunicipalityCode, 200)
+	if err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	out := []CaseSummary{}
+	for _, r := range rows {
+		st, err := s.queryState(c, r.WorkflowID)
+		if err != nil || st.WaitingFor == "" {
+			continue
+		}
+		out = append(out, CaseSummary{CaseNumber: r.CaseNumber, Procedure: r.Procedure, OpenedAt: r.OpenedAt, Status: st.Status,
+			Step: st.Step, WaitingFor: st.WaitingFor, Detail: st.Detail})
+	}
+	c.JSON(http.StatusOK, gin.H{"waiting": out})
+}

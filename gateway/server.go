@@ -1,0 +1,78 @@
+// Package gateway is the staff-facing HTTP API (gin). It authenticates
+// clerks, scopes every request to the clerk's municipality and role, starts
+// procedures, forwards the clerk's steps as updates and answers state
+// queries. It never touches a card or the HSM.
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/madoguchi/madoguchi/internal/storage"
+	"github.com/madoguchi/madoguchi/workflows"
+)
+
+// Store is what the gateway needs of the municipal database.
+type Store interface {
+	ClerkByLogin(ctx context.Context, login string) (storage.Clerk, error)
+	CreateSession(ctx context.Context, token []byte, clerkID int64, expires time.Time) error
+	SessionClerk(ctx context.Context, token []byte, now time.Time) (storage.Clerk, error)
+	Terminal(ctx context.Context, id string) (storage.Terminal, error)
+	NextCaseNumber(ctx context.Context, municipality string, now time.Time) (string, error)
+	InsertCase(ctx context.Context, c storage.Case) error
+	Case(ctx context.Context, number string) (storage.Case, error)
+	OpenCases(ctx context.Context, municipality string, limit int) ([]storage.Case, error)
+	CasesByStatus(ctx context.Context, municipality, status string, limit int) ([]storage.Case, error)
+	InquiryPDF(ctx context.Context, caseNumber string) ([]byte, error)
+}
+
+// Server is the gateway.
+type Server struct {
+	db       Store
+	temporal client.Client
+	codec    converter.PayloadCodec
+	log      *slog.Logger
+	now      func() time.Time
+	inquiry  workflows.InquiryPolicy
+}
+
+// New builds a gateway. codec serves the Temporal UI's codec endpoint;
+// inquiry is the municipality's proxy-inquiry policy (zero: the default).
+func New(db Store, tc client.Client, codec converter.PayloadCodec, log *slog.Logger, inquiry workflows.InquiryPolicy) *Server {
+	if inquiry.ReplyWindow <= 0 {
+		inquiry.ReplyWindow = workflows.DefaultInquiryPolicy.ReplyWindow
+	}
+	return &Server{db: db, temporal: tc, codec: codec, log: log, now: time.Now, inquiry: inquiry}
+}
+
+// Handler returns the HTTP routes.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery())
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"ok": true}) })
+	r.POST("/api/login", s.login)
+
+	api := r.Group("/api", s.authenticate)
+	api.GET("/cases", s.listCases)
+	api.GET("/waiting", s.waiting)
+	api.GET("/cases/:case", s.caseState)
+	api.GET("/cases/:case/inquiry.pdf", s.inquiryPDF)
+	clerks := api.Group("", requireRole("clerk", "manager"))
+	clerks.POST("/procedures/inperson-issuance", s.startInPersonIssuance)
+	clerks.POST("/procedures/proxy-issuance", s.startProxyIssuance)
+	clerks.POST("/procedures/relay-forwarding", s.startRelayForwarding)
+	clerks.POST("/cases/:case/:step", s.clerkStep)
+
+	// The Temporal UI decodes encrypted payloads here; managers only.
+	codec := r.Group("/codec", s.authenticate, requireRole("manager"))
+	h := converter.NewPayloadCodecHTTPHandler(s.codec)
+	codec.POST("/*op", gin.WrapH(http.StripPrefix("/codec", h)))
+	return r
+}

@@ -1,0 +1,419 @@
+// Package repository is the Organization's repository server (リポジトリ
+// and OCSPレスポンダ, seed 図1-8) for verifiers:
+//
+//	GET  /ocsp/{base64 DER}       OCSP (RFC 6960 App. A), registered verifiers only
+//	POST /ocsp                    OCSP, body application/ocsp-request
+//	GET  /crl/{sign|auth}/{code}.crl   the latest CRL of a municipality partition (public: CDPs)
+//	GET  /crl/{sign|auth}/full.crl     the latest full CRL of an issuing CA (public)
+//	GET  /files/{sign|auth}/{YYYY-MM-DD}  a past day's revocation-information file (失効情報ファイル)
+//	GET  /counterpart/{serial}    the counterpart certificate's serial (対応証明書の発行の番号)
+//	GET  /healthz                 liveness and whether OCSP answers are being cached
+//
+// Verifiers authenticate with the API key issued at registration, sent in
+// the X-JPKI-Verifier-Key header (package verifier). OCSP callers without a
+// valid key, or asking about a certificate type they are not registered for,
+// get the OCSP status unauthorized; the other protected endpoints answer
+// HTTP 401 / 403.
+package repository
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/madoguchi/madoguchi/internal/ca"
+	"github.com/madoguchi/madoguchi/internal/ocsp"
+	"github.com/madoguchi/madoguchi/internal/verifier"
+)
+
+// ErrNotFound is what a CRLSource wraps when it has no such CRL or file.
+var ErrNotFound = errors.New("repository: not found")
+
+// CRLSource publishes CRLs (失効記録) and daily revocation-information files
+// (失効情報ファイル). partition is a 6-digit municipality code or "full".
+type CRLSource interface {
+	Latest(ctx context.Context, kind ca.Kind, partition string) (der []byte, thisUpdate, nextUpdate time.Time, err error)
+	DailyFile(ctx context.Context, kind ca.Kind, day time.Time) ([]byte, error)
+}
+
+// FullPartition is the partition name of a CA's full CRL.
+const FullPartition = "full"
+
+// Authenticator finds the active verifier holding an API key, or nil.
+type Authenticator interface {
+	Authenticate(key string) *verifier.Verifier
+}
+
+// OCSPResponder answers OCSP requests (*ocsp.Responder).
+type OCSPResponder interface {
+	Respond(ctx context.Context, der []byte, may ocsp.Authorizer) ocsp.Answer
+}
+
+// Config wires a Server.
+type Config struct {
+	// Pool is the Organization's database (counterpart lookups).
+	Pool *pgxpool.Pool
+	// OCSP answers /ocsp.
+	OCSP OCSPResponder
+	// Verifiers authenticates callers.
+	Verifiers Authenticator
+	// CRLs serves /crl and /files; nil answers 503 there.
+	CRLs CRLSource
+	// Logger; nil means slog.Default(). Keys are never logged.
+	Logger *slog.Logger
+	// Now is the clock for HTTP dates; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the repository's HTTP handler.
+type Server struct {
+	cfg Config
+}
+
+// New checks cfg and returns the handler.
+func New(cfg Config) (*Server, error) {
+	if cfg.OCSP == nil || cfg.Verifiers == nil {
+		return nil, errors.New("repository: OCSP responder and verifier registry are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Server{cfg: cfg}, nil
+}
+
+// Limits.
+const (
+	maxOCSPBody = 4096 + 1 // one more than the parser accepts, to tell "too long"
+	maxGETPath  = 8192
+)
+
+var (
+	keyHeader      = textproto.CanonicalMIMEHeaderKey(verifier.HeaderName)
+	ctOCSPResponse = []string{"application/ocsp-response"}
+	ctCRL          = []string{"application/pkix-crl"}
+	ctJSON         = []string{"application/json; charset=utf-8"}
+	cacheNoStore   = []string{"no-store"}
+	bodyPool       = sync.Pool{New: func() any { b := make([]byte, maxOCSPBody); return &b }}
+	errNoCRLs      = errors.New("repository: no CRL source configured")
+)
+
+// ServeHTTP routes without a ServeMux: a ServeMux would "clean" GET OCSP
+// paths, whose base64 may hold "//".
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case p == "/ocsp" || p == "/ocsp/" || strings.HasPrefix(p, "/ocsp/"):
+		s.serveOCSP(w, r)
+	case strings.HasPrefix(p, "/crl/"):
+		s.serveCRL(w, r)
+	case strings.HasPrefix(p, "/files/"):
+		s.serveFile(w, r)
+	case strings.HasPrefix(p, "/counterpart/"):
+		s.serveCounterpart(w, r)
+	case p == "/healthz":
+		s.serveHealth(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// caller returns the verifier the request authenticates as, or nil.
+func (s *Server) caller(r *http.Request) *verifier.Verifier {
+	v := r.Header[keyHeader]
+	if len(v) != 1 {
+		return nil
+	}
+	return s.cfg.Verifiers.Authenticate(v[0])
+}
+
+func (s *Server) serveOCSP(w http.ResponseWriter, r *http.Request) {
+	var der []byte
+	switch r.Method {
+	case http.MethodPost:
+		if r.URL.Path != "/ocsp" && r.URL.Path != "/ocsp/" {
+			http.NotFound(w, r)
+			return
+		}
+		bp := bodyPool.Get().(*[]byte)
+		defer bodyPool.Put(bp)
+		n, err := io.ReadFull(io.LimitReader(r.Body, maxOCSPBody), *bp)
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			s.writeOCSP(w, ocsp.ErrorResponse(ocsp.StatusMalformedRequest))
+			return
+		}
+		der = (*bp)[:n]
+	case http.MethodGet:
+		enc := strings.TrimPrefix(r.URL.Path, "/ocsp")
+		enc = strings.TrimPrefix(enc, "/")
+		if len(enc) > maxGETPath {
+			s.writeOCSP(w, ocsp.ErrorResponse(ocsp.StatusMalformedRequest))
+			return
+		}
+		der = decodeBase64(enc)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	v := s.caller(r)
+	if v == nil {
+		// Checked after reading so the answer does not depend on whether
+		// the body was well formed: an unregistered caller learns nothing.
+		s.writeOCSP(w, ocsp.ErrorResponse(ocsp.StatusUnauthorized))
+		return
+	}
+	a := s.cfg.OCSP.Respond(r.Context(), der, v.MayCheck)
+	if a.Status == ocsp.StatusInternalError {
+		s.cfg.Logger.Warn("repository: OCSP internal error", "verifier", v.ID, "err", a.Err)
+	}
+	s.writeOCSP(w, a.DER)
+}
+
+// decodeBase64 accepts the standard alphabet with or without padding, and
+// the URL-safe one some clients use; nil when it is not base64 (the parser
+// then answers malformedRequest).
+func decodeBase64(s string) []byte {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b
+		}
+	}
+	return nil
+}
+
+func (s *Server) writeOCSP(w http.ResponseWriter, der []byte) {
+	h := w.Header()
+	h["Content-Type"] = ctOCSPResponse
+	// Answers are for the authenticated verifier only, and a status change
+	// replaces them at once: no shared or private HTTP caching.
+	h["Cache-Control"] = cacheNoStore
+	h["Content-Length"] = []string{strconv.Itoa(len(der))}
+	_, _ = w.Write(der)
+}
+
+// parseKind reads "sign" or "auth".
+func parseKind(s string) (ca.Kind, bool) {
+	k := ca.Kind(s)
+	return k, k.Valid()
+}
+
+func (s *Server) serveCRL(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	// /crl/{kind}/{partition}.crl
+	rest := strings.TrimPrefix(r.URL.Path, "/crl/")
+	kindStr, file, ok := strings.Cut(rest, "/")
+	kind, kindOK := parseKind(kindStr)
+	partition, crlOK := strings.CutSuffix(file, ".crl")
+	if !ok || !kindOK || !crlOK || !(partition == FullPartition || validMunicipality(partition)) {
+		http.NotFound(w, r)
+		return
+	}
+	if s.cfg.CRLs == nil {
+		s.httpError(w, http.StatusServiceUnavailable, errNoCRLs)
+		return
+	}
+	der, thisUpdate, nextUpdate, err := s.cfg.CRLs.Latest(r.Context(), kind, partition)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			http.NotFound(w, r)
+			return
+		}
+		s.cfg.Logger.Warn("repository: CRL", "kind", string(kind), "partition", partition, "err", err)
+		s.httpError(w, http.StatusInternalServerError, errors.New("CRL unavailable"))
+		return
+	}
+	h := w.Header()
+	h["Content-Type"] = ctCRL
+	if !nextUpdate.IsZero() {
+		h.Set("Expires", nextUpdate.UTC().Format(http.TimeFormat))
+		// Public and cacheable until the next CRL is due, capped so that
+		// an on-demand CRL is picked up within the hour.
+		maxAge := int(min(time.Hour, max(0, nextUpdate.Sub(s.cfg.Now()))).Seconds())
+		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(maxAge))
+	}
+	if !thisUpdate.IsZero() {
+		h.Set("Last-Modified", thisUpdate.UTC().Format(http.TimeFormat))
+	}
+	h.Set("Content-Length", strconv.Itoa(len(der)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(der)
+}
+
+func validMunicipality(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// jst is the day boundary of daily files (the Organization works in Japan).
+var jst = time.FixedZone("Asia/Tokyo", 9*3600)
+
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	rest := strings.TrimPrefix(r.URL.Path, "/files/")
+	kindStr, dayStr, ok := strings.Cut(rest, "/")
+	kind, kindOK := parseKind(kindStr)
+	day, dayErr := time.ParseInLocation(time.DateOnly, dayStr, jst)
+	if !ok || !kindOK || dayErr != nil {
+		http.NotFound(w, r)
+		return
+	}
+	v := s.caller(r)
+	if v == nil {
+		s.httpError(w, http.StatusUnauthorized, errors.New("a registered verifier's key is required in "+verifier.HeaderName))
+		return
+	}
+	if !v.MayCheck(kind) {
+		s.httpError(w, http.StatusForbidden, fmt.Errorf("not registered for %s certificates", kind))
+		return
+	}
+	if s.cfg.CRLs == nil {
+		s.httpError(w, http.StatusServiceUnavailable, errNoCRLs)
+		return
+	}
+	body, err := s.cfg.CRLs.DailyFile(r.Context(), kind, day)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			s.httpError(w, http.StatusNotFound, fmt.Errorf("no %s revocation-information file for %s", kind, dayStr))
+			return
+		}
+		s.cfg.Logger.Warn("repository: daily file", "kind", string(kind), "day", dayStr, "err", err)
+		s.httpError(w, http.StatusInternalServerError, errors.New("file unavailable"))
+		return
+	}
+	h := w.Header()
+	// The day's file is the full CRL issued last that day (package crl).
+	h["Content-Type"] = ctCRL
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.crl"`, kind, dayStr))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}
+
+// Counterpart is the answer of /counterpart/{serial}.
+type Counterpart struct {
+	Serial            string  `json:"serial"`
+	Kind              ca.Kind `json:"kind"`
+	CounterpartSerial string  `json:"counterpart_serial"`
+	CounterpartKind   ca.Kind `json:"counterpart_kind"`
+}
+
+func (s *Server) serveCounterpart(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	v := s.caller(r)
+	if v == nil {
+		s.httpError(w, http.StatusUnauthorized, errors.New("a registered verifier's key is required in "+verifier.HeaderName))
+		return
+	}
+	if !v.MayMapCounterpart() {
+		s.httpError(w, http.StatusForbidden, errors.New("only a verifier registered both for signing and for user-authentication certificates may map counterparts"))
+		return
+	}
+	serial, err := ca.CanonicalSerial(strings.TrimPrefix(r.URL.Path, "/counterpart/"))
+	if err != nil {
+		s.httpError(w, http.StatusBadRequest, errors.New("not a serial number"))
+		return
+	}
+	if s.cfg.Pool == nil {
+		s.httpError(w, http.StatusServiceUnavailable, errors.New("no database"))
+		return
+	}
+	c, err := LookupCounterpart(r.Context(), s.cfg.Pool, serial)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			s.httpError(w, http.StatusNotFound, errors.New("no issued certificate with a recorded counterpart has this serial"))
+			return
+		}
+		s.cfg.Logger.Warn("repository: counterpart", "err", err)
+		s.httpError(w, http.StatusInternalServerError, errors.New("lookup failed"))
+		return
+	}
+	s.writeJSON(w, http.StatusOK, c)
+}
+
+// LookupCounterpart returns the counterpart of an issued certificate (serial
+// canonical lower-case hex), or an error wrapping ErrNotFound when the
+// certificate is unknown or has no counterpart recorded.
+func LookupCounterpart(ctx context.Context, pool *pgxpool.Pool, serial string) (Counterpart, error) {
+	var c Counterpart
+	var kind, cpKind string
+	err := pool.QueryRow(ctx, `SELECT c.serial, c.kind, p.serial, p.kind
+		FROM ca_certificates c JOIN ca_certificates p ON p.serial = c.counterpart_serial
+		WHERE c.serial = $1 AND c.cert_der IS NOT NULL AND p.cert_der IS NOT NULL`, serial).
+		Scan(&c.Serial, &kind, &c.CounterpartSerial, &cpKind)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Counterpart{}, fmt.Errorf("%w: counterpart of %s", ErrNotFound, serial)
+	}
+	if err != nil {
+		return Counterpart{}, fmt.Errorf("repository: counterpart of %s: %w", serial, err)
+	}
+	c.Kind, c.CounterpartKind = ca.Kind(kind), ca.Kind(cpKind)
+	return c, nil
+}
+
+// Health is the answer of /healthz.
+type Health struct {
+	OK bool `json:"ok"`
+	// OCSPCaching is false while the responder cannot hear status changes
+	// (answers are then signed per request).
+	OCSPCaching bool `json:"ocsp_caching"`
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	h := Health{OK: true}
+	if l, ok := s.cfg.OCSP.(interface{ Listening() bool }); ok {
+		h.OCSPCaching = l.Listening()
+	}
+	s.writeJSON(w, http.StatusOK, h)
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encoding failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header()["Content-Type"] = ctJSON
+	w.Header()["Cache-Control"] = cacheNoStore
+	w.WriteHeader(code)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+func (s *Server) httpError(w http.ResponseWriter, code int, err error) {
+	s.writeJSON(w, code, map[string]string{"error": err.Error()})
+}

@@ -1,0 +1,177 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/internal/ca"
+	"github.com/madoguchi/madoguchi/internal/ca/hsm"
+	"github.com/madoguchi/madoguchi/internal/ca/profile"
+	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/reasons"
+	"github.com/madoguchi/madoguchi/internal/temporalclient"
+	"github.com/madoguchi/madoguchi/workflows"
+)
+
+// Issuer adapts the Organization's CA (internal/ca) to the CA activities.
+type Issuer struct {
+	CA *ca.CA
+}
+
+// Issue issues one certificate, or a counterpart pair when both kinds are
+// asked for together.
+func (i Issuer) Issue(ctx context.Context, reqs []activities.CertificateRequest) ([]activities.IssuedCertificate, error) {
+	conv := make([]ca.IssueRequest, len(reqs))
+	for n, r := range reqs {
+		c, err := toCARequest(r)
+		if err != nil {
+			return nil, err
+		}
+		conv[n] = c
+	}
+	var results []ca.IssueResult
+	switch {
+	case len(conv) == 2 && conv[0].Kind == ca.KindSign && conv[1].Kind == ca.KindAuth:
+		pair, err := i.CA.IssuePair(ctx, conv[0], conv[1])
+		if err != nil {
+			return nil, caErr(err)
+		}
+		results = []ca.IssueResult{pair.Sign, pair.Auth}
+	case len(conv) == 1:
+		r, err := i.CA.Issue(ctx, conv[0])
+		if err != nil {
+			return nil, caErr(err)
+		}
+		results = []ca.IssueResult{r}
+	default:
+		return nil, fmt.Errorf("%w: ask for one certificate, or a signing and a user-authentication certificate in that order", activities.ErrInvalidRequest)
+	}
+	out := make([]activities.IssuedCertificate, len(results))
+	for n, r := range results {
+		issuer, err := i.CA.IssuerCertificate(r.Kind)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = activities.IssuedCertificate{Kind: string(r.Kind), Serial: r.Serial, NotBefore: r.NotBefore,
+			NotAfter: r.NotAfter, DER: r.CertificateDER, CADER: issuer.Raw}
+	}
+	return out, nil
+}
+
+func toCARequest(r activities.CertificateRequest) (ca.IssueRequest, error) {
+	req := ca.IssueRequest{RequestID: r.RequestID, Kind: ca.Kind(r.Kind), MunicipalityCode: r.MunicipalityCode,
+		ResidentCode: r.ResidentCode, PublicKeyDER: r.SPKIDER, NotAfter: r.NotAfter}
+	if p := r.Person; p != nil {
+		sex, err := profile.ParseSex(p.Sex)
+		if err != nil {
+			return ca.IssueRequest{}, fmt.Errorf("%w: %w", activities.ErrInvalidRequest, err)
+		}
+		req.Personal = &ca.PersonalInfo{Name: p.Name, DateOfBirth: p.BirthDate, Sex: sex, Address: p.Address,
+			FormerSurname: p.FormerSurname, Alias: p.Alias}
+	}
+	return req, nil
+}
+
+// caErr marks errors no retry can fix.
+func caErr(err error) error {
+	if ca.IsPermanent(err) {
+		return fmt.Errorf("%w: %w", activities.ErrInvalidRequest, err)
+	}
+	return err
+}
+
+// RegisterCA registers the CA activities on w.
+func RegisterCA(w sdkworker.Registry, c *ca.CA) {
+	w.RegisterActivity(&activities.CA{Issuer: Issuer{CA: c}})
+	workflows.RegisterPublishRevocationLists(w, &activities.CRL{CA: c, DB: c.Pool()})
+}
+
+// RunCA runs the Organization's CA worker until ctx ends. It alone holds the
+// HSM session and the jlis database credentials.
+func RunCA(ctx context.Context, cfg config.Config) error {
+	if err := config.Require("MADOGUCHI_JLIS_DSN", cfg.JLISDSN, "MADOGUCHI_PKCS11_PIN", cfg.PKCS11PIN); err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, cfg.JLISDSN)
+	if err != nil {
+		return fmt.Errorf("ca worker: %w", err)
+	}
+	defer pool.Close()
+	hcfg, err := hsm.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	h, err := hsm.Open(hcfg)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	c, err := ca.Load(ctx, pool, h, ca.Options{RepositoryURL: cfg.RepositoryURL, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	if err != nil {
+		return fmt.Errorf("ca worker: load the CA (run setup first): %w", err)
+	}
+	tc, err := temporalclient.Dial(cfg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	w := sdkworker.New(tc, activities.CATaskQueue, CAOptions())
+	RegisterCA(w, c)
+	return run(ctx, w)
+}
+
+// SetupCA migrates the jlis database and bootstraps both issuing CAs in the
+// HSM (idempotent), exporting their certificates to <state>/ca.
+func SetupCA(ctx context.Context, cfg config.Config) error {
+	if err := config.Require("MADOGUCHI_JLIS_DSN", cfg.JLISDSN, "MADOGUCHI_PKCS11_PIN", cfg.PKCS11PIN); err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, cfg.JLISDSN)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := ca.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	hcfg, err := hsm.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	h, err := hsm.Open(hcfg)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	_, err = ca.Bootstrap(ctx, pool, h, filepath.Join(cfg.State, "ca"), ca.Options{RepositoryURL: cfg.RepositoryURL})
+	return err
+}
+
+// Revoke revokes a certificate; revoking one that is already revoked, has
+// expired or is unknown changes nothing and says so.
+func (i Issuer) Revoke(ctx context.Context, in activities.RevokeCertificateInput) (activities.RevokeCertificateResult, error) {
+	reason, err := reasons.Parse(in.Reason)
+	if err != nil {
+		return activities.RevokeCertificateResult{}, fmt.Errorf("%w: %w", activities.ErrInvalidRequest, err)
+	}
+	ev, err := i.CA.Revoke(ctx, ca.RevokeRequest{RequestID: in.RequestID, Serial: in.Serial, Reason: reason, At: in.At})
+	switch {
+	case err == nil:
+		return activities.RevokeCertificateResult{Outcome: "revoked", RevokedAt: ev.At}, nil
+	case errors.Is(err, ca.ErrAlreadyRevoked):
+		return activities.RevokeCertificateResult{Outcome: "already_revoked"}, nil
+	case errors.Is(err, ca.ErrExpired):
+		return activities.RevokeCertificateResult{Outcome: "expired"}, nil
+	case errors.Is(err, ca.ErrUnknownCertificate):
+		return activities.RevokeCertificateResult{Outcome: "unknown"}, nil
+	}
+	return activities.RevokeCertificateResult{}, caErr(err)
+}

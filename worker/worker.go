@@ -1,0 +1,72 @@
+// Package worker runs madoguchi's Temporal workers: the municipal worker
+// (procedures and the municipal database's activities) and the
+// Organization's CA worker (issuance and revocation through the HSM).
+package worker
+
+import (
+	"context"
+	"fmt"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/storage"
+	"github.com/madoguchi/madoguchi/internal/temporalclient"
+	"github.com/madoguchi/madoguchi/workflows"
+)
+
+// RegisterMunicipal registers the procedures and municipal activities on w;
+// tests and the benchmark use it to build the same worker.
+func RegisterMunicipal(w sdkworker.Registry, db *storage.DB, tc client.Client) {
+	w.RegisterWorkflowWithOptions(workflows.InPersonIssuance, workflow.RegisterOptions{Name: "InPersonIssuance"})
+	w.RegisterWorkflowWithOptions(workflows.ProxyIssuance, workflow.RegisterOptions{Name: "ProxyIssuance"})
+	w.RegisterWorkflowWithOptions(workflows.RelayForwarding, workflow.RegisterOptions{Name: "RelayForwarding"})
+	w.RegisterWorkflowWithOptions(workflows.RelayIssuance, workflow.RegisterOptions{Name: "RelayIssuance"})
+	w.RegisterActivity(&activities.Municipal{Store: db})
+	w.RegisterActivity(&activities.Inquiry{Store: db})
+	w.RegisterActivity(&activities.Relay{Store: db, Temporal: tc})
+}
+
+// RunMunicipal runs the municipal worker until ctx ends.
+func RunMunicipal(ctx context.Context, cfg config.Config) error {
+	if err := config.Require("MADOGUCHI_DB_DSN", cfg.DBDSN); err != nil {
+		return err
+	}
+	db, err := storage.Open(ctx, cfg.DBDSN)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tc, err := temporalclient.Dial(cfg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	w := sdkworker.New(tc, activities.MunicipalTaskQueue, MunicipalOptions())
+	RegisterMunicipal(w, db, tc)
+	return run(ctx, w)
+}
+
+// MunicipalOptions tunes the municipal worker: procedures run many short
+// workflow tasks, so more pollers keep a burst of counters from queueing.
+func MunicipalOptions() sdkworker.Options {
+	return sdkworker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentLocalActivityExecutionSize: 64}
+}
+
+// CAOptions tunes the CA worker: issuance is short HSM work.
+func CAOptions() sdkworker.Options {
+	return sdkworker.Options{MaxConcurrentActivityTaskPollers: 8}
+}
+
+// run runs a worker until ctx ends.
+func run(ctx context.Context, w sdkworker.Worker) error {
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("worker: start: %w", err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}

@@ -1,0 +1,192 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/madoguchi/madoguchi/activities"
+)
+
+type proxySuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env *testsuite.TestWorkflowEnvironment
+}
+
+func TestProxyIssuance(t *testing.T) { suite.Run(t, new(proxySuite)) }
+
+func (s *proxySuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.RegisterActivity(&activities.Municipal{})
+	s.env.RegisterActivity(&activities.Inquiry{})
+	s.env.RegisterActivity(&activities.Card{})
+	s.env.RegisterActivity(&activities.CA{})
+	s.env.SetStartTime(time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)) // 10:00 JST
+}
+
+func (s *proxySuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
+
+var proxyInput = ProxyIssuanceInput{
+	CaseNumber: "131016-20261126-000002", MunicipalityCode: "131016", TerminalID: "T0001", Clerk: "clerk1",
+	Application: testInput.Application, Proxy: Proxy{Name: "山田 花子", Address: "東京都千代田区千代田1番1号", Relationship: "配偶者"},
+}
+
+// update sends an update at a given time and checks whether it is accepted.
+func (s *proxySuite) update(at time.Duration, name string, arg any, wantAccepted bool, onErr func(error)) {
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(name, name+at.String(), &testsuite.TestUpdateCallback{
+			OnReject: func(err error) {
+				if wantAccepted {
+					s.Fail("update "+name+" rejected", err.Error())
+				}
+				if onErr != nil {
+					onErr(err)
+				}
+			},
+			OnAccept: func() {
+				if !wantAccepted {
+					s.Fail("update " + name + " accepted, want rejected")
+				}
+			},
+			OnComplete: func(_ any, err error) {
+				if err != nil && onErr != nil {
+					onErr(err)
+				}
+			},
+		}, arg)
+	}, at)
+}
+
+func (s *proxySuite) mockUntilInquiry() {
+	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(activities.CheckRegisterResult{Person: testPerson}, nil)
+	s.env.OnActivity(municipal.RecordEvent, mock.Anything, mock.Anything).Return(activities.RecordEventResult{}, nil)
+	s.env.OnActivity(inquiry.PrepareInquiry, mock.Anything, mock.Anything).Return(activities.PrepareInquiryResult{}, nil).Once()
+	s.env.OnActivity(inquiry.MarkMailed, mock.Anything, mock.Anything).Return(activities.MarkMailedResult{}, nil).Once()
+}
+
+func (s *proxySuite) mockCardSteps(pinsBy *string) {
+	s.env.OnActivity(card.ReadCard, mock.Anything, mock.Anything).Return(activities.ReadCardResult{CardSerial: "C1", Expiry: "20340401"}, nil)
+	s.env.OnActivity(municipal.CheckCard, mock.Anything, mock.Anything).Return(activities.CheckCardResult{Expiry: "2034-04-01"}, nil)
+	s.env.OnActivity(card.SetPINs, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SetPINsInput) (activities.SetPINsResult, error) {
+			*pinsBy = in.EnteredBy
+			return activities.SetPINsResult{Kinds: in.Kinds}, nil
+		}).Once()
+	s.env.OnActivity(card.GenerateKeys, mock.Anything, mock.Anything).Return(activities.GenerateKeysResult{Keys: []activities.PublicKey{
+		{Kind: "sign", SPKIDER: []byte("s")}, {Kind: "auth", SPKIDER: []byte("a")}}}, nil)
+	s.env.OnActivity(org.IssueCertificates, mock.Anything, mock.Anything).Return(activities.IssueCertificatesResult{Certificates: []activities.IssuedCertificate{
+		{Kind: "sign", Serial: "01"}, {Kind: "auth", Serial: "02"}}}, nil)
+	s.env.OnActivity(card.WriteCertificates, mock.Anything, mock.Anything).Return(activities.WriteCertificatesResult{}, nil)
+	s.env.OnActivity(municipal.RecordIssued, mock.Anything, mock.Anything).Return(activities.RecordIssuedResult{}, nil)
+	s.env.OnActivity(municipal.RecordFee, mock.Anything, mock.Anything).Return(activities.RecordFeeResult{}, nil)
+	s.env.OnActivity(municipal.RegisterDocuments, mock.Anything, mock.Anything).Return(activities.RegisterDocumentsResult{}, nil)
+}
+
+func (s *proxySuite) closeWith(status string) {
+	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool {
+		return in.Status == status
+	})).Return(activities.CloseCaseResult{}, nil).Once()
+}
+
+// TestReplyAfterTwoWeeks: the reply arrives two weeks later; the clerk who
+// takes it types the PIN after another clerk confirmed the applicant's
+// intent; the same clerk confirming their own entry is refused.
+func (s *proxySuite) TestReplyAfterTwoWeeks() {
+	s.mockUntilInquiry()
+	var pinsBy string
+	s.mockCardSteps(&pinsBy)
+	s.env.OnActivity(inquiry.CheckReplyCode, mock.Anything, mock.Anything).Return(activities.CheckReplyCodeResult{OK: true}, nil).Once()
+	s.closeWith(StatusCompleted)
+
+	s.update(time.Minute, ConfirmIdentityUpdate, ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "drivers_license", Verified: true}, true, nil)
+	s.update(2*time.Minute, InquiryMailedUpdate, InquiryMailedInput{Clerk: "clerk1"}, true, nil)
+	twoWeeks := 14 * 24 * time.Hour
+	s.update(twoWeeks, EnterReplyUpdate, EnterReplyInput{Clerk: "clerk1", CaseNumber: proxyInput.CaseNumber, Code: "ABCD-EFGH-JK"}, true, nil)
+	s.update(twoWeeks+time.Minute, ConfirmIntentUpdate, ConfirmIntentInput{Clerk: "clerk1"}, false, nil)
+	s.update(twoWeeks+2*time.Minute, ConfirmIntentUpdate, ConfirmIntentInput{Clerk: "clerk2"}, true, nil)
+
+	s.env.ExecuteWorkflow(ProxyIssuance, proxyInput)
+	s.NoError(s.env.GetWorkflowError())
+	var res InPersonIssuanceResult
+	s.NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(StatusCompleted, res.Status)
+	s.Equal("clerk1", pinsBy, "the clerk typed the PIN on the touch panel")
+	v, err := s.env.QueryWorkflow(StateQuery)
+	s.NoError(err)
+	var st State
+	s.NoError(v.Get(&st))
+	s.Equal("clerk1", st.PINEnteredBy)
+	s.Equal("clerk2", st.PINConfirmedBy)
+}
+
+// TestNothingIssuedOnTheDayOfApplication: a reply on the same day is refused.
+func (s *proxySuite) TestNothingIssuedOnTheDayOfApplication() {
+	s.mockUntilInquiry()
+	s.env.OnActivity(inquiry.LapseInquiry, mock.Anything, mock.Anything).Return(activities.LapseInquiryResult{}, nil)
+	s.closeWith(StatusLapsed)
+	s.update(time.Minute, ConfirmIdentityUpdate, ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "passport", Verified: true}, true, nil)
+	s.update(2*time.Minute, InquiryMailedUpdate, InquiryMailedInput{Clerk: "clerk1"}, true, nil)
+	var msg string
+	s.update(3*time.Hour, EnterReplyUpdate, EnterReplyInput{Clerk: "clerk1", CaseNumber: proxyInput.CaseNumber, Code: "X"}, false,
+		func(err error) { msg = err.Error() })
+	s.env.ExecuteWorkflow(ProxyIssuance, proxyInput)
+	s.Contains(msg, "Nothing is issued on the day the proxy applied")
+}
+
+// TestWrongCodeAndOtherCase: a wrong code is refused with the attempts
+// left; a reply of another case is refused before any attempt is counted;
+// with no right reply the application lapses at the deadline.
+func (s *proxySuite) TestWrongCodeOtherCaseAndLapse() {
+	s.mockUntilInquiry()
+	s.env.OnActivity(inquiry.CheckReplyCode, mock.Anything, mock.Anything).Return(activities.CheckReplyCodeResult{AttemptsLeft: 4}, nil).Once()
+	s.env.OnActivity(inquiry.LapseInquiry, mock.Anything, mock.Anything).Return(activities.LapseInquiryResult{}, nil).Once()
+	s.closeWith(StatusLapsed)
+	s.update(time.Minute, ConfirmIdentityUpdate, ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "passport", Verified: true}, true, nil)
+	s.update(2*time.Minute, InquiryMailedUpdate, InquiryMailedInput{Clerk: "clerk1"}, true, nil)
+	var wrong, other string
+	s.update(3*24*time.Hour, EnterReplyUpdate, EnterReplyInput{Clerk: "clerk1", CaseNumber: proxyInput.CaseNumber, Code: "WRONG"}, true,
+		func(err error) { wrong = err.Error() })
+	s.update(4*24*time.Hour, EnterReplyUpdate, EnterReplyInput{Clerk: "clerk1", CaseNumber: "131016-20261120-000009", Code: "X"}, false,
+		func(err error) { other = err.Error() })
+	s.env.ExecuteWorkflow(ProxyIssuance, proxyInput)
+	s.Contains(wrong, "4 attempts left")
+	s.Contains(other, "another case")
+	var res InPersonIssuanceResult
+	s.NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(StatusLapsed, res.Status)
+	s.Equal("reply_deadline_passed", res.Rejection.Code)
+}
+
+// TestInPersonClerkEntryNeedsAnotherClerk: in person, when the applicant
+// cannot operate the touch panel, the declared clerk types after a second
+// clerk confirms; the declaring clerk cannot confirm.
+func (s *inPersonSuite) TestClerkEntryNeedsAnotherClerk() {
+	s.mockCardAndCA(nil)
+	var by string
+	s.env.OnActivity(card.SetPINs, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SetPINsInput) (activities.SetPINsResult, error) {
+			by = in.EnteredBy
+			return activities.SetPINsResult{Kinds: in.Kinds}, nil
+		}).Once()
+	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "individual_number_card", Verified: true}, false)
+	send := func(at time.Duration, name string, arg any, accept bool) {
+		s.env.RegisterDelayedCallback(func() {
+			s.env.UpdateWorkflow(name, name+at.String(), &testsuite.TestUpdateCallback{
+				OnReject:   func(err error) { s.True(!accept, "rejected: %v", err) },
+				OnAccept:   func() { s.True(accept, name+" accepted, want rejected") },
+				OnComplete: func(any, error) {},
+			}, arg)
+		}, at)
+	}
+	send(30*time.Second, DeclarePINEntryUpdate, DeclarePINEntryInput{Clerk: "clerk1", Reason: "cannot operate the panel"}, true)
+	send(2*time.Minute, ConfirmIntentUpdate, ConfirmIntentInput{Clerk: "clerk1"}, false)
+	send(3*time.Minute, ConfirmIntentUpdate, ConfirmIntentInput{Clerk: "clerk2"}, true)
+	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
+	s.NoError(s.env.GetWorkflowError())
+	s.Equal("clerk1", by)
+}

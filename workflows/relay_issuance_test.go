@@ -1,0 +1,134 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/internal/sealing"
+)
+
+type relaySuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env *testsuite.TestWorkflowEnvironment
+}
+
+func TestRelay(t *testing.T) { suite.Run(t, new(relaySuite)) }
+
+func (s *relaySuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.RegisterActivity(&activities.Municipal{})
+	s.env.RegisterActivity(&activities.Relay{})
+	s.env.RegisterActivity(&activities.Card{})
+	s.env.RegisterActivity(&activities.CA{})
+	s.env.SetStartTime(time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC))
+}
+
+func (s *relaySuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
+
+func (s *relaySuite) send(at time.Duration, name string, arg any, accept bool) {
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(name, name+at.String(), &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { s.True(!accept, "%s rejected: %v", name, err) },
+			OnAccept:   func() { s.True(accept, name+" accepted, want rejected") },
+			OnComplete: func(any, error) {},
+		}, arg)
+	}, at)
+}
+
+// TestAddressSideSetsTheNotifiedPIN: the forwarded application is reviewed,
+// another clerk confirms, the notice is opened on the terminal, the card is
+// handed over here, and the relay hears each status.
+func (s *relaySuite) TestAddressSideSetsTheNotifiedPIN() {
+	notice := sealing.Notice{Municipality: "131016", KeyID: "k1", Enc: []byte{1}, Ciphertext: []byte{2}, Kinds: []string{"sign", "auth"}}
+	app := activities.RelayApplication{RelayCase: "141003-20261126-000001", RelayMunicipality: "141003", RelayClerk: "yokohama1",
+		Application: testInput.Application, Notice: notice, HandOverAt: HandOverAtAddress}
+	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(activities.CheckRegisterResult{Person: testPerson}, nil)
+	s.env.OnActivity(municipal.RecordEvent, mock.Anything, mock.Anything).Return(activities.RecordEventResult{}, nil)
+	s.env.OnActivity(card.ReadCard, mock.Anything, mock.Anything).Return(activities.ReadCardResult{CardSerial: "C1", Expiry: "20340401"}, nil)
+	s.env.OnActivity(municipal.CheckCard, mock.Anything, mock.Anything).Return(activities.CheckCardResult{Expiry: "2034-04-01"}, nil)
+	var opened sealing.Notice
+	s.env.OnActivity(card.SetPINsFromNotice, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SetPINsFromNoticeInput) (activities.SetPINsFromNoticeResult, error) {
+			opened = in.Notice
+			return activities.SetPINsFromNoticeResult{Kinds: in.Notice.Kinds}, nil
+		}).Once()
+	s.env.OnActivity(card.GenerateKeys, mock.Anything, mock.Anything).Return(activities.GenerateKeysResult{Keys: []activities.PublicKey{{Kind: "sign"}, {Kind: "auth"}}}, nil)
+	s.env.OnActivity(org.IssueCertificates, mock.Anything, mock.Anything).Return(activities.IssueCertificatesResult{Certificates: []activities.IssuedCertificate{{Kind: "sign", Serial: "01"}, {Kind: "auth", Serial: "02"}}}, nil)
+	s.env.OnActivity(card.WriteCertificates, mock.Anything, mock.Anything).Return(activities.WriteCertificatesResult{}, nil)
+	s.env.OnActivity(municipal.RecordIssued, mock.Anything, mock.Anything).Return(activities.RecordIssuedResult{}, nil)
+	s.env.OnActivity(municipal.RecordFee, mock.Anything, mock.Anything).Return(activities.RecordFeeResult{}, nil)
+	s.env.OnActivity(municipal.RegisterDocuments, mock.Anything, mock.Anything).Return(activities.RegisterDocumentsResult{}, nil)
+	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.Anything).Return(activities.CloseCaseResult{}, nil).Once()
+	var statuses []RelayStatus
+	s.env.OnSignalExternalWorkflow(mock.Anything, WorkflowID(ProcedureRelayForwarding, app.RelayCase), "", RelayStatusSignal, mock.Anything).Return(
+		func(_ string, _ string, _ string, _ string, arg any) error {
+			statuses = append(statuses, arg.(RelayStatus))
+			return nil
+		})
+
+	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(RelayApplicationSignal, app) }, time.Minute)
+	s.send(2*time.Hour, ReviewRelayUpdate, ReviewRelayInput{Clerk: "clerk1", TerminalID: "T0001", Approve: true}, true)
+	s.send(2*time.Hour+time.Minute, ConfirmIntentUpdate, ConfirmIntentInput{Clerk: "clerk1"}, false)
+	s.send(2*time.Hour+2*time.Minute, ConfirmIntentUpdate, ConfirmIntentInput{Clerk: "clerk2"}, true)
+	s.send(3*time.Hour, HandOverUpdate, HandOverInput{Clerk: "clerk2"}, true)
+
+	s.env.ExecuteWorkflow(RelayIssuance, RelayIssuanceInput{CaseNumber: RelayAddressCase("131016", app.RelayCase), MunicipalityCode: "131016"})
+	s.NoError(s.env.GetWorkflowError())
+	var res InPersonIssuanceResult
+	s.NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(StatusCompleted, res.Status)
+	s.Equal("k1", opened.KeyID)
+	s.Require().NotEmpty(statuses)
+	last := statuses[len(statuses)-1]
+	s.Equal(StatusCompleted, last.Status)
+	for _, st := range statuses {
+		s.Equal(RelayAddressCase("131016", app.RelayCase), st.AddressCase)
+	}
+}
+
+// TestRelaySideSealsForwardsAndHandsOver: the relay seals the PINs to the
+// address municipality's key, forwards, and hands the card over when it
+// comes back.
+func (s *relaySuite) TestRelaySideSealsForwardsAndHandsOver() {
+	in := RelayForwardingInput{CaseNumber: "141003-20261126-000001", MunicipalityCode: "141003", AddressMunicipality: "131016",
+		TerminalID: "Y0001", Clerk: "yokohama1", ClerkID: 4, Application: testInput.Application, HandOverAt: HandOverAtRelay}
+	addressCase := RelayAddressCase("131016", in.CaseNumber)
+	s.env.OnActivity(municipal.RecordEvent, mock.Anything, mock.Anything).Return(activities.RecordEventResult{}, nil)
+	s.env.OnActivity(relay.SealingKey, mock.Anything, mock.Anything).Return(activities.SealingKeyResult{Key: sealing.PublicKey{Municipality: "131016", KeyID: "k1"}}, nil)
+	var sealedFor string
+	s.env.OnActivity(card.SealPINNotice, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SealPINNoticeInput) (activities.SealPINNoticeResult, error) {
+			sealedFor = in.NoticeCase
+			return activities.SealPINNoticeResult{Notice: sealing.Notice{Municipality: "131016", KeyID: "k1"}}, nil
+		}).Once()
+	s.env.OnActivity(relay.ForwardApplication, mock.Anything, mock.Anything).Return(activities.ForwardApplicationResult{AddressCase: addressCase}, nil).Once()
+	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool { return in.Status == StatusCompleted })).
+		Return(activities.CloseCaseResult{}, nil).Once()
+	handed := false
+	s.env.OnSignalExternalWorkflow(mock.Anything, WorkflowID(ProcedureRelayIssuance, addressCase), "", HandedOverSignal, mock.Anything).Return(
+		func(string, string, string, string, any) error { handed = true; return nil }).Once()
+
+	s.send(time.Minute, ConfirmIdentityUpdate, ConfirmIdentityInput{Clerk: "yokohama1", DocumentType: "individual_number_card", Verified: true}, true)
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(RelayStatusSignal, RelayStatus{AddressCase: addressCase, Step: StepHandOver, Status: StatusOpen, CardReady: true})
+	}, 24*time.Hour)
+	s.send(25*time.Hour, HandOverUpdate, HandOverInput{Clerk: "yokohama1"}, true)
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(RelayStatusSignal, RelayStatus{AddressCase: addressCase, Step: StepDone, Status: StatusCompleted})
+	}, 26*time.Hour)
+
+	s.env.ExecuteWorkflow(RelayForwarding, in)
+	s.NoError(s.env.GetWorkflowError())
+	var res InPersonIssuanceResult
+	s.NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(StatusCompleted, res.Status)
+	s.Equal(addressCase, sealedFor, "the notice is bound to the address municipality's case")
+	s.True(handed)
+}
