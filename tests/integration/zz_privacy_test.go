@@ -150,14 +150,16 @@ func historyBytes(t *testing.T, c client.Client, id string, dec *codec.AESGCM) [
 }
 
 // pinMatcher finds the test PINs in text or bytes: as they are, or in
-// base64. A 4-digit PIN counts only as a token of its own, since any long
-// run of digits (a timestamp, a serial) contains some 4-digit string.
+// base64. A 4-digit PIN counts only where a leaked value would stand — a
+// quoted string, a key=value, a word of its own — since runs of digits and
+// hex (timestamps, serials, UUIDs) contain every 4-digit string sooner or
+// later.
 func pinMatcher() func([]byte) bool {
 	var res []*regexp.Regexp
 	for _, p := range testPINs {
 		for _, form := range []string{p, base64.StdEncoding.EncodeToString([]byte(p)), base64.RawURLEncoding.EncodeToString([]byte(p))} {
 			if len(p) <= 4 {
-				res = append(res, regexp.MustCompile(`(^|[^0-9A-Za-z+/])`+regexp.QuoteMeta(form)+`($|[^0-9A-Za-z+/=])`))
+				res = append(res, regexp.MustCompile(`(^|["'=\s>\[(])`+regexp.QuoteMeta(form)+`($|["'\s,;&<\])])`))
 			} else {
 				res = append(res, regexp.MustCompile(regexp.QuoteMeta(form)))
 			}
@@ -207,6 +209,24 @@ func scanTables(t *testing.T, dsn string, pins func([]byte) bool) {
 			if pins([]byte(s)) {
 				t.Errorf("a PIN appears in table %s", tbl)
 			}
+		}
+	}
+}
+
+// TestPINMatcher checks the scan itself: it finds a PIN where a leak would
+// put it and ignores digits inside identifiers.
+func TestPINMatcher(t *testing.T) {
+	pins := pinMatcher()
+	auth, sign := testPINs["auth"], testPINs["sign"]
+	for _, leak := range []string{`{"pin":"` + auth + `"}`, "pin=" + auth + " ok", auth, "x " + sign + "y",
+		base64.StdEncoding.EncodeToString([]byte(sign)), `"` + base64.StdEncoding.EncodeToString([]byte(auth)) + `"`} {
+		if !pins([]byte(leak)) {
+			t.Errorf("the scan misses a PIN in %q", leak)
+		}
+	}
+	for _, benign := range []string{"7d554ef9-3d0b-4744-" + auth + "-4b0801567d5e", "2026-11-26T03:08:1" + auth + "Z", "serial a" + auth + "f"} {
+		if pins([]byte(benign)) {
+			t.Errorf("the scan takes %q for a PIN", benign)
 		}
 	}
 }
