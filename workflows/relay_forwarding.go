@@ -23,10 +23,11 @@ type RelayForwardingInput struct {
 
 type relayForwarding struct {
 	*procedure
-	in        RelayForwardingInput
-	status    *RelayStatus
-	cardReady bool
-	handedBy  string
+	in         RelayForwardingInput
+	status     *RelayStatus
+	cardReady  bool
+	cardSerial string
+	handedBy   string
 }
 
 // RelayForwarding is the relay municipality's side (経由市区町村): its clerk
@@ -54,7 +55,9 @@ func RelayForwarding(ctx workflow.Context, in RelayForwardingInput) (InPersonIss
 			var st RelayStatus
 			ch.Receive(ctx, &st)
 			p.status = &st
-			p.cardReady = p.cardReady || st.CardReady
+			if st.CardReady {
+				p.cardReady, p.cardSerial = true, st.CardSerial
+			}
 			p.state.Detail["addressStep"] = st.Step
 			p.state.Detail["addressStatus"] = st.Status
 		}
@@ -167,7 +170,17 @@ func (p *relayForwarding) validateHandOver(ctx workflow.Context, in HandOverInpu
 	return nil
 }
 
+// handOver checks on this terminal that the card in the reader is the one
+// the address municipality sent for this applicant, then records it.
 func (p *relayForwarding) handOver(ctx workflow.Context, in HandOverInput) (HandOverResult, error) {
+	var read activities.ReadCardResult
+	if err := workflow.ExecuteActivity(terminalCtx(ctx, p.in.TerminalID, time.Minute), card.ReadCard,
+		activities.ReadCardInput{CaseNumber: p.caseNumber}).Get(ctx, &read); err != nil {
+		return HandOverResult{}, err
+	}
+	if read.CardSerial != p.cardSerial {
+		return HandOverResult{}, errors.New("端末のカードはこの申請者のものではありません / The card in the terminal is not this applicant's")
+	}
 	p.handedBy = in.Clerk
 	return HandOverResult{At: workflow.Now(ctx)}, nil
 }

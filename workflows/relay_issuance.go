@@ -79,19 +79,23 @@ type HandOverResult struct {
 // RelayStatus is what the relay municipality learns of the procedure it
 // forwarded: its case, step and outcome, nothing else.
 type RelayStatus struct {
-	AddressCase string                `json:"addressCase"`
-	Step        string                `json:"step"`
-	Status      string                `json:"status"`
-	CardReady   bool                  `json:"cardReady,omitempty"`
-	Rejection   *activities.Rejection `json:"rejection,omitempty"`
+	AddressCase string `json:"addressCase"`
+	Step        string `json:"step"`
+	Status      string `json:"status"`
+	CardReady   bool   `json:"cardReady,omitempty"`
+	// CardSerial names the card sent to the relay for hand-over, so the
+	// relay's terminal can check it is the applicant's.
+	CardSerial string                `json:"cardSerial,omitempty"`
+	Rejection  *activities.Rejection `json:"rejection,omitempty"`
 }
 
 type relayIssuance struct {
 	*procedure
-	app       *activities.RelayApplication
-	review    *ReviewRelayInput
-	handedBy  string
-	handedOut bool
+	cardSerial string
+	app        *activities.RelayApplication
+	review     *ReviewRelayInput
+	handedBy   string
+	handedOut  bool
 }
 
 // RelayIssuance is the address municipality's side of an application made
@@ -185,6 +189,7 @@ func (p *relayIssuance) run(ctx workflow.Context) (InPersonIssuanceResult, error
 	if err != nil {
 		return InPersonIssuanceResult{}, err
 	}
+	p.cardSerial = cs.CardSerial
 	if cs.Lapsed {
 		return p.lapseAndNotify(ctx, "intent_not_confirmed", "本人の意思確認が行われないまま期限を過ぎました / No second clerk confirmed the applicant's intent in time.")
 	}
@@ -232,6 +237,9 @@ func (p *relayIssuance) notifyRelay(ctx workflow.Context, cardReady bool) {
 		return
 	}
 	st := RelayStatus{AddressCase: p.caseNumber, Step: p.state.Step, Status: p.state.Status, CardReady: cardReady}
+	if cardReady {
+		st.CardSerial = p.cardSerial
+	}
 	if p.state.Rejection != nil {
 		st.Rejection = &activities.Rejection{Code: p.state.Rejection.Code, Message: p.state.Rejection.Message}
 	}

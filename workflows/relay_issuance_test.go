@@ -109,6 +109,7 @@ func (s *relaySuite) TestRelaySideSealsForwardsAndHandsOver() {
 			return activities.SealPINNoticeResult{Notice: sealing.Notice{Municipality: "131016", KeyID: "k1"}}, nil
 		}).Once()
 	s.env.OnActivity(relay.ForwardApplication, mock.Anything, mock.Anything).Return(activities.ForwardApplicationResult{AddressCase: addressCase}, nil).Once()
+	s.env.OnActivity(card.ReadCard, mock.Anything, mock.Anything).Return(activities.ReadCardResult{CardSerial: "C1"}, nil).Once()
 	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool { return in.Status == StatusCompleted })).
 		Return(activities.CloseCaseResult{}, nil).Once()
 	handed := false
@@ -117,7 +118,7 @@ func (s *relaySuite) TestRelaySideSealsForwardsAndHandsOver() {
 
 	s.send(time.Minute, ConfirmIdentityUpdate, ConfirmIdentityInput{Clerk: "yokohama1", DocumentType: "individual_number_card", Verified: true}, true)
 	s.env.RegisterDelayedCallback(func() {
-		s.env.SignalWorkflow(RelayStatusSignal, RelayStatus{AddressCase: addressCase, Step: StepHandOver, Status: StatusOpen, CardReady: true})
+		s.env.SignalWorkflow(RelayStatusSignal, RelayStatus{AddressCase: addressCase, Step: StepHandOver, Status: StatusOpen, CardReady: true, CardSerial: "C1"})
 	}, 24*time.Hour)
 	s.send(25*time.Hour, HandOverUpdate, HandOverInput{Clerk: "yokohama1"}, true)
 	s.env.RegisterDelayedCallback(func() {

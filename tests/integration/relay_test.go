@@ -81,7 +81,11 @@ func TestRelayIssuance(t *testing.T) {
 	}
 	closeCard()
 
-	// The card is handed over at the relay; the hand-over is recorded there.
+	// The card travels to the relay: out of Chiyoda's reader, into Yokohama's.
+	stop("vcard-" + chiyodaT.id)
+	insertCard(t, yokohamaT, r.CardSerial, r.CardExpiry)
+	// The card is handed over at the relay, after its terminal read it; the
+	// hand-over is recorded there.
 	if c := clerk1.do("POST", "/api/cases/"+ac+"/hand-over", map[string]any{}, &e); c != http.StatusConflict {
 		t.Fatalf("the address municipality handed over a card meant for the relay: HTTP %d", c)
 	}
