@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,28 +19,13 @@ import (
 	"github.com/madoguchi/madoguchi/internal/demo"
 	"github.com/madoguchi/madoguchi/internal/inquiry"
 	"github.com/madoguchi/madoguchi/internal/storage"
+	"github.com/madoguchi/madoguchi/internal/storage/storagetest"
 )
 
 // inquiryTestDB opens the municipal test database, migrated and seeded.
 func inquiryTestDB(t *testing.T) *storage.DB {
 	t.Helper()
-	dsn := os.Getenv("MADOGUCHI_DB_DSN")
-	if dsn == "" {
-		t.Skip("MADOGUCHI_DB_DSN is not set: these tests need the real Postgres (scripts/test.sh sets it)")
-	}
-	ctx := context.Background()
-	db, err := storage.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.Seed(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return storagetest.Seeded(t)
 }
 
 func inquiryTestCase(t *testing.T, db *storage.DB, municipality string) string {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,29 +13,14 @@ import (
 	"github.com/madoguchi/madoguchi/internal/demo"
 	"github.com/madoguchi/madoguchi/internal/inquiry"
 	"github.com/madoguchi/madoguchi/internal/storage"
+	"github.com/madoguchi/madoguchi/internal/storage/storagetest"
 )
 
 // openInquiryDB opens the municipal test database (MADOGUCHI_DB_DSN), migrated
 // and seeded with the demo data.
 func openInquiryDB(t *testing.T) *storage.DB {
 	t.Helper()
-	dsn := os.Getenv("MADOGUCHI_DB_DSN")
-	if dsn == "" {
-		t.Skip("MADOGUCHI_DB_DSN is not set: these tests need the real Postgres (scripts/test.sh sets it)")
-	}
-	ctx := context.Background()
-	db, err := storage.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.Seed(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return storagetest.Seeded(t)
 }
 
 // newInquiryCase opens a fresh case in Chiyoda for one test.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -16,26 +15,14 @@ import (
 
 	"github.com/madoguchi/madoguchi/internal/sealing"
 	"github.com/madoguchi/madoguchi/internal/storage"
+	"github.com/madoguchi/madoguchi/internal/storage/storagetest"
 )
 
 // openDB connects to the test database named by MADOGUCHI_DB_DSN and applies
 // the migrations; it skips when the variable is unset.
 func openDB(t *testing.T) *storage.DB {
 	t.Helper()
-	dsn := os.Getenv("MADOGUCHI_DB_DSN")
-	if dsn == "" {
-		t.Skip("MADOGUCHI_DB_DSN is not set: this test needs the real Postgres (scripts/test.sh sets it)")
-	}
-	ctx := context.Background()
-	db, err := storage.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return storagetest.Open(t)
 }
 
 // testMunicipality inserts a throw-away municipality (never a demo one, whose
