@@ -59,6 +59,8 @@ if ((infra_only == 0)); then
 	start worker-ca "${MD_BIN}/worker" -role ca
 	start worker-municipal "${MD_BIN}/worker" -role municipal
 	start gateway "${MD_BIN}/gateway"
+	# The Organization's repository for verifiers: OCSP, CRLs, past daily files.
+	start repository "${MD_BIN}/repository" serve
 	# The virtual card in reader 0 is the demo resident 山田 太郎's card (internal/demo).
 	start vcard "${MD_BIN}/vcard" -state "${MD_STATE}/cards/C131016000001.json" -port 35963 -serial C131016000001 -expiry 20340401
 	start cardagent "${MD_BIN}/cardagent" -terminal T0001 -reader "Virtual PCD 00 00" -panel 127.0.0.1:8181 \
@@ -79,6 +81,7 @@ if ((infra_only == 0)); then
 	cat <<EOF
    Staff API          http://${MADOGUCHI_GATEWAY_ADDR}/api   (gateway; health at /healthz)
    Touch panel        http://127.0.0.1:8181/   (terminal T0001, reader "Virtual PCD 00 00")
+   Repository         ${MADOGUCHI_REPOSITORY_URL}/ocsp, /crl/{sign|auth}/{code}.crl   (verifiers: repository verifier demo)
 EOF
 	cat <<EOF
 

@@ -59,6 +59,11 @@ func run() error {
 	if err := workflows.EnsureRevocationListSchedule(ctx, tc); err != nil {
 		return fmt.Errorf("CRL schedule: %w", err)
 	}
+	// A back office started today publishes today's CRLs now, not at the
+	// next midnight, so verifiers find them at once; once per day.
+	if _, err := workflows.StartPublishRevocationLists(ctx, tc, "setup-"+time.Now().In(storage.Tokyo).Format("20060102")); err != nil {
+		return fmt.Errorf("first CRLs: %w", err)
+	}
 	for _, m := range []string{demo.Chiyoda, demo.Yokohama} {
 		if err := ensureSealingKey(ctx, db, filepath.Join(cfg.State, "sealing", m), m); err != nil {
 			return err
