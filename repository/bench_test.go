@@ -36,6 +36,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -259,19 +260,20 @@ func startOpenSSL(b *testing.B, env *ocsptest.Env, dir string, certs []*x509.Cer
 		args = append(args, "-multi", strconv.Itoa(multi))
 	}
 	cmd := exec.Command("openssl", args...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	// Its own process group: -multi forks workers, which must go too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	b.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if i > 200 {
+	// Wait for its "ACCEPT" line. A probe connection closed without a
+	// request would make openssl 3.0's single-threaded responder spin on
+	// it forever.
+	for i := 0; !strings.Contains(logs.String(), "ACCEPT"); i++ {
+		if i > 500 {
 			b.Fatalf("openssl ocsp did not start: %s", logs.String())
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -488,4 +490,21 @@ func oneRequest(addr string, rq []byte) ([]byte, error) {
 		return nil, err
 	}
 	return append([]byte(nil), c.body...), nil
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

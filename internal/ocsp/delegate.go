@@ -36,11 +36,6 @@ const (
 	DefaultResponderRenewBefore = 30 * 24 * time.Hour
 )
 
-// ErrResponderKeyMismatch means the HSM key under the responder label is not
-// the key of the stored responder certificate; EnsureResponders then issues
-// a new certificate for the key it finds.
-var ErrResponderKeyMismatch = errors.New("ocsp: responder key does not match its certificate")
-
 var (
 	oidOCSPNoCheck = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
 	oidCountry     = asn1.ObjectIdentifier{2, 5, 4, 6}

@@ -388,3 +388,64 @@ func foreignIssuer(t *testing.T, kind ca.Kind) *x509.Certificate {
 	}
 	return c
 }
+
+func TestChangeNotifications(t *testing.T) {
+	f := newFixture(t, true, ocsp.Options{})
+	ctx := context.Background()
+	req := request(t, f.pair.Sign, f.env.Issuer(t, ca.KindSign), crypto.SHA1)
+	cacheIt := func() {
+		t.Helper()
+		f.resp.Respond(ctx, req, nil)
+		waitFor(t, time.Second, "answer cached", func() bool { return f.resp.Respond(ctx, req, nil).Cached })
+	}
+	cacheIt()
+	var schema string
+	if err := f.env.Pool.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another schema's changes (another test's CA) are not ours.
+	before := f.resp.Stats()
+	if _, err := f.env.Pool.Exec(ctx, "SELECT pg_notify('ca_certificate_changed', 'some_other_schema:*'), pg_notify('ca_certificate_changed', 'some_other_schema:"+f.pair.Result.Sign.Serial+"')"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if st := f.resp.Stats(); st.Flushes != before.Flushes || st.Invalidations != before.Invalidations || !f.resp.Respond(ctx, req, nil).Cached {
+		t.Fatalf("another schema's notification acted on our cache: %+v", st)
+	}
+
+	// A bulk load (over 100 rows in one statement) announces one flush.
+	_, err := f.env.Pool.Exec(ctx, `INSERT INTO ca_certificates (serial, request_id, kind, issuer_id, municipality_code,
+		resident_code, subject_id, public_key_der, spki_sha256, request_digest, repository_url, not_before, not_after,
+		retain_until, cert_der, issued_at)
+		SELECT to_hex(1000000 + g), 'bulk/' || g, kind, issuer_id, municipality_code, resident_code, subject_id,
+			public_key_der, sha256(convert_to('bulk' || g, 'UTF8')), request_digest, repository_url, not_before, not_after,
+			retain_until, cert_der, issued_at
+		FROM ca_certificates, generate_series(1, 150) AS g WHERE serial = $1`, f.pair.Result.Sign.Serial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "flush", func() bool { return f.resp.Stats().Flushes > before.Flushes })
+	if f.resp.Respond(ctx, req, nil).Cached {
+		t.Fatal("answer survived the flush")
+	}
+	cacheIt()
+
+	// A statement that changes no status (the counterpart link) is silent;
+	// one that does names the serial.
+	before = f.resp.Stats()
+	if _, err := f.env.Pool.Exec(ctx, "UPDATE ca_certificates SET counterpart_serial = counterpart_serial WHERE serial = $1", f.pair.Result.Sign.Serial); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.Pool.Exec(ctx, "UPDATE ca_certificates SET revocation_reason = 4, revoked_at = now() WHERE serial = 'f4241'"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "invalidation", func() bool { return f.resp.Stats().Invalidations > before.Invalidations })
+	time.Sleep(50 * time.Millisecond)
+	if st := f.resp.Stats(); st.Invalidations != before.Invalidations+1 || st.Flushes != before.Flushes {
+		t.Fatalf("want exactly one invalidation: %+v then %+v", before, st)
+	}
+	if !f.resp.Respond(ctx, req, nil).Cached {
+		t.Fatal("an unrelated serial's change dropped our answer")
+	}
+}
