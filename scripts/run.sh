@@ -54,6 +54,10 @@ if ((infra_only == 0)); then
 			md_die "setup failed; see ${MD_STATE}/logs/setup.log"
 		}
 
+	# Demo verifiers (one of each type); a key is printed only when it is made, so keep it.
+	(umask 077 && "${MD_BIN}/repository" verifier demo >>"${MD_STATE}/secrets/verifiers.txt" 2>>"${MD_STATE}/logs/setup.log") ||
+		md_log "WARNING: could not register the demo verifiers; see ${MD_STATE}/logs/setup.log"
+
 	md_require_port "${MD_GATEWAY_PORT}" gateway
 	md_require_port 8181 "card agent touch panel"
 	start worker-ca "${MD_BIN}/worker" -role ca
@@ -81,7 +85,7 @@ if ((infra_only == 0)); then
 	cat <<EOF
    Staff API          http://${MADOGUCHI_GATEWAY_ADDR}/api   (gateway; health at /healthz)
    Touch panel        http://127.0.0.1:8181/   (terminal T0001, reader "Virtual PCD 00 00")
-   Repository         ${MADOGUCHI_REPOSITORY_URL}/ocsp, /crl/{sign|auth}/{code}.crl   (verifiers: repository verifier demo)
+   Repository         ${MADOGUCHI_REPOSITORY_URL}/ocsp, /crl/{sign|auth}/{code}.crl   (demo verifier keys: ${MD_STATE}/secrets/verifiers.txt)
 EOF
 	cat <<EOF
 
