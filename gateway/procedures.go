@@ -70,6 +70,20 @@ func validateApplication(a activities.Application) (code, msg string) {
 	return "", ""
 }
 
+// readStart decodes a start request into in and checks its application
+// (app points into in); it answers 400 and returns false when either fails.
+func readStart(c *gin.Context, in any, app *activities.Application) bool {
+	if err := c.ShouldBindJSON(in); err != nil {
+		fail(c, http.StatusBadRequest, "bad_request", "申請内容を読み取れませんでした / The application could not be read.")
+		return false
+	}
+	if code, msg := validateApplication(*app); code != "" {
+		fail(c, http.StatusBadRequest, code, msg)
+		return false
+	}
+	return true
+}
+
 // checkTerminal answers 400 unless the terminal is one of the clerk's
 // municipality's.
 func (s *Server) checkTerminal(c *gin.Context, id string) bool {
@@ -114,12 +128,7 @@ func (s *Server) start(c *gin.Context, procedure string, wf any, input func(case
 
 func (s *Server) startInPersonIssuance(c *gin.Context) {
 	var in StartInPersonIssuanceInput
-	if err := c.ShouldBindJSON(&in); err != nil {
-		fail(c, http.StatusBadRequest, "bad_request", "申請内容を読み取れませんでした / The application could not be read.")
-		return
-	}
-	if code, msg := validateApplication(in.Application); code != "" {
-		fail(c, http.StatusBadRequest, code, msg)
+	if !readStart(c, &in, &in.Application) {
 		return
 	}
 	if !s.checkTerminal(c, in.TerminalID) {
@@ -134,12 +143,7 @@ func (s *Server) startInPersonIssuance(c *gin.Context) {
 
 func (s *Server) startProxyIssuance(c *gin.Context) {
 	var in StartProxyIssuanceInput
-	if err := c.ShouldBindJSON(&in); err != nil {
-		fail(c, http.StatusBadRequest, "bad_request", "申請内容を読み取れませんでした / The application could not be read.")
-		return
-	}
-	if code, msg := validateApplication(in.Application); code != "" {
-		fail(c, http.StatusBadRequest, code, msg)
+	if !readStart(c, &in, &in.Application) {
 		return
 	}
 	if in.Proxy.Name == "" || in.Proxy.Address == "" {
@@ -158,12 +162,7 @@ func (s *Server) startProxyIssuance(c *gin.Context) {
 
 func (s *Server) startRelayForwarding(c *gin.Context) {
 	var in StartRelayForwardingInput
-	if err := c.ShouldBindJSON(&in); err != nil {
-		fail(c, http.StatusBadRequest, "bad_request", "申請内容を読み取れませんでした / The application could not be read.")
-		return
-	}
-	if code, msg := validateApplication(in.Application); code != "" {
-		fail(c, http.StatusBadRequest, code, msg)
+	if !readStart(c, &in, &in.Application) {
 		return
 	}
 	clerk := currentClerk(c)

@@ -10,10 +10,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/madoguchi/madoguchi/internal/ca"
-	"github.com/madoguchi/madoguchi/internal/ca/hsm"
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/ocsp"
 	"github.com/madoguchi/madoguchi/internal/verifier"
@@ -64,21 +61,13 @@ func Run(ctx context.Context, cfg config.Config, addr string, logger *slog.Logge
 			return err
 		}
 	}
-	pool, err := pgxpool.New(ctx, cfg.JLISDSN)
+	conn, err := ca.Connect(ctx, cfg.JLISDSN)
 	if err != nil {
 		return fmt.Errorf("repository: %w", err)
 	}
-	defer pool.Close()
-	hcfg, err := hsm.ConfigFromEnv()
-	if err != nil {
-		return err
-	}
-	h, err := hsm.Open(hcfg)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	authority, err := ca.Load(ctx, pool, h, ca.Options{RepositoryURL: cfg.RepositoryURL, Logger: logger})
+	defer conn.Close()
+	pool, h := conn.Pool, conn.HSM
+	authority, err := conn.Load(ctx, ca.Options{RepositoryURL: cfg.RepositoryURL, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("repository: load the CA (run setup first): %w", err)
 	}

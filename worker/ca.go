@@ -8,12 +8,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/madoguchi/madoguchi/activities"
 	"github.com/madoguchi/madoguchi/internal/ca"
-	"github.com/madoguchi/madoguchi/internal/ca/hsm"
 	"github.com/madoguchi/madoguchi/internal/ca/profile"
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/reasons"
@@ -100,21 +98,12 @@ func RunCA(ctx context.Context, cfg config.Config) error {
 	if err := config.Require("MADOGUCHI_JLIS_DSN", cfg.JLISDSN, "MADOGUCHI_PKCS11_PIN", cfg.PKCS11PIN); err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.JLISDSN)
+	conn, err := ca.Connect(ctx, cfg.JLISDSN)
 	if err != nil {
 		return fmt.Errorf("ca worker: %w", err)
 	}
-	defer pool.Close()
-	hcfg, err := hsm.ConfigFromEnv()
-	if err != nil {
-		return err
-	}
-	h, err := hsm.Open(hcfg)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	c, err := ca.Load(ctx, pool, h, ca.Options{RepositoryURL: cfg.RepositoryURL, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	defer conn.Close()
+	c, err := conn.Load(ctx, ca.Options{RepositoryURL: cfg.RepositoryURL, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	if err != nil {
 		return fmt.Errorf("ca worker: load the CA (run setup first): %w", err)
 	}
@@ -134,24 +123,15 @@ func SetupCA(ctx context.Context, cfg config.Config) error {
 	if err := config.Require("MADOGUCHI_JLIS_DSN", cfg.JLISDSN, "MADOGUCHI_PKCS11_PIN", cfg.PKCS11PIN); err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.JLISDSN)
+	conn, err := ca.Connect(ctx, cfg.JLISDSN)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if err := ca.Migrate(ctx, pool); err != nil {
+	defer conn.Close()
+	if err := ca.Migrate(ctx, conn.Pool); err != nil {
 		return err
 	}
-	hcfg, err := hsm.ConfigFromEnv()
-	if err != nil {
-		return err
-	}
-	h, err := hsm.Open(hcfg)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	_, err = ca.Bootstrap(ctx, pool, h, filepath.Join(cfg.State, "ca"), ca.Options{RepositoryURL: cfg.RepositoryURL})
+	_, err = ca.Bootstrap(ctx, conn.Pool, conn.HSM, filepath.Join(cfg.State, "ca"), ca.Options{RepositoryURL: cfg.RepositoryURL})
 	return err
 }
 

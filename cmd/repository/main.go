@@ -32,7 +32,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/madoguchi/madoguchi/internal/ca"
-	"github.com/madoguchi/madoguchi/internal/ca/hsm"
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/ocsp"
 	"github.com/madoguchi/madoguchi/internal/verifier"
@@ -93,21 +92,16 @@ func responders(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if err := config.Require("MADOGUCHI_PKCS11_PIN", cfg.PKCS11PIN); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg)
+	if err := config.Require("MADOGUCHI_JLIS_DSN", cfg.JLISDSN); err != nil {
+		return err
+	}
+	conn, err := ca.Connect(ctx, cfg.JLISDSN)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	hcfg, err := hsm.ConfigFromEnv()
-	if err != nil {
-		return err
-	}
-	h, err := hsm.Open(hcfg)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	authority, err := ca.Load(ctx, pool, h, ca.Options{RepositoryURL: cfg.RepositoryURL})
+	defer conn.Close()
+	pool, h := conn.Pool, conn.HSM
+	authority, err := conn.Load(ctx, ca.Options{RepositoryURL: cfg.RepositoryURL})
 	if err != nil {
 		return fmt.Errorf("load the CA (run setup first): %w", err)
 	}

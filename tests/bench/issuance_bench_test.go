@@ -22,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -30,7 +29,6 @@ import (
 	"github.com/madoguchi/madoguchi/activities"
 	"github.com/madoguchi/madoguchi/cardagent"
 	"github.com/madoguchi/madoguchi/internal/ca"
-	"github.com/madoguchi/madoguchi/internal/ca/hsm"
 	"github.com/madoguchi/madoguchi/internal/cardclient"
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/demo"
@@ -107,19 +105,11 @@ func newStack() (*stack, error) {
 	mw.RegisterWorkflowWithOptions(NoopShape, workflow.RegisterOptions{Name: "NoopShape"})
 	mw.RegisterActivity(&noop{})
 
-	pool, err := pgxpool.New(ctx, cfg.JLISDSN)
+	conn, err := ca.Connect(ctx, cfg.JLISDSN)
 	if err != nil {
 		return nil, err
 	}
-	hcfg, err := hsm.ConfigFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	h, err := hsm.Open(hcfg)
-	if err != nil {
-		return nil, err
-	}
-	authority, err := ca.Load(ctx, pool, h, ca.Options{RepositoryURL: cfg.RepositoryURL, Logger: slog.New(slog.DiscardHandler)})
+	authority, err := conn.Load(ctx, ca.Options{RepositoryURL: cfg.RepositoryURL, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err
 	}
