@@ -8,17 +8,15 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/hex"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/madoguchi/madoguchi/internal/ca/dbtest"
 	"github.com/madoguchi/madoguchi/internal/ca/hsm"
 	"github.com/madoguchi/madoguchi/internal/ca/hsmtest"
 )
@@ -29,38 +27,7 @@ const envDSN = "MADOGUCHI_JLIS_DSN"
 // pool whose search_path points at it; the schema is dropped afterwards.
 func testDB(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	dsn := os.Getenv(envDSN)
-	if dsn == "" {
-		t.Skip(envDSN + " not set: these tests need the real Postgres (the project's test script sets it)")
-	}
-	ctx := context.Background()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "ca_test_" + hex.EncodeToString(b)
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect %s: %v", envDSN, err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	cfg.MaxConns = 12
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		pool.Close()
-		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-		admin.Close(context.Background())
-	})
+	pool, _ := dbtest.Schema(t, "ca_test", 12)
 	return pool
 }
 

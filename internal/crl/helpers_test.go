@@ -5,19 +5,17 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/madoguchi/madoguchi/internal/ca"
+	"github.com/madoguchi/madoguchi/internal/ca/dbtest"
 	"github.com/madoguchi/madoguchi/internal/ca/hsm"
 	"github.com/madoguchi/madoguchi/internal/ca/hsmtest"
 )
@@ -26,48 +24,15 @@ const envDSN = "MADOGUCHI_JLIS_DSN"
 
 var ctx = context.Background()
 
-// testDB gives the test its own schema in the Organization's database (the
-// same idea as internal/ca's tests) and a pool whose search_path points at
-// it; the schema is dropped afterwards.
+// testDB gives the test its own schema in the Organization's database and
+// a pool whose search_path points at it; the schema is dropped afterwards.
 func testDB(t testing.TB) (*pgxpool.Pool, string) {
 	t.Helper()
-	dsn := os.Getenv(envDSN)
-	if dsn == "" {
-		t.Skip(envDSN + " not set: these tests need the real Postgres (the project's test script sets it)")
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "crl_test_" + hex.EncodeToString(b)
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect %s: %v", envDSN, err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	pool := schemaPool(t, dsn, schema)
-	t.Cleanup(func() {
-		pool.Close()
-		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-		admin.Close(context.Background())
-	})
-	return pool, schema
+	return dbtest.Schema(t, "crl_test", 8)
 }
 
 func schemaPool(t testing.TB, dsn, schema string) *pgxpool.Pool {
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	cfg.MaxConns = 8
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pool
+	return dbtest.Pool(t, dsn, schema, 8)
 }
 
 // clock is a settable clock shared by the CA and the publisher.

@@ -10,18 +10,16 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/madoguchi/madoguchi/internal/ca"
+	"github.com/madoguchi/madoguchi/internal/ca/dbtest"
 	"github.com/madoguchi/madoguchi/internal/ca/hsm"
 	"github.com/madoguchi/madoguchi/internal/ca/hsmtest"
 )
@@ -33,38 +31,7 @@ const EnvDSN = "MADOGUCHI_JLIS_DSN"
 // schema is dropped when the test ends.
 func DB(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	dsn := os.Getenv(EnvDSN)
-	if dsn == "" {
-		t.Skip(EnvDSN + " not set: these tests need the real Postgres (the project's test script sets it)")
-	}
-	ctx := context.Background()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "ocsp_test_" + hex.EncodeToString(b)
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect %s: %v", EnvDSN, err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	cfg.MaxConns = 16
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		pool.Close()
-		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-		_ = admin.Close(context.Background())
-	})
+	pool, _ := dbtest.Schema(t, "ocsp_test", 16)
 	return pool
 }
 
