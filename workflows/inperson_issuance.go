@@ -134,13 +134,7 @@ func InPersonIssuance(ctx workflow.Context, in InPersonIssuanceInput) (InPersonI
 		return InPersonIssuanceResult{}, err
 	}
 	res, err := runInPerson(ctx, p, in)
-	if rej, ok := activities.AsRejection(err); ok {
-		if err := p.finish(ctx, StatusRejected, StepRejected, &rej); err != nil {
-			return InPersonIssuanceResult{}, err
-		}
-		return p.result(), nil
-	}
-	return res, err
+	return p.settle(ctx, res, err)
 }
 
 func runInPerson(ctx workflow.Context, p *procedure, in InPersonIssuanceInput) (InPersonIssuanceResult, error) {
@@ -150,8 +144,7 @@ func runInPerson(ctx workflow.Context, p *procedure, in InPersonIssuanceInput) (
 	// 第2 1(1)ア(ア) 申請の受付: the application is received at the counter.
 	p.enter(ctx, StepReception, in.Clerk)
 	if len(app.Kinds()) == 0 {
-		return InPersonIssuanceResult{}, activities.Reject("no_certificate_requested",
-			"発行する電子証明書が選択されていません / Choose at least one certificate.")
+		return InPersonIssuanceResult{}, rejectNoCertificate()
 	}
 
 	// 第2 1(1)ア(イ) 住民基本台帳との照合: the 4 information against the register.
@@ -166,7 +159,7 @@ func runInPerson(ctx workflow.Context, p *procedure, in InPersonIssuanceInput) (
 		return InPersonIssuanceResult{}, err
 	}
 	if !ok {
-		return p.lapse(ctx, "identity_check_timeout", "本人確認が行われないまま受付時間を過ぎました / The identity check was not done in time.")
+		return p.lapseIdentity(ctx)
 	}
 
 	// 第2 1(1)ア(エ)–(キ): card, PIN, keys, issuance, writing, renewal.
@@ -176,7 +169,7 @@ func runInPerson(ctx workflow.Context, p *procedure, in InPersonIssuanceInput) (
 		return InPersonIssuanceResult{}, err
 	}
 	if cs.Lapsed {
-		return p.lapse(ctx, "intent_not_confirmed", "本人の意思確認が行われないまま受付時間を過ぎました / No second clerk confirmed the applicant's intent in time.")
+		return p.lapseIntent(ctx)
 	}
 
 	fee, docs, err := p.feeAndDocuments(ctx, []string{"application_form", "identity_check_record"})
@@ -190,6 +183,34 @@ func runInPerson(ctx workflow.Context, p *procedure, in InPersonIssuanceInput) (
 	res.Fee = &fee
 	res.RetainUntil = docs.RetainUntil
 	return res, nil
+}
+
+// settle ends a procedure whose run was refused by a rule as rejected, so
+// the refusal is its result rather than a workflow failure.
+func (p *procedure) settle(ctx workflow.Context, res InPersonIssuanceResult, err error) (InPersonIssuanceResult, error) {
+	rej, ok := activities.AsRejection(err)
+	if !ok {
+		return res, err
+	}
+	if err := p.finish(ctx, StatusRejected, StepRejected, &rej); err != nil {
+		return InPersonIssuanceResult{}, err
+	}
+	return p.result(), nil
+}
+
+// rejectNoCertificate refuses an application that asks for nothing.
+func rejectNoCertificate() error {
+	return activities.Reject("no_certificate_requested", "発行する電子証明書が選択されていません / Choose at least one certificate.")
+}
+
+// lapseIdentity ends a procedure whose identity check never came.
+func (p *procedure) lapseIdentity(ctx workflow.Context) (InPersonIssuanceResult, error) {
+	return p.lapse(ctx, "identity_check_timeout", "本人確認が行われないまま受付時間を過ぎました / The identity check was not done in time.")
+}
+
+// lapseIntent ends a procedure whose second-clerk confirmation never came.
+func (p *procedure) lapseIntent(ctx workflow.Context) (InPersonIssuanceResult, error) {
+	return p.lapse(ctx, "intent_not_confirmed", "本人の意思確認が行われないまま受付時間を過ぎました / No second clerk confirmed the applicant's intent in time.")
 }
 
 // lapse ends a procedure whose human step never came.

@@ -43,7 +43,7 @@ var testPerson = activities.PersonalInfo{Name: "山田 太郎", BirthDate: "1980
 // confirmIdentityLater sends the clerk's identity check once the workflow waits for it.
 func (s *inPersonSuite) confirmIdentityLater(in ConfirmIdentityInput, wantErr bool) {
 	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(InPersonIssuanceConfirmIdentityUpdate, "id-1", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(ConfirmIdentityUpdate, "id-1", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) {
 				if !wantErr {
 					s.Fail("update rejected", err.Error())
@@ -127,7 +127,7 @@ func (s *inPersonSuite) TestNewIssuanceOfBothCertificates() {
 		}
 	}
 
-	v, err := s.env.QueryWorkflow(InPersonIssuanceStateQuery)
+	v, err := s.env.QueryWorkflow(StateQuery)
 	s.NoError(err)
 	var st State
 	s.NoError(v.Get(&st))
@@ -192,7 +192,7 @@ func (s *inPersonSuite) TestIdentityUpdateValidation() {
 	// An unknown document type is refused; the procedure keeps waiting.
 	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "library_card", Verified: true}, true)
 	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(InPersonIssuanceConfirmIdentityUpdate, "id-2", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(ConfirmIdentityUpdate, "id-2", &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { s.Fail("valid identity check rejected", err.Error()) },
 			OnAccept:   func() {},
 			OnComplete: func(any, error) {},
@@ -200,7 +200,7 @@ func (s *inPersonSuite) TestIdentityUpdateValidation() {
 	}, 2*time.Minute)
 	// A second identity check, after the procedure moved on, is out of order.
 	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(InPersonIssuanceConfirmIdentityUpdate, "id-3", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(ConfirmIdentityUpdate, "id-3", &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { s.Contains(err.Error(), "not waiting for an identity check") },
 			OnAccept:   func() { s.Fail("out-of-order identity check accepted") },
 			OnComplete: func(any, error) {},

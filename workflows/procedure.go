@@ -30,12 +30,6 @@ const (
 	ConfirmIntentUpdate = "confirm-applicant-intent"
 )
 
-// Backward-compatible names of the in-person procedure's messages.
-const (
-	InPersonIssuanceStateQuery            = StateQuery
-	InPersonIssuanceConfirmIdentityUpdate = ConfirmIdentityUpdate
-)
-
 // DeclarePINEntryInput says which clerk will type the applicant's PINs.
 type DeclarePINEntryInput struct {
 	Clerk  string `json:"clerk"`

@@ -126,13 +126,7 @@ func ProxyIssuance(ctx workflow.Context, in ProxyIssuanceInput) (InPersonIssuanc
 		return InPersonIssuanceResult{}, err
 	}
 	res, err := p.run(ctx)
-	if rej, ok := activities.AsRejection(err); ok {
-		if err := p.finish(ctx, StatusRejected, StepRejected, &rej); err != nil {
-			return InPersonIssuanceResult{}, err
-		}
-		return p.result(), nil
-	}
-	return res, err
+	return p.settle(ctx, res, err)
 }
 
 func (p *proxyRun) run(ctx workflow.Context) (InPersonIssuanceResult, error) {
@@ -140,8 +134,7 @@ func (p *proxyRun) run(ctx workflow.Context) (InPersonIssuanceResult, error) {
 	// 第2 1(2)ア(ア) 申請の受付: the proxy brings the application.
 	p.enter(ctx, StepReception, p.in.Clerk)
 	if len(app.Kinds()) == 0 {
-		return InPersonIssuanceResult{}, activities.Reject("no_certificate_requested",
-			"発行する電子証明書が選択されていません / Choose at least one certificate.")
+		return InPersonIssuanceResult{}, rejectNoCertificate()
 	}
 	if strings.TrimSpace(p.in.Proxy.Name) == "" {
 		return InPersonIssuanceResult{}, activities.Reject("no_proxy", "代理人の氏名がありません / The proxy's name is missing.")
@@ -157,7 +150,7 @@ func (p *proxyRun) run(ctx workflow.Context) (InPersonIssuanceResult, error) {
 		return InPersonIssuanceResult{}, err
 	}
 	if !ok {
-		return p.lapse(ctx, "identity_check_timeout", "本人確認が行われないまま受付時間を過ぎました / The identity check was not done in time.")
+		return p.lapseIdentity(ctx)
 	}
 
 	// 第2 1(2)ア(エ) 照会書の送付: the inquiry goes to the registered address.
@@ -203,7 +196,7 @@ func (p *proxyRun) run(ctx workflow.Context) (InPersonIssuanceResult, error) {
 		return InPersonIssuanceResult{}, err
 	}
 	if cs.Lapsed {
-		return p.lapse(ctx, "intent_not_confirmed", "本人の意思確認が行われないまま受付時間を過ぎました / No second clerk confirmed the applicant's intent in time.")
+		return p.lapseIntent(ctx)
 	}
 	fee, docs, err := p.feeAndDocuments(ctx, []string{"application_form", "proxy_identity_check_record", "inquiry_reply", "power_of_attorney"})
 	if err != nil {

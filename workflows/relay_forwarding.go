@@ -63,13 +63,7 @@ func RelayForwarding(ctx workflow.Context, in RelayForwardingInput) (InPersonIss
 		}
 	})
 	res, err := p.run(ctx)
-	if rej, ok := activities.AsRejection(err); ok {
-		if err := p.finish(ctx, StatusRejected, StepRejected, &rej); err != nil {
-			return InPersonIssuanceResult{}, err
-		}
-		return p.result(), nil
-	}
-	return res, err
+	return p.settle(ctx, res, err)
 }
 
 func (p *relayForwarding) run(ctx workflow.Context) (InPersonIssuanceResult, error) {
@@ -78,7 +72,7 @@ func (p *relayForwarding) run(ctx workflow.Context) (InPersonIssuanceResult, err
 	p.enter(ctx, StepReception, p.in.Clerk)
 	switch {
 	case len(app.Kinds()) == 0:
-		return InPersonIssuanceResult{}, activities.Reject("no_certificate_requested", "発行する電子証明書が選択されていません / Choose at least one certificate.")
+		return InPersonIssuanceResult{}, rejectNoCertificate()
 	case p.in.AddressMunicipality == p.in.MunicipalityCode:
 		return InPersonIssuanceResult{}, activities.Reject("not_a_relay", "住所地の市区町村では通常の窓口申請を行ってください / At the address municipality, apply at its own counter.")
 	case p.in.HandOverAt != HandOverAtRelay && p.in.HandOverAt != HandOverAtAddress:
@@ -90,7 +84,7 @@ func (p *relayForwarding) run(ctx workflow.Context) (InPersonIssuanceResult, err
 		return InPersonIssuanceResult{}, err
 	}
 	if !ok {
-		return p.lapse(ctx, "identity_check_timeout", "本人確認が行われないまま受付時間を過ぎました / The identity check was not done in time.")
+		return p.lapseIdentity(ctx)
 	}
 
 	// 暗証番号の届出: the applicant types the PINs on this terminal; they are

@@ -135,12 +135,11 @@ func RelayIssuance(ctx workflow.Context, in RelayIssuanceInput) (InPersonIssuanc
 		p.handedOut = true
 	})
 	res, err := p.run(ctx)
-	if rej, ok := activities.AsRejection(err); ok {
-		if err := p.finish(ctx, StatusRejected, StepRejected, &rej); err != nil {
-			return InPersonIssuanceResult{}, err
+	if _, rejected := activities.AsRejection(err); rejected {
+		res, err = p.settle(ctx, res, err)
+		if err == nil {
+			p.notifyRelay(ctx, false)
 		}
-		p.notifyRelay(ctx, false)
-		return p.result(), nil
 	}
 	return res, err
 }

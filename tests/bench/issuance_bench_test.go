@@ -217,7 +217,7 @@ func (s *stack) issueOne(ctx context.Context, wf any, name string, terminalID st
 		Clerk: "clerk1", Application: a.app})
 	h, err := s.tc.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{UpdateName: workflows.InPersonIssuanceConfirmIdentityUpdate,
+		UpdateOptions: client.UpdateWorkflowOptions{UpdateName: workflows.ConfirmIdentityUpdate,
 			Args:         []any{workflows.ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "individual_number_card", Verified: true}},
 			WaitForStage: client.WorkflowUpdateStageAccepted},
 	})

@@ -31,10 +31,10 @@ func NoopShape(ctx workflow.Context, in workflows.InPersonIssuanceInput) (workfl
 	var n *noop
 	step := workflows.StepReception
 	identity := false
-	if err := workflow.SetQueryHandler(ctx, workflows.InPersonIssuanceStateQuery, func() (string, error) { return step, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, workflows.StateQuery, func() (string, error) { return step, nil }); err != nil {
 		return workflows.InPersonIssuanceResult{}, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, workflows.InPersonIssuanceConfirmIdentityUpdate,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, workflows.ConfirmIdentityUpdate,
 		func(ctx workflow.Context, in workflows.ConfirmIdentityInput) (workflows.ConfirmIdentityResult, error) {
 			identity = true
 			return workflows.ConfirmIdentityResult{Step: step}, nil
