@@ -2,6 +2,8 @@ package inquiry
 
 import (
 	"bytes"
+	"crypto/pbkdf2"
+	"crypto/sha256"
 	"regexp"
 	"strings"
 	"testing"
@@ -146,5 +148,26 @@ func TestNewSalt(t *testing.T) {
 	}
 	if len(a) != SaltSize || bytes.Equal(a, b) {
 		t.Fatalf("salts %x and %x: want two different %d-byte salts", a, b, SaltSize)
+	}
+}
+
+// TestHashIterationsPinned pins the reply code's PBKDF2-SHA256 cost that
+// docs/INQUIRY.md documents (100,000 iterations, never below a floor) and
+// checks that Hash really spends it, against an independent derivation with
+// that literal count.
+func TestHashIterationsPinned(t *testing.T) {
+	const documented, floor = 100_000, 100_000
+	if HashIterations != documented || HashIterations < floor {
+		t.Fatalf("HashIterations is %d, want %d (at least %d)", HashIterations, documented, floor)
+	}
+	const caseNumber, code = "131016-20260601-000001", "ABCD-EFGH-JK"
+	salt := bytes.Repeat([]byte{7}, SaltSize)
+	pw := hashContext + "\x00" + caseNumber + "\x00" + NormalizeReplyCode(code)
+	want, err := pbkdf2.Key(sha256.New, pw, salt, documented, HashSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(Hash(caseNumber, code, salt), want) {
+		t.Fatalf("Hash is not PBKDF2-SHA256 with %d iterations", documented)
 	}
 }

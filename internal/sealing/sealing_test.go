@@ -3,6 +3,7 @@ package sealing
 import (
 	"bytes"
 	"context"
+	"crypto/hpke"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -507,5 +508,82 @@ func TestRotateRemovesKeyWhenRegistrationFails(t *testing.T) {
 	}
 	if len(ids) != 0 {
 		t.Fatalf("unregistered key files left behind: %v", ids)
+	}
+}
+
+// TestSuiteIsPinned pins the suite the README and docs/SEALING.md promise,
+// by its RFC 9180 wire ids and sizes, and opens a sealed notice with a
+// recipient built from those ids alone: swapping the KEM for plain X25519
+// (or ML-KEM alone), or the KDF or AEAD, fails here.
+func TestSuiteIsPinned(t *testing.T) {
+	const (
+		kemMLKEM768X25519 = 0x647a // X-Wing
+		kdfHKDFSHA256     = 0x0001
+		aeadAES256GCM     = 0x0002
+		// ML-KEM-768's 1088-byte ciphertext plus an X25519 share; 1184 + 32
+		// bytes of public key. DHKEM(X25519) would be 32 and 32.
+		xwingEncSize       = 1120
+		xwingPublicKeySize = 1216
+		gcmTagSize         = 16
+	)
+	for _, id := range []struct {
+		what      string
+		got, want uint16
+	}{{"KEM", kem.ID(), kemMLKEM768X25519}, {"KDF", kdf.ID(), kdfHKDFSHA256}, {"AEAD", aead.ID(), aeadAES256GCM}} {
+		if id.got != id.want {
+			t.Errorf("%s id is %#04x, want %#04x", id.what, id.got, id.want)
+		}
+	}
+
+	pub, dir := newKey(t, chiyoda)
+	if len(pub.Key) != xwingPublicKeySize {
+		t.Errorf("public key is %d bytes, want %d (MLKEM768-X25519)", len(pub.Key), xwingPublicKeySize)
+	}
+	pins := pinsOf("sign", "SUITE7PIN", "auth", "4821")
+	n, err := Seal(pub, caseNo, pins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Enc) != xwingEncSize {
+		t.Errorf("encapsulated key is %d bytes, want %d (MLKEM768-X25519)", len(n.Enc), xwingEncSize)
+	}
+	plain := encodePlain(n.Kinds, pins)
+	if len(n.Ciphertext) != len(plain)+gcmTagSize {
+		t.Errorf("ciphertext is %d bytes, want %d plus a %d-byte tag", len(n.Ciphertext), len(plain), gcmTagSize)
+	}
+
+	// The key file records the KEM id, and a recipient made from the wire
+	// ids, not from the package's suite, opens the notice.
+	b, err := os.ReadFile(filepath.Join(dir, pub.KeyID+".key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kf keyFile
+	if err := json.Unmarshal(b, &kf); err != nil {
+		t.Fatal(err)
+	}
+	if kf.KEM != kemMLKEM768X25519 {
+		t.Errorf("key file records KEM %#04x, want %#04x", kf.KEM, kemMLKEM768X25519)
+	}
+	k, err := hpke.NewKEM(kemMLKEM768X25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := hpke.NewKDF(kdfHKDFSHA256)
+	a, _ := hpke.NewAEAD(aeadAES256GCM)
+	sk, err := k.NewPrivateKey(kf.PrivateKey)
+	if err != nil {
+		t.Fatalf("the key file's private key is not an MLKEM768-X25519 key: %v", err)
+	}
+	r, err := hpke.NewRecipient(n.Enc, sk, f, a, info(n.Municipality, n.KeyID, caseNo))
+	if err != nil {
+		t.Fatalf("an MLKEM768-X25519 recipient refuses the notice: %v", err)
+	}
+	got, err := r.Open(aad(n.Kinds), n.Ciphertext)
+	if err != nil {
+		t.Fatalf("the notice does not open with MLKEM768-X25519, HKDF-SHA256, AES-256-GCM: %v", err)
+	}
+	if !bytes.Equal(got, plain) {
+		t.Error("the opened notice is not the sealed PINs")
 	}
 }

@@ -3,6 +3,7 @@ package vcard
 import (
 	"bytes"
 	"crypto"
+	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -656,5 +657,45 @@ func TestPINVerifier(t *testing.T) {
 	v2, _ := NewPINVerifier([]byte("1234"), 1000)
 	if bytes.Equal(v.Hash, v2.Hash) {
 		t.Fatal("two verifiers of one PIN are equal: salt not used")
+	}
+}
+
+// TestPINIterationsPinned pins the PIN verifiers' PBKDF2-HMAC-SHA256 cost
+// that docs/CARD.md documents (10,000 iterations, never below a floor), as
+// the applet uses it by default, and checks the verifier against an
+// independent derivation with that literal count.
+func TestPINIterationsPinned(t *testing.T) {
+	const documented, floor = 10_000, 10_000
+	if DefaultPINIterations != documented || DefaultPINIterations < floor {
+		t.Fatalf("DefaultPINIterations is %d, want %d (at least %d)", DefaultPINIterations, documented, floor)
+	}
+	st, err := NewState("VC-TEST-0002", "20351231")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewApplet(st, Options{Keys: testKeys}) // as cmd/vcard makes it: no PINIterations
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &card{t: t, a: a}
+	c.selectAP()
+	const pin = "8613"
+	c.setPIN(cardproto.UserAuth, pin)
+	v := a.State().Slot(cardproto.UserAuth).PIN
+	if v == nil {
+		t.Fatal("no PIN verifier after SET PIN")
+	}
+	if v.Algorithm != PINAlgorithm || v.Iterations != documented {
+		t.Fatalf("the card's PIN verifier is %s with %d iterations, want %s with %d", v.Algorithm, v.Iterations, PINAlgorithm, documented)
+	}
+	want, err := pbkdf2.Key(sha256.New, pin, v.Salt, documented, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(v.Hash, want) {
+		t.Fatalf("the verifier is not PBKDF2-HMAC-SHA256 of the PIN with %d iterations", documented)
+	}
+	if nv, err := NewPINVerifier([]byte(pin), 0); err != nil || nv.Iterations != documented {
+		t.Fatalf("NewPINVerifier(pin, 0) uses %d iterations (%v), want %d", nv.Iterations, err, documented)
 	}
 }
