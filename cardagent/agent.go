@@ -11,7 +11,8 @@ import (
 
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/activities/terminal"
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/sealing"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
@@ -22,7 +23,7 @@ type Options struct {
 	TerminalID string
 	ReaderName string
 	PanelAddr  string // loopback address of the touch panel
-	// HoldBeforeWrite is the crash test's fault hook (see activities.Card).
+	// HoldBeforeWrite is the crash test's fault hook (see terminal.Card).
 	HoldBeforeWrite bool
 	// SealingKeys is the folder of the municipality's sealing private keys
 	// (PIN notices of relay applications); empty on a terminal without.
@@ -65,11 +66,11 @@ func Run(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) er
 		return err
 	}
 	defer tc.Close()
-	w := sdkworker.New(tc, activities.TerminalTaskQueue(o.TerminalID), sdkworker.Options{
+	w := sdkworker.New(tc, contract.TerminalTaskQueue(o.TerminalID), sdkworker.Options{
 		// One card, one reader: card steps run one at a time.
 		MaxConcurrentActivityExecutionSize: 1,
 	})
-	cardActs := &activities.Card{Reader: Reader{Name: o.ReaderName}, Panel: panel, HoldBeforeWrite: o.HoldBeforeWrite}
+	cardActs := &terminal.Card{Reader: Reader{Name: o.ReaderName}, Panel: panel, HoldBeforeWrite: o.HoldBeforeWrite}
 	if o.SealingKeys != "" {
 		cardActs.Notices = keyringOpener{dir: o.SealingKeys}
 	}

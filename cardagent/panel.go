@@ -16,7 +16,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/activities/terminal"
 	"github.com/madoguchi/madoguchi/internal/pinrule"
 )
 
@@ -35,7 +35,7 @@ type Panel struct {
 
 type pinSession struct {
 	id    string
-	req   activities.PINRequest
+	req   terminal.PINRequest
 	pins  map[string][]byte
 	ready chan struct{}
 }
@@ -45,7 +45,7 @@ func NewPanel() *Panel { return &Panel{} }
 
 // Collect shows the request on the panel and waits until the applicant has
 // entered every PIN, or ctx ends. The caller must wipe the returned PINs.
-func (p *Panel) Collect(ctx context.Context, req activities.PINRequest) (map[string][]byte, error) {
+func (p *Panel) Collect(ctx context.Context, req terminal.PINRequest) (map[string][]byte, error) {
 	idb := make([]byte, 8)
 	if _, err := rand.Read(idb); err != nil {
 		return nil, err

@@ -5,7 +5,8 @@ import (
 	"crypto/x509"
 	"fmt"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/activities/terminal"
 	"github.com/madoguchi/madoguchi/internal/cardclient"
 	"github.com/madoguchi/madoguchi/internal/cardproto"
 )
@@ -16,7 +17,7 @@ type Reader struct {
 }
 
 // Open waits for a card in the reader and selects the JPKI application.
-func (r Reader) Open(ctx context.Context) (activities.CardSession, error) {
+func (r Reader) Open(ctx context.Context) (terminal.CardSession, error) {
 	pr, err := cardclient.OpenReader(ctx, r.Name)
 	if err != nil {
 		return nil, err
@@ -26,7 +27,7 @@ func (r Reader) Open(ctx context.Context) (activities.CardSession, error) {
 
 // Attach starts a session over any transmitter (PC/SC, or an in-process
 // card for benchmarks); closeFn releases it.
-func Attach(t cardclient.Transmitter, closeFn func() error) (activities.CardSession, error) {
+func Attach(t cardclient.Transmitter, closeFn func() error) (terminal.CardSession, error) {
 	c := cardclient.New(t)
 	if err := c.SelectJPKI(); err != nil {
 		_ = closeFn()
@@ -35,7 +36,7 @@ func Attach(t cardclient.Transmitter, closeFn func() error) (activities.CardSess
 	return &session{c: c, close: closeFn}, nil
 }
 
-// session adapts cardclient.Client to activities.CardSession.
+// session adapts cardclient.Client to terminal.CardSession.
 type session struct {
 	c     *cardclient.Client
 	close func() error
@@ -43,9 +44,9 @@ type session struct {
 
 func kindOf(k string) (cardproto.Kind, error) {
 	switch k {
-	case activities.KindSigning:
+	case contract.KindSigning:
 		return cardproto.Signing, nil
-	case activities.KindUserAuth:
+	case contract.KindUserAuth:
 		return cardproto.UserAuth, nil
 	}
 	return 0, fmt.Errorf("unknown certificate kind %q", k)

@@ -11,7 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -25,13 +25,13 @@ var (
 // StartInPersonIssuanceInput is the body of POST /api/procedures/inperson-issuance.
 type StartInPersonIssuanceInput struct {
 	TerminalID  string                 `json:"terminalId"`
-	Application activities.Application `json:"application"`
+	Application contract.Application `json:"application"`
 }
 
 // StartProxyIssuanceInput is the body of POST /api/procedures/proxy-issuance.
 type StartProxyIssuanceInput struct {
 	TerminalID  string                 `json:"terminalId"`
-	Application activities.Application `json:"application"`
+	Application contract.Application `json:"application"`
 	Proxy       workflows.Proxy        `json:"proxy"`
 }
 
@@ -40,7 +40,7 @@ type StartRelayForwardingInput struct {
 	TerminalID          string                 `json:"terminalId"`
 	AddressMunicipality string                 `json:"addressMunicipality"`
 	HandOverAt          string                 `json:"handOverAt"`
-	Application         activities.Application `json:"application"`
+	Application         contract.Application `json:"application"`
 }
 
 // StartResult answers a started procedure.
@@ -49,7 +49,7 @@ type StartResult struct {
 	Procedure  string `json:"procedure"`
 }
 
-func validateApplication(a activities.Application) (code, msg string) {
+func validateApplication(a contract.Application) (code, msg string) {
 	switch {
 	case !residentCodeRE.MatchString(a.ResidentCode):
 		return "bad_resident_code", "住民票コードは11桁の数字で入力してください / The resident code must be 11 digits."
@@ -72,7 +72,7 @@ func validateApplication(a activities.Application) (code, msg string) {
 
 // readStart decodes a start request into in and checks its application
 // (app points into in); it answers 400 and returns false when either fails.
-func readStart(c *gin.Context, in any, app *activities.Application) bool {
+func readStart(c *gin.Context, in any, app *contract.Application) bool {
 	if err := c.ShouldBindJSON(in); err != nil {
 		fail(c, http.StatusBadRequest, "bad_request", "申請内容を読み取れませんでした / The application could not be read.")
 		return false
@@ -116,7 +116,7 @@ func (s *Server) start(c *gin.Context, procedure string, wf any, input func(case
 	}
 	_, err = s.temporal.ExecuteWorkflow(c, client.StartWorkflowOptions{
 		ID:                    id,
-		TaskQueue:             activities.MunicipalTaskQueue,
+		TaskQueue:             contract.MunicipalTaskQueue,
 		TypedSearchAttributes: workflows.SearchAttributes(procedure, number, clerk.MunicipalityCode),
 	}, wf, input(number))
 	if err != nil {

@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/activities/org"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/ca"
 	"github.com/madoguchi/madoguchi/internal/ca/profile"
 	"github.com/madoguchi/madoguchi/internal/config"
@@ -26,7 +28,7 @@ type Issuer struct {
 
 // Issue issues one certificate, or a counterpart pair when both kinds are
 // asked for together.
-func (i Issuer) Issue(ctx context.Context, reqs []activities.CertificateRequest) ([]activities.IssuedCertificate, error) {
+func (i Issuer) Issue(ctx context.Context, reqs []contract.CertificateRequest) ([]contract.IssuedCertificate, error) {
 	conv := make([]ca.IssueRequest, len(reqs))
 	for n, r := range reqs {
 		c, err := toCARequest(r)
@@ -50,27 +52,27 @@ func (i Issuer) Issue(ctx context.Context, reqs []activities.CertificateRequest)
 		}
 		results = []ca.IssueResult{r}
 	default:
-		return nil, fmt.Errorf("%w: ask for one certificate, or a signing and a user-authentication certificate in that order", activities.ErrInvalidRequest)
+		return nil, fmt.Errorf("%w: ask for one certificate, or a signing and a user-authentication certificate in that order", org.ErrInvalidRequest)
 	}
-	out := make([]activities.IssuedCertificate, len(results))
+	out := make([]contract.IssuedCertificate, len(results))
 	for n, r := range results {
 		issuer, err := i.CA.IssuerCertificate(r.Kind)
 		if err != nil {
 			return nil, err
 		}
-		out[n] = activities.IssuedCertificate{Kind: string(r.Kind), Serial: r.Serial, NotBefore: r.NotBefore,
+		out[n] = contract.IssuedCertificate{Kind: string(r.Kind), Serial: r.Serial, NotBefore: r.NotBefore,
 			NotAfter: r.NotAfter, DER: r.CertificateDER, CADER: issuer.Raw}
 	}
 	return out, nil
 }
 
-func toCARequest(r activities.CertificateRequest) (ca.IssueRequest, error) {
+func toCARequest(r contract.CertificateRequest) (ca.IssueRequest, error) {
 	req := ca.IssueRequest{RequestID: r.RequestID, Kind: ca.Kind(r.Kind), MunicipalityCode: r.MunicipalityCode,
 		ResidentCode: r.ResidentCode, PublicKeyDER: r.SPKIDER, NotAfter: r.NotAfter}
 	if p := r.Person; p != nil {
 		sex, err := profile.ParseSex(p.Sex)
 		if err != nil {
-			return ca.IssueRequest{}, fmt.Errorf("%w: %w", activities.ErrInvalidRequest, err)
+			return ca.IssueRequest{}, fmt.Errorf("%w: %w", org.ErrInvalidRequest, err)
 		}
 		req.Personal = &ca.PersonalInfo{Name: p.Name, DateOfBirth: p.BirthDate, Sex: sex, Address: p.Address,
 			FormerSurname: p.FormerSurname, Alias: p.Alias}
@@ -81,15 +83,17 @@ func toCARequest(r activities.CertificateRequest) (ca.IssueRequest, error) {
 // caErr marks errors no retry can fix.
 func caErr(err error) error {
 	if ca.IsPermanent(err) {
-		return fmt.Errorf("%w: %w", activities.ErrInvalidRequest, err)
+		return fmt.Errorf("%w: %w", org.ErrInvalidRequest, err)
 	}
 	return err
 }
 
 // RegisterCA registers the CA activities on w.
 func RegisterCA(w sdkworker.Registry, c *ca.CA) {
-	w.RegisterActivity(&activities.CA{Issuer: Issuer{CA: c}})
-	workflows.RegisterPublishRevocationLists(w, &activities.CRL{CA: c, DB: c.Pool()})
+	w.RegisterActivity(&org.CA{Issuer: Issuer{CA: c}})
+	// The Organization's CRL publication runs on this worker with its activities.
+	w.RegisterWorkflowWithOptions(workflows.PublishRevocationLists, workflow.RegisterOptions{Name: workflows.PublishRevocationListsWorkflow})
+	w.RegisterActivity(&org.CRL{CA: c, DB: c.Pool()})
 }
 
 // RunCA runs the Organization's CA worker until ctx ends. It alone holds the
@@ -112,7 +116,7 @@ func RunCA(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer tc.Close()
-	w := sdkworker.New(tc, activities.CATaskQueue, CAOptions())
+	w := sdkworker.New(tc, contract.CATaskQueue, CAOptions())
 	RegisterCA(w, c)
 	return run(ctx, w)
 }
@@ -137,21 +141,21 @@ func SetupCA(ctx context.Context, cfg config.Config) error {
 
 // Revoke revokes a certificate; revoking one that is already revoked, has
 // expired or is unknown changes nothing and says so.
-func (i Issuer) Revoke(ctx context.Context, in activities.RevokeCertificateInput) (activities.RevokeCertificateResult, error) {
+func (i Issuer) Revoke(ctx context.Context, in contract.RevokeCertificateInput) (contract.RevokeCertificateResult, error) {
 	reason, err := reasons.Parse(in.Reason)
 	if err != nil {
-		return activities.RevokeCertificateResult{}, fmt.Errorf("%w: %w", activities.ErrInvalidRequest, err)
+		return contract.RevokeCertificateResult{}, fmt.Errorf("%w: %w", org.ErrInvalidRequest, err)
 	}
 	ev, err := i.CA.Revoke(ctx, ca.RevokeRequest{RequestID: in.RequestID, Serial: in.Serial, Reason: reason, At: in.At})
 	switch {
 	case err == nil:
-		return activities.RevokeCertificateResult{Outcome: "revoked", RevokedAt: ev.At}, nil
+		return contract.RevokeCertificateResult{Outcome: "revoked", RevokedAt: ev.At}, nil
 	case errors.Is(err, ca.ErrAlreadyRevoked):
-		return activities.RevokeCertificateResult{Outcome: "already_revoked"}, nil
+		return contract.RevokeCertificateResult{Outcome: "already_revoked"}, nil
 	case errors.Is(err, ca.ErrExpired):
-		return activities.RevokeCertificateResult{Outcome: "expired"}, nil
+		return contract.RevokeCertificateResult{Outcome: "expired"}, nil
 	case errors.Is(err, ca.ErrUnknownCertificate):
-		return activities.RevokeCertificateResult{Outcome: "unknown"}, nil
+		return contract.RevokeCertificateResult{Outcome: "unknown"}, nil
 	}
-	return activities.RevokeCertificateResult{}, caErr(err)
+	return contract.RevokeCertificateResult{}, caErr(err)
 }

@@ -11,7 +11,8 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/activities/municipal"
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
@@ -25,9 +26,9 @@ func RegisterMunicipal(w sdkworker.Registry, db *storage.DB, tc client.Client) {
 	w.RegisterWorkflowWithOptions(workflows.ProxyIssuance, workflow.RegisterOptions{Name: "ProxyIssuance"})
 	w.RegisterWorkflowWithOptions(workflows.RelayForwarding, workflow.RegisterOptions{Name: "RelayForwarding"})
 	w.RegisterWorkflowWithOptions(workflows.RelayIssuance, workflow.RegisterOptions{Name: "RelayIssuance"})
-	w.RegisterActivity(&activities.Municipal{Store: db})
-	w.RegisterActivity(&activities.Inquiry{Store: db})
-	w.RegisterActivity(&activities.Relay{Store: db, Temporal: tc})
+	w.RegisterActivity(&municipal.Municipal{Store: db})
+	w.RegisterActivity(&municipal.Inquiry{Store: db})
+	w.RegisterActivity(&municipal.Relay{Store: db, Temporal: tc})
 }
 
 // RunMunicipal runs the municipal worker until ctx ends.
@@ -45,7 +46,7 @@ func RunMunicipal(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer tc.Close()
-	w := sdkworker.New(tc, activities.MunicipalTaskQueue, MunicipalOptions())
+	w := sdkworker.New(tc, contract.MunicipalTaskQueue, MunicipalOptions())
 	RegisterMunicipal(w, db, tc)
 	return run(ctx, w)
 }

@@ -5,7 +5,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/sealing"
 )
 
@@ -18,7 +18,7 @@ type cardStepsInput struct {
 	TerminalID   string
 	ResidentCode string
 	Kinds        []string
-	Register     activities.CheckRegisterResult
+	Register     contract.CheckRegisterResult
 	AppliedAt    time.Time
 	// Notice is the sealed PIN notice of a relay application; its PINs are
 	// opened on the terminal and set by the address municipality's clerk.
@@ -28,7 +28,7 @@ type cardStepsInput struct {
 // cardStepsResult is what they produced.
 type cardStepsResult struct {
 	CardSerial   string
-	Certificates []activities.IssuedCertificate
+	Certificates []contract.IssuedCertificate
 	Superseded   []string
 	// Lapsed is set when the second clerk's confirmation never came.
 	Lapsed bool
@@ -41,7 +41,7 @@ type cardStepsResult struct {
 // revocation of the replaced certificates (第2 1(1)ア(エ)–(キ)).
 func (p *procedure) issueOnCard(ctx workflow.Context, in cardStepsInput) (cardStepsResult, error) {
 	var res cardStepsResult
-	current := map[string]activities.CurrentCertificate{}
+	current := map[string]contract.CurrentCertificate{}
 	for _, c := range in.Register.Current {
 		current[c.Kind] = c
 	}
@@ -49,15 +49,15 @@ func (p *procedure) issueOnCard(ctx workflow.Context, in cardStepsInput) (cardSt
 	// 第2 1(1)ア(エ)A・B ICカードの確認: the card inserted in the terminal.
 	p.enter(ctx, StepCardCheck, "")
 	p.state.WaitingFor = "terminal: card"
-	var cardRead activities.ReadCardResult
-	if err := workflow.ExecuteActivity(terminalCtx(ctx, in.TerminalID, 5*time.Minute), card.ReadCard,
-		activities.ReadCardInput{CaseNumber: p.caseNumber}).Get(ctx, &cardRead); err != nil {
+	var cardRead contract.ReadCardResult
+	if err := workflow.ExecuteActivity(terminalCtx(ctx, in.TerminalID, 5*time.Minute), contract.ReadCard.Name,
+		contract.ReadCardInput{CaseNumber: p.caseNumber}).Get(ctx, &cardRead); err != nil {
 		return res, err
 	}
 	p.state.WaitingFor = ""
 	res.CardSerial = cardRead.CardSerial
-	var cardRec activities.CheckCardResult
-	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), municipal.CheckCard, activities.CheckCardInput{
+	var cardRec contract.CheckCardResult
+	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.CheckCard.Name, contract.CheckCardInput{
 		ResidentCode: in.ResidentCode, CardSerial: cardRead.CardSerial, Today: in.AppliedAt,
 	}).Get(ctx, &cardRec); err != nil {
 		return res, err
@@ -87,7 +87,7 @@ func (p *procedure) issueOnCard(ctx workflow.Context, in cardStepsInput) (cardSt
 	switch {
 	case in.Notice != nil:
 		p.enter(ctx, StepPINSetting, p.pinEnterer)
-		if err := workflow.ExecuteActivity(terminalCtx(ctx, in.TerminalID, 2*time.Minute), card.SetPINsFromNotice, activities.SetPINsFromNoticeInput{
+		if err := workflow.ExecuteActivity(terminalCtx(ctx, in.TerminalID, 2*time.Minute), contract.SetPINsFromNotice.Name, contract.SetPINsFromNoticeInput{
 			CaseNumber: p.caseNumber, CardSerial: cardRead.CardSerial, Notice: *in.Notice,
 		}).Get(ctx, nil); err != nil {
 			return res, err
@@ -99,7 +99,7 @@ func (p *procedure) issueOnCard(ctx workflow.Context, in cardStepsInput) (cardSt
 		}
 		p.enter(ctx, StepPINSetting, actor)
 		p.state.WaitingFor = actor + ": touch panel"
-		if err := workflow.ExecuteActivity(terminalCtx(ctx, in.TerminalID, 30*time.Minute), card.SetPINs, activities.SetPINsInput{
+		if err := workflow.ExecuteActivity(terminalCtx(ctx, in.TerminalID, 30*time.Minute), contract.SetPINs.Name, contract.SetPINsInput{
 			CaseNumber: p.caseNumber, CardSerial: cardRead.CardSerial, Kinds: pinKinds, EnteredBy: p.pinEnterer,
 		}).Get(ctx, nil); err != nil {
 			return res, err
@@ -116,8 +116,8 @@ func (p *procedure) issueOnCard(ctx workflow.Context, in cardStepsInput) (cardSt
 
 	// 第2 1(1)ア(オ) 鍵ペアの生成: RSA-2048 key pairs generated on the card.
 	p.enter(ctx, StepKeyGeneration, "")
-	var keys activities.GenerateKeysResult
-	if err := workflow.ExecuteActivity(terminalCtx(ctx, in.TerminalID, 2*time.Minute), card.GenerateKeys, activities.GenerateKeysInput{
+	var keys contract.GenerateKeysResult
+	if err := workflow.ExecuteActivity(terminalCtx(ctx, in.TerminalID, 2*time.Minute), contract.GenerateKeys.Name, contract.GenerateKeysInput{
 		CaseNumber: p.caseNumber, CardSerial: cardRead.CardSerial, Kinds: in.Kinds,
 	}).Get(ctx, &keys); err != nil {
 		return res, err
@@ -125,20 +125,20 @@ func (p *procedure) issueOnCard(ctx workflow.Context, in cardStepsInput) (cardSt
 
 	// 第2 1(1)ア(カ) 電子証明書の発行: the Organization issues the certificates.
 	p.enter(ctx, StepIssuance, "")
-	issueIn := activities.IssueCertificatesInput{CaseNumber: p.caseNumber}
+	issueIn := contract.IssueCertificatesInput{CaseNumber: p.caseNumber}
 	for _, k := range keys.Keys {
-		req := activities.CertificateRequest{
+		req := contract.CertificateRequest{
 			RequestID: p.caseNumber + "/" + k.Kind, Kind: k.Kind, MunicipalityCode: p.municipality,
 			ResidentCode: in.ResidentCode, SPKIDER: k.SPKIDER, NotAfter: per[k.Kind].NotAfter,
 		}
-		if k.Kind == activities.KindSigning {
+		if k.Kind == contract.KindSigning {
 			person := in.Register.Person
 			req.Person = &person
 		}
 		issueIn.Requests = append(issueIn.Requests, req)
 	}
-	var issued activities.IssueCertificatesResult
-	if err := workflow.ExecuteActivity(caCtx(ctx), org.IssueCertificates, issueIn).Get(ctx, &issued); err != nil {
+	var issued contract.IssueCertificatesResult
+	if err := workflow.ExecuteActivity(caCtx(ctx), contract.IssueCertificates.Name, issueIn).Get(ctx, &issued); err != nil {
 		return res, err
 	}
 	res.Certificates = issued.Certificates
@@ -148,7 +148,7 @@ func (p *procedure) issueOnCard(ctx workflow.Context, in cardStepsInput) (cardSt
 
 	// 第2 1(1)ア(キ) ICカードへの記録: the certificates are written to the card.
 	p.enter(ctx, StepCardWrite, "")
-	if err := workflow.ExecuteActivity(cardWriteCtx(ctx, in.TerminalID), card.WriteCertificates, activities.WriteCertificatesInput{
+	if err := workflow.ExecuteActivity(cardWriteCtx(ctx, in.TerminalID), contract.WriteCertificates.Name, contract.WriteCertificatesInput{
 		CaseNumber: p.caseNumber, CardSerial: cardRead.CardSerial, Certificates: issued.Certificates,
 	}).Get(ctx, nil); err != nil {
 		return res, err
@@ -164,8 +164,8 @@ func (p *procedure) issueOnCard(ctx workflow.Context, in cardStepsInput) (cardSt
 	if len(res.Superseded) > 0 {
 		p.enter(ctx, StepRevokeOld, "")
 		for _, serial := range res.Superseded {
-			var rr activities.RevokeCertificateResult
-			if err := workflow.ExecuteActivity(caCtx(ctx), org.RevokeCertificate, activities.RevokeCertificateInput{
+			var rr contract.RevokeCertificateResult
+			if err := workflow.ExecuteActivity(caCtx(ctx), contract.RevokeCertificate.Name, contract.RevokeCertificateInput{
 				RequestID: p.caseNumber + "/revoke/" + serial, Serial: serial, Reason: "superseded", At: workflow.Now(ctx),
 			}).Get(ctx, &rr); err != nil {
 				return res, err
@@ -173,7 +173,7 @@ func (p *procedure) issueOnCard(ctx workflow.Context, in cardStepsInput) (cardSt
 			p.state.Revoked = append(p.state.Revoked, serial)
 		}
 	}
-	err = workflow.ExecuteLocalActivity(municipalCtx(ctx), municipal.RecordIssued, activities.RecordIssuedInput{
+	err = workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.RecordIssued.Name, contract.RecordIssuedInput{
 		CaseNumber: p.caseNumber, ResidentCode: in.ResidentCode, CardSerial: cardRead.CardSerial,
 		Certificates: stripDER(issued.Certificates), Superseded: res.Superseded,
 	}).Get(ctx, nil)
@@ -181,8 +181,8 @@ func (p *procedure) issueOnCard(ctx workflow.Context, in cardStepsInput) (cardSt
 }
 
 // stripDER drops certificate bodies the municipal record does not need.
-func stripDER(certs []activities.IssuedCertificate) []activities.IssuedCertificate {
-	out := make([]activities.IssuedCertificate, len(certs))
+func stripDER(certs []contract.IssuedCertificate) []contract.IssuedCertificate {
+	out := make([]contract.IssuedCertificate, len(certs))
 	for i, c := range certs {
 		c.DER, c.CADER = nil, nil
 		out[i] = c

@@ -5,7 +5,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
 )
 
 // Steps of the procedures, as shown to clerks and in the MadoguchiStep
@@ -53,21 +53,21 @@ const IdentityCheckWindow = 8 * time.Hour
 
 // InPersonIssuanceInput starts 第2 1(1): issuance / renewal in person.
 type InPersonIssuanceInput struct {
-	CaseNumber       string                 `json:"caseNumber"`
-	MunicipalityCode string                 `json:"municipalityCode"`
-	TerminalID       string                 `json:"terminalId"`
-	Clerk            string                 `json:"clerk"` // login of the receiving clerk
-	Application      activities.Application `json:"application"`
+	CaseNumber       string               `json:"caseNumber"`
+	MunicipalityCode string               `json:"municipalityCode"`
+	TerminalID       string               `json:"terminalId"`
+	Clerk            string               `json:"clerk"` // login of the receiving clerk
+	Application      contract.Application `json:"application"`
 }
 
 // InPersonIssuanceResult is the outcome of the procedure.
 type InPersonIssuanceResult struct {
-	Status       string                      `json:"status"`
-	Certificates []CertificateSummary        `json:"certificates,omitempty"`
-	Revoked      []string                    `json:"revoked,omitempty"`
-	Rejection    *activities.Rejection       `json:"rejection,omitempty"`
-	Fee          *activities.RecordFeeResult `json:"fee,omitempty"`
-	RetainUntil  string                      `json:"retainUntil,omitempty"`
+	Status       string                    `json:"status"`
+	Certificates []CertificateSummary      `json:"certificates,omitempty"`
+	Revoked      []string                  `json:"revoked,omitempty"`
+	Rejection    *contract.Rejection       `json:"rejection,omitempty"`
+	Fee          *contract.RecordFeeResult `json:"fee,omitempty"`
+	RetainUntil  string                    `json:"retainUntil,omitempty"`
 }
 
 // ConfirmIdentityInput is the clerk's identity check (第2 1(1)ア(ウ)).
@@ -101,18 +101,18 @@ type StepRecord struct {
 
 // State is what the state query returns for the console: no personal data.
 type State struct {
-	CaseNumber       string                `json:"caseNumber"`
-	Procedure        string                `json:"procedure"`
-	MunicipalityCode string                `json:"municipalityCode"`
-	TerminalID       string                `json:"terminalId"`
-	Step             string                `json:"step"`
-	Status           string                `json:"status"`
-	WaitingFor       string                `json:"waitingFor,omitempty"`
-	Renewal          bool                  `json:"renewal"`
-	Kinds            []string              `json:"kinds"`
-	Certificates     []CertificateSummary  `json:"certificates,omitempty"`
-	Revoked          []string              `json:"revoked,omitempty"`
-	Rejection        *activities.Rejection `json:"rejection,omitempty"`
+	CaseNumber       string               `json:"caseNumber"`
+	Procedure        string               `json:"procedure"`
+	MunicipalityCode string               `json:"municipalityCode"`
+	TerminalID       string               `json:"terminalId"`
+	Step             string               `json:"step"`
+	Status           string               `json:"status"`
+	WaitingFor       string               `json:"waitingFor,omitempty"`
+	Renewal          bool                 `json:"renewal"`
+	Kinds            []string             `json:"kinds"`
+	Certificates     []CertificateSummary `json:"certificates,omitempty"`
+	Revoked          []string             `json:"revoked,omitempty"`
+	Rejection        *contract.Rejection  `json:"rejection,omitempty"`
 	// PINEnteredBy and PINConfirmedBy name the clerk who typed the PIN for
 	// the applicant and the other clerk who confirmed the applicant's intent.
 	PINEnteredBy   string       `json:"pinEnteredBy,omitempty"`
@@ -188,7 +188,7 @@ func runInPerson(ctx workflow.Context, p *procedure, in InPersonIssuanceInput) (
 // settle ends a procedure whose run was refused by a rule as rejected, so
 // the refusal is its result rather than a workflow failure.
 func (p *procedure) settle(ctx workflow.Context, res InPersonIssuanceResult, err error) (InPersonIssuanceResult, error) {
-	rej, ok := activities.AsRejection(err)
+	rej, ok := contract.AsRejection(err)
 	if !ok {
 		return res, err
 	}
@@ -200,7 +200,7 @@ func (p *procedure) settle(ctx workflow.Context, res InPersonIssuanceResult, err
 
 // rejectNoCertificate refuses an application that asks for nothing.
 func rejectNoCertificate() error {
-	return activities.Reject("no_certificate_requested", "発行する電子証明書が選択されていません / Choose at least one certificate.")
+	return contract.Reject("no_certificate_requested", "発行する電子証明書が選択されていません / Choose at least one certificate.")
 }
 
 // lapseIdentity ends a procedure whose identity check never came.
@@ -215,7 +215,7 @@ func (p *procedure) lapseIntent(ctx workflow.Context) (InPersonIssuanceResult, e
 
 // lapse ends a procedure whose human step never came.
 func (p *procedure) lapse(ctx workflow.Context, code, msg string) (InPersonIssuanceResult, error) {
-	if err := p.finish(ctx, StatusLapsed, StepLapsed, &activities.Rejection{Code: code, Message: msg}); err != nil {
+	if err := p.finish(ctx, StatusLapsed, StepLapsed, &contract.Rejection{Code: code, Message: msg}); err != nil {
 		return InPersonIssuanceResult{}, err
 	}
 	return p.result(), nil

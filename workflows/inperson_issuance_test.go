@@ -9,7 +9,10 @@ import (
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/activities/municipal"
+	"github.com/madoguchi/madoguchi/activities/org"
+	"github.com/madoguchi/madoguchi/activities/terminal"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/validity"
 )
 
@@ -23,9 +26,9 @@ func TestInPersonIssuance(t *testing.T) { suite.Run(t, new(inPersonSuite)) }
 
 func (s *inPersonSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
-	s.env.RegisterActivity(&activities.Municipal{})
-	s.env.RegisterActivity(&activities.Card{})
-	s.env.RegisterActivity(&activities.CA{})
+	s.env.RegisterActivity(&municipal.Municipal{})
+	s.env.RegisterActivity(&terminal.Card{})
+	s.env.RegisterActivity(&org.CA{})
 	// 2026-11-26 10:00 JST
 	s.env.SetStartTime(time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC))
 }
@@ -34,11 +37,11 @@ func (s *inPersonSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T())
 
 var testInput = InPersonIssuanceInput{
 	CaseNumber: "131016-20261126-000001", MunicipalityCode: "131016", TerminalID: "T0001", Clerk: "clerk1",
-	Application: activities.Application{ResidentCode: "00000000011", Name: "山田 太郎", BirthDate: "1980-04-01",
+	Application: contract.Application{ResidentCode: "00000000011", Name: "山田 太郎", BirthDate: "1980-04-01",
 		Sex: "male", Address: "東京都千代田区千代田1番1号", Signing: true, UserAuth: true},
 }
 
-var testPerson = activities.PersonalInfo{Name: "山田 太郎", BirthDate: "1980-04-01", Sex: "male", Address: "東京都千代田区千代田1番1号"}
+var testPerson = contract.PersonalInfo{Name: "山田 太郎", BirthDate: "1980-04-01", Sex: "male", Address: "東京都千代田区千代田1番1号"}
 
 // confirmIdentityLater sends the clerk's identity check once the workflow waits for it.
 func (s *inPersonSuite) confirmIdentityLater(in ConfirmIdentityInput, wantErr bool) {
@@ -59,47 +62,47 @@ func (s *inPersonSuite) confirmIdentityLater(in ConfirmIdentityInput, wantErr bo
 	}, time.Minute)
 }
 
-func (s *inPersonSuite) mockCardAndCA(current []activities.CurrentCertificate) *[]activities.CertificateRequest {
-	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(
-		activities.CheckRegisterResult{Person: testPerson, Current: current}, nil)
-	s.env.OnActivity(card.ReadCard, mock.Anything, mock.Anything).Return(activities.ReadCardResult{CardSerial: "C1", Expiry: "20340401"}, nil)
-	s.env.OnActivity(municipal.CheckCard, mock.Anything, mock.Anything).Return(activities.CheckCardResult{Expiry: "2034-04-01"}, nil)
-	s.env.OnActivity(card.GenerateKeys, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.GenerateKeysInput) (activities.GenerateKeysResult, error) {
-			var r activities.GenerateKeysResult
+func (s *inPersonSuite) mockCardAndCA(current []contract.CurrentCertificate) *[]contract.CertificateRequest {
+	s.env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).Return(
+		contract.CheckRegisterResult{Person: testPerson, Current: current}, nil)
+	s.env.OnActivity(contract.ReadCard.Name, mock.Anything, mock.Anything).Return(contract.ReadCardResult{CardSerial: "C1", Expiry: "20340401"}, nil)
+	s.env.OnActivity(contract.CheckCard.Name, mock.Anything, mock.Anything).Return(contract.CheckCardResult{Expiry: "2034-04-01"}, nil)
+	s.env.OnActivity(contract.GenerateKeys.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.GenerateKeysInput) (contract.GenerateKeysResult, error) {
+			var r contract.GenerateKeysResult
 			for _, k := range in.Kinds {
-				r.Keys = append(r.Keys, activities.PublicKey{Kind: k, SPKIDER: []byte("spki-" + k)})
+				r.Keys = append(r.Keys, contract.PublicKey{Kind: k, SPKIDER: []byte("spki-" + k)})
 			}
 			return r, nil
 		})
-	var requests []activities.CertificateRequest
-	s.env.OnActivity(org.IssueCertificates, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.IssueCertificatesInput) (activities.IssueCertificatesResult, error) {
+	var requests []contract.CertificateRequest
+	s.env.OnActivity(contract.IssueCertificates.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.IssueCertificatesInput) (contract.IssueCertificatesResult, error) {
 			requests = append(requests, in.Requests...)
-			var r activities.IssueCertificatesResult
+			var r contract.IssueCertificatesResult
 			for _, q := range in.Requests {
-				r.Certificates = append(r.Certificates, activities.IssuedCertificate{Kind: q.Kind, Serial: "new-" + q.Kind, NotAfter: q.NotAfter})
+				r.Certificates = append(r.Certificates, contract.IssuedCertificate{Kind: q.Kind, Serial: "new-" + q.Kind, NotAfter: q.NotAfter})
 			}
 			return r, nil
 		})
-	s.env.OnActivity(card.WriteCertificates, mock.Anything, mock.Anything).Return(activities.WriteCertificatesResult{}, nil)
-	s.env.OnActivity(municipal.RecordIssued, mock.Anything, mock.Anything).Return(activities.RecordIssuedResult{}, nil)
-	s.env.OnActivity(municipal.RecordFee, mock.Anything, mock.Anything).Return(activities.RecordFeeResult{AmountYen: 0}, nil)
-	s.env.OnActivity(municipal.RegisterDocuments, mock.Anything, mock.Anything).Return(activities.RegisterDocumentsResult{RetainUntil: "2031-11-26"}, nil)
-	s.env.OnActivity(municipal.RecordEvent, mock.Anything, mock.Anything).Return(activities.RecordEventResult{}, nil)
-	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool {
+	s.env.OnActivity(contract.WriteCertificates.Name, mock.Anything, mock.Anything).Return(contract.WriteCertificatesResult{}, nil)
+	s.env.OnActivity(contract.RecordIssued.Name, mock.Anything, mock.Anything).Return(contract.RecordIssuedResult{}, nil)
+	s.env.OnActivity(contract.RecordFee.Name, mock.Anything, mock.Anything).Return(contract.RecordFeeResult{AmountYen: 0}, nil)
+	s.env.OnActivity(contract.RegisterDocuments.Name, mock.Anything, mock.Anything).Return(contract.RegisterDocumentsResult{RetainUntil: "2031-11-26"}, nil)
+	s.env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil)
+	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.MatchedBy(func(in contract.CloseCaseInput) bool {
 		return in.Status == StatusCompleted
-	})).Return(activities.CloseCaseResult{}, nil).Once()
+	})).Return(contract.CloseCaseResult{}, nil).Once()
 	return &requests
 }
 
 func (s *inPersonSuite) TestNewIssuanceOfBothCertificates() {
 	requests := s.mockCardAndCA(nil)
 	var pinKinds []string
-	s.env.OnActivity(card.SetPINs, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SetPINsInput) (activities.SetPINsResult, error) {
+	s.env.OnActivity(contract.SetPINs.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.SetPINsInput) (contract.SetPINsResult, error) {
 			pinKinds = in.Kinds
-			return activities.SetPINsResult{Kinds: in.Kinds}, nil
+			return contract.SetPINsResult{Kinds: in.Kinds}, nil
 		}).Once()
 	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "individual_number_card", Verified: true}, false)
 
@@ -111,7 +114,7 @@ func (s *inPersonSuite) TestNewIssuanceOfBothCertificates() {
 	s.Equal(StatusCompleted, res.Status)
 	s.Len(res.Certificates, 2)
 	s.Empty(res.Revoked)
-	s.Equal([]string{activities.KindSigning, activities.KindUserAuth}, pinKinds)
+	s.Equal([]string{contract.KindSigning, contract.KindUserAuth}, pinKinds)
 
 	// Born 1980-04-01, issued 2026-11-26: the 5th birthday after issue is
 	// 2031-04-01, before the card's expiry; both end then, 23:59:59 JST.
@@ -120,7 +123,7 @@ func (s *inPersonSuite) TestNewIssuanceOfBothCertificates() {
 	for _, r := range *requests {
 		s.True(want.Equal(r.NotAfter), "%s NotAfter %v, want %v", r.Kind, r.NotAfter, want)
 		s.Equal(testInput.CaseNumber+"/"+r.Kind, r.RequestID)
-		if r.Kind == activities.KindSigning {
+		if r.Kind == contract.KindSigning {
 			s.Require().NotNil(r.Person, "signing certificate carries the register's 4 information")
 		} else {
 			s.Nil(r.Person, "user-authentication certificate carries no personal information")
@@ -139,15 +142,15 @@ func (s *inPersonSuite) TestRenewalRevokesTheOldCertificateAsSuperseded() {
 	// The current certificates end 2027-01-31: less than 3 months after
 	// 2026-11-26, so the renewal counts to the 6th birthday (2032-04-01).
 	old := time.Date(2027, 1, 31, 14, 59, 59, 0, time.UTC)
-	requests := s.mockCardAndCA([]activities.CurrentCertificate{
-		{Kind: activities.KindSigning, Serial: "old-sign", NotAfter: old},
-		{Kind: activities.KindUserAuth, Serial: "old-auth", NotAfter: old},
+	requests := s.mockCardAndCA([]contract.CurrentCertificate{
+		{Kind: contract.KindSigning, Serial: "old-sign", NotAfter: old},
+		{Kind: contract.KindUserAuth, Serial: "old-auth", NotAfter: old},
 	})
-	var revoked []activities.RevokeCertificateInput
-	s.env.OnActivity(org.RevokeCertificate, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.RevokeCertificateInput) (activities.RevokeCertificateResult, error) {
+	var revoked []contract.RevokeCertificateInput
+	s.env.OnActivity(contract.RevokeCertificate.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.RevokeCertificateInput) (contract.RevokeCertificateResult, error) {
 			revoked = append(revoked, in)
-			return activities.RevokeCertificateResult{Outcome: "revoked"}, nil
+			return contract.RevokeCertificateResult{Outcome: "revoked"}, nil
 		})
 	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "individual_number_card", Verified: true}, false)
 
@@ -169,11 +172,11 @@ func (s *inPersonSuite) TestRenewalRevokesTheOldCertificateAsSuperseded() {
 }
 
 func (s *inPersonSuite) TestRegisterRejectionEndsTheProcedureWithNothingIssued() {
-	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(activities.CheckRegisterResult{},
-		activities.Reject("under_15_signing", "申請日に15歳未満の方には署名用電子証明書を発行できません。"))
-	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool {
+	s.env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).Return(contract.CheckRegisterResult{},
+		contract.Reject("under_15_signing", "申請日に15歳未満の方には署名用電子証明書を発行できません。"))
+	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.MatchedBy(func(in contract.CloseCaseInput) bool {
 		return in.Status == StatusRejected
-	})).Return(activities.CloseCaseResult{}, nil).Once()
+	})).Return(contract.CloseCaseResult{}, nil).Once()
 
 	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
 	s.NoError(s.env.GetWorkflowError())
@@ -188,7 +191,7 @@ func (s *inPersonSuite) TestRegisterRejectionEndsTheProcedureWithNothingIssued()
 
 func (s *inPersonSuite) TestIdentityUpdateValidation() {
 	s.mockCardAndCA(nil)
-	s.env.OnActivity(card.SetPINs, mock.Anything, mock.Anything).Return(activities.SetPINsResult{}, nil)
+	s.env.OnActivity(contract.SetPINs.Name, mock.Anything, mock.Anything).Return(contract.SetPINsResult{}, nil)
 	// An unknown document type is refused; the procedure keeps waiting.
 	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "library_card", Verified: true}, true)
 	s.env.RegisterDelayedCallback(func() {
@@ -211,10 +214,10 @@ func (s *inPersonSuite) TestIdentityUpdateValidation() {
 }
 
 func (s *inPersonSuite) TestUnansweredIdentityCheckLapses() {
-	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(activities.CheckRegisterResult{Person: testPerson}, nil)
-	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool {
+	s.env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).Return(contract.CheckRegisterResult{Person: testPerson}, nil)
+	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.MatchedBy(func(in contract.CloseCaseInput) bool {
 		return in.Status == StatusLapsed
-	})).Return(activities.CloseCaseResult{}, nil).Once()
+	})).Return(contract.CloseCaseResult{}, nil).Once()
 	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
 	var res InPersonIssuanceResult
 	s.NoError(s.env.GetWorkflowResult(&res))
@@ -223,13 +226,13 @@ func (s *inPersonSuite) TestUnansweredIdentityCheckLapses() {
 }
 
 func (s *inPersonSuite) TestCardTooCloseToExpiryIsRefusedBeforeKeysAreMade() {
-	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(activities.CheckRegisterResult{Person: testPerson}, nil)
-	s.env.OnActivity(card.ReadCard, mock.Anything, mock.Anything).Return(activities.ReadCardResult{CardSerial: "C1"}, nil)
+	s.env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).Return(contract.CheckRegisterResult{Person: testPerson}, nil)
+	s.env.OnActivity(contract.ReadCard.Name, mock.Anything, mock.Anything).Return(contract.ReadCardResult{CardSerial: "C1"}, nil)
 	// The card's last day is the issue day: no certificate can be valid on it.
-	s.env.OnActivity(municipal.CheckCard, mock.Anything, mock.Anything).Return(activities.CheckCardResult{Expiry: "2026-11-26"}, nil)
-	s.env.OnActivity(card.SetPINs, mock.Anything, mock.Anything).Return(activities.SetPINsResult{}, nil)
-	s.env.OnActivity(municipal.RecordEvent, mock.Anything, mock.Anything).Return(activities.RecordEventResult{}, nil)
-	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.Anything).Return(activities.CloseCaseResult{}, nil)
+	s.env.OnActivity(contract.CheckCard.Name, mock.Anything, mock.Anything).Return(contract.CheckCardResult{Expiry: "2026-11-26"}, nil)
+	s.env.OnActivity(contract.SetPINs.Name, mock.Anything, mock.Anything).Return(contract.SetPINsResult{}, nil)
+	s.env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil)
+	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.Anything).Return(contract.CloseCaseResult{}, nil)
 	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "passport", Verified: true}, false)
 	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
 	var res InPersonIssuanceResult

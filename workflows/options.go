@@ -6,16 +6,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
-)
-
-// Nil receivers name the activities; the workers register the real structs.
-var (
-	municipal *activities.Municipal
-	card      *activities.Card
-	org       *activities.CA
-	inquiry   *activities.Inquiry
-	relay     *activities.Relay
+	"github.com/madoguchi/madoguchi/contract"
 )
 
 // municipalCtx runs short, idempotent database steps as local activities in
@@ -26,7 +17,7 @@ func municipalCtx(ctx workflow.Context) workflow.Context {
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeRejected, activities.ErrTypeInvalid},
+			NonRetryableErrorTypes: []string{contract.ErrTypeRejected, contract.ErrTypeInvalid},
 		},
 	})
 }
@@ -35,13 +26,13 @@ func municipalCtx(ctx workflow.Context) workflow.Context {
 // safe to retry; the heartbeat notices a terminal that died.
 func terminalCtx(ctx workflow.Context, terminalID string, timeout time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           activities.TerminalTaskQueue(terminalID),
+		TaskQueue:           contract.TerminalTaskQueue(terminalID),
 		StartToCloseTimeout: timeout,
 		HeartbeatTimeout:    20 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			MaximumInterval:        30 * time.Second,
-			NonRetryableErrorTypes: []string{activities.ErrTypeRejected, activities.ErrTypeInvalid},
+			NonRetryableErrorTypes: []string{contract.ErrTypeRejected, contract.ErrTypeInvalid},
 		},
 	})
 }
@@ -58,12 +49,12 @@ func cardWriteCtx(ctx workflow.Context, terminalID string) workflow.Context {
 // caCtx sends a step to the Organization's CA worker.
 func caCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           activities.CATaskQueue,
+		TaskQueue:           contract.CATaskQueue,
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeRejected, activities.ErrTypeInvalid},
+			NonRetryableErrorTypes: []string{contract.ErrTypeRejected, contract.ErrTypeInvalid},
 		},
 	})
 }

@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/validity"
 )
 
@@ -164,7 +164,7 @@ func (p *procedure) awaitIdentity(ctx workflow.Context, window time.Duration, wh
 	}
 	p.record(ctx, "identity_check", p.identity.Clerk, p.identity.DocumentType)
 	if !p.identity.Verified {
-		return true, activities.Reject("identity_not_verified",
+		return true, contract.Reject("identity_not_verified",
 			"本人確認書類により本人であることが確認できませんでした / The identity documents did not prove the applicant's identity.")
 	}
 	return true, nil
@@ -196,34 +196,34 @@ func (p *procedure) enter(ctx workflow.Context, step, actor string) {
 
 // record writes a human step to the case's audit trail.
 func (p *procedure) record(ctx workflow.Context, key, actor, detail string) {
-	_ = workflow.ExecuteLocalActivity(municipalCtx(ctx), municipal.RecordEvent, activities.RecordEventInput{
+	_ = workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.RecordEvent.Name, contract.RecordEventInput{
 		CaseNumber: p.caseNumber, Key: key, Actor: actor, Detail: detail, At: workflow.Now(ctx),
 	}).Get(ctx, nil)
 }
 
 // finish closes the case with a final status.
-func (p *procedure) finish(ctx workflow.Context, status, step string, rej *activities.Rejection) error {
+func (p *procedure) finish(ctx workflow.Context, status, step string, rej *contract.Rejection) error {
 	p.state.Status = status
 	p.state.Rejection = rej
 	p.state.WaitingFor = ""
 	p.enter(ctx, step, "")
-	return workflow.ExecuteLocalActivity(municipalCtx(ctx), municipal.CloseCase, activities.CloseCaseInput{
+	return workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.CloseCase.Name, contract.CloseCaseInput{
 		CaseNumber: p.caseNumber, Status: status, At: workflow.Now(ctx),
 	}).Get(ctx, nil)
 }
 
 // checkRegister runs the register check (第2 1(1)ア(イ)) and notes whether
 // it is a renewal.
-func (p *procedure) checkRegister(ctx workflow.Context, app activities.Application, today time.Time) (activities.CheckRegisterResult, error) {
+func (p *procedure) checkRegister(ctx workflow.Context, app contract.Application, today time.Time) (contract.CheckRegisterResult, error) {
 	p.enter(ctx, StepRegisterCheck, "")
-	var reg activities.CheckRegisterResult
-	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), municipal.CheckRegister, activities.CheckRegisterInput{
+	var reg contract.CheckRegisterResult
+	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.CheckRegister.Name, contract.CheckRegisterInput{
 		CaseNumber: p.caseNumber, MunicipalityCode: p.municipality, Application: app, Today: today,
 	}).Get(ctx, &reg); err != nil {
 		return reg, err
 	}
 	for _, c := range reg.Current {
-		if (c.Kind == activities.KindSigning && app.Signing) || (c.Kind == activities.KindUserAuth && app.UserAuth) {
+		if (c.Kind == contract.KindSigning && app.Signing) || (c.Kind == contract.KindUserAuth && app.UserAuth) {
 			p.state.Renewal = true
 		}
 	}
@@ -232,17 +232,17 @@ func (p *procedure) checkRegister(ctx workflow.Context, app activities.Applicati
 
 // feeAndDocuments records the fee (第3 5) and registers the application
 // documents with their retention date (第3 3).
-func (p *procedure) feeAndDocuments(ctx workflow.Context, docTypes []string) (activities.RecordFeeResult, activities.RegisterDocumentsResult, error) {
+func (p *procedure) feeAndDocuments(ctx workflow.Context, docTypes []string) (contract.RecordFeeResult, contract.RegisterDocumentsResult, error) {
 	p.enter(ctx, StepFee, "")
-	var fee activities.RecordFeeResult
-	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), municipal.RecordFee, activities.RecordFeeInput{
+	var fee contract.RecordFeeResult
+	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.RecordFee.Name, contract.RecordFeeInput{
 		CaseNumber: p.caseNumber, Item: "certificate_issuance",
 	}).Get(ctx, &fee); err != nil {
-		return fee, activities.RegisterDocumentsResult{}, err
+		return fee, contract.RegisterDocumentsResult{}, err
 	}
 	p.enter(ctx, StepDocuments, "")
-	var docs activities.RegisterDocumentsResult
-	err := workflow.ExecuteLocalActivity(municipalCtx(ctx), municipal.RegisterDocuments, activities.RegisterDocumentsInput{
+	var docs contract.RegisterDocumentsResult
+	err := workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.RegisterDocuments.Name, contract.RegisterDocumentsInput{
 		CaseNumber: p.caseNumber, DocTypes: docTypes,
 	}).Get(ctx, &docs)
 	return fee, docs, err
@@ -250,40 +250,40 @@ func (p *procedure) feeAndDocuments(ctx workflow.Context, docTypes []string) (ac
 
 // periods computes each requested certificate's validity from the
 // register's birth date, the card's expiry and the current certificates.
-func periods(now, applied time.Time, kinds []string, reg activities.CheckRegisterResult, cardExpiry string,
-	current map[string]activities.CurrentCertificate) (map[string]validity.Period, error) {
+func periods(now, applied time.Time, kinds []string, reg contract.CheckRegisterResult, cardExpiry string,
+	current map[string]contract.CurrentCertificate) (map[string]validity.Period, error) {
 	birth, err := validity.ParseDate(reg.Person.BirthDate)
 	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError("register birth date is malformed", activities.ErrTypeInvalid, err)
+		return nil, temporal.NewNonRetryableApplicationError("register birth date is malformed", contract.ErrTypeInvalid, err)
 	}
 	expiry, err := validity.ParseDate(cardExpiry)
 	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError("card expiry is malformed", activities.ErrTypeInvalid, err)
+		return nil, temporal.NewNonRetryableApplicationError("card expiry is malformed", contract.ErrTypeInvalid, err)
 	}
 	base := validity.Input{IssueDate: now, ApplicationDate: applied, BirthDate: birth, CardExpiry: expiry}
 	out := map[string]validity.Period{}
-	if slices.Contains(kinds, activities.KindUserAuth) {
+	if slices.Contains(kinds, contract.KindUserAuth) {
 		in := base
-		if c, ok := current[activities.KindUserAuth]; ok {
+		if c, ok := current[contract.KindUserAuth]; ok {
 			in.Renewal, in.CurrentNotAfter = true, c.NotAfter
 		}
 		per, err := validity.UserAuth(in)
 		if err != nil {
 			return nil, validityRejection(err)
 		}
-		out[activities.KindUserAuth] = per
+		out[contract.KindUserAuth] = per
 	}
-	if slices.Contains(kinds, activities.KindSigning) {
+	if slices.Contains(kinds, contract.KindSigning) {
 		in := base
-		if c, ok := current[activities.KindSigning]; ok {
+		if c, ok := current[contract.KindSigning]; ok {
 			in.Renewal, in.CurrentNotAfter = true, c.NotAfter
 		}
 		// The signing certificate is capped by the user-authentication one:
 		// the new one when issued together, else the one the card holds.
-		if per, ok := out[activities.KindUserAuth]; ok {
+		if per, ok := out[contract.KindUserAuth]; ok {
 			na := per.NotAfter
 			in.UserAuthNotAfter = &na
-		} else if c, ok := current[activities.KindUserAuth]; ok {
+		} else if c, ok := current[contract.KindUserAuth]; ok {
 			na := c.NotAfter
 			in.UserAuthNotAfter = &na
 		}
@@ -291,7 +291,7 @@ func periods(now, applied time.Time, kinds []string, reg activities.CheckRegiste
 		if err != nil {
 			return nil, validityRejection(err)
 		}
-		out[activities.KindSigning] = per
+		out[contract.KindSigning] = per
 	}
 	return out, nil
 }
@@ -299,9 +299,9 @@ func periods(now, applied time.Time, kinds []string, reg activities.CheckRegiste
 func validityRejection(err error) error {
 	switch {
 	case errors.Is(err, validity.ErrCardExpired):
-		return activities.Reject("card_expires_too_soon", "カードの有効期限が近いため電子証明書を発行できません / The card expires too soon to carry a certificate.")
+		return contract.Reject("card_expires_too_soon", "カードの有効期限が近いため電子証明書を発行できません / The card expires too soon to carry a certificate.")
 	case errors.Is(err, validity.ErrUserAuthExpired):
-		return activities.Reject("user_auth_expired", "利用者証明用電子証明書の有効期限が切れています / The user-authentication certificate has expired; renew it together.")
+		return contract.Reject("user_auth_expired", "利用者証明用電子証明書の有効期限が切れています / The user-authentication certificate has expired; renew it together.")
 	}
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("validity: %v", err), activities.ErrTypeInvalid, err)
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("validity: %v", err), contract.ErrTypeInvalid, err)
 }

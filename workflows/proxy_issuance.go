@@ -8,7 +8,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/validity"
 )
 
@@ -55,13 +55,13 @@ type Proxy struct {
 
 // ProxyIssuanceInput starts 第2 1(2).
 type ProxyIssuanceInput struct {
-	CaseNumber       string                 `json:"caseNumber"`
-	MunicipalityCode string                 `json:"municipalityCode"`
-	TerminalID       string                 `json:"terminalId"`
-	Clerk            string                 `json:"clerk"`
-	Application      activities.Application `json:"application"`
-	Proxy            Proxy                  `json:"proxy"`
-	Policy           InquiryPolicy          `json:"policy"`
+	CaseNumber       string               `json:"caseNumber"`
+	MunicipalityCode string               `json:"municipalityCode"`
+	TerminalID       string               `json:"terminalId"`
+	Clerk            string               `json:"clerk"`
+	Application      contract.Application `json:"application"`
+	Proxy            Proxy                `json:"proxy"`
+	Policy           InquiryPolicy        `json:"policy"`
 }
 
 // InquiryMailedInput is the clerk recording the mailing.
@@ -137,7 +137,7 @@ func (p *proxyRun) run(ctx workflow.Context) (InPersonIssuanceResult, error) {
 		return InPersonIssuanceResult{}, rejectNoCertificate()
 	}
 	if strings.TrimSpace(p.in.Proxy.Name) == "" {
-		return InPersonIssuanceResult{}, activities.Reject("no_proxy", "代理人の氏名がありません / The proxy's name is missing.")
+		return InPersonIssuanceResult{}, contract.Reject("no_proxy", "代理人の氏名がありません / The proxy's name is missing.")
 	}
 	// 第2 1(2)ア(イ) 住民基本台帳との照合.
 	reg, err := p.checkRegister(ctx, app, p.started)
@@ -155,7 +155,7 @@ func (p *proxyRun) run(ctx workflow.Context) (InPersonIssuanceResult, error) {
 
 	// 第2 1(2)ア(エ) 照会書の送付: the inquiry goes to the registered address.
 	p.enter(ctx, StepInquiry, "")
-	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), inquiry.PrepareInquiry, activities.PrepareInquiryInput{
+	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.PrepareInquiry.Name, contract.PrepareInquiryInput{
 		CaseNumber: p.caseNumber, MunicipalityCode: p.municipality, ResidentCode: app.ResidentCode,
 		ProxyName: p.in.Proxy.Name, Deadline: p.deadline,
 	}).Get(ctx, nil); err != nil {
@@ -178,12 +178,12 @@ func (p *proxyRun) run(ctx workflow.Context) (InPersonIssuanceResult, error) {
 	}
 	switch {
 	case p.locked:
-		return InPersonIssuanceResult{}, activities.Reject("reply_attempts_exceeded",
+		return InPersonIssuanceResult{}, contract.Reject("reply_attempts_exceeded",
 			"回答書の照合番号の入力が上限回数に達しました。改めて申請してください / Too many wrong reply codes; the application must be made again.")
 	case !p.replied:
 		// The deadline passed: the application lapses; a manager sees it
 		// among the lapsed cases.
-		_ = workflow.ExecuteLocalActivity(municipalCtx(ctx), inquiry.LapseInquiry, activities.LapseInquiryInput{CaseNumber: p.caseNumber}).Get(ctx, nil)
+		_ = workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.LapseInquiry.Name, contract.LapseInquiryInput{CaseNumber: p.caseNumber}).Get(ctx, nil)
 		return p.lapse(ctx, "reply_deadline_passed", "回答書が期限までに提出されませんでした / The reply did not come back by the deadline.")
 	}
 
@@ -222,7 +222,7 @@ func (p *proxyRun) validateMailed(ctx workflow.Context, in InquiryMailedInput) e
 }
 
 func (p *proxyRun) inquiryMailed(ctx workflow.Context, in InquiryMailedInput) (InquiryMailedResult, error) {
-	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), inquiry.MarkMailed, activities.MarkMailedInput{
+	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.MarkMailed.Name, contract.MarkMailedInput{
 		CaseNumber: p.caseNumber, Clerk: in.Clerk}).Get(ctx, nil); err != nil {
 		return InquiryMailedResult{}, err
 	}
@@ -262,8 +262,8 @@ func (p *proxyRun) validateReply(ctx workflow.Context, in EnterReplyInput) error
 }
 
 func (p *proxyRun) enterReply(ctx workflow.Context, in EnterReplyInput) (EnterReplyResult, error) {
-	var res activities.CheckReplyCodeResult
-	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), inquiry.CheckReplyCode, activities.CheckReplyCodeInput{
+	var res contract.CheckReplyCodeResult
+	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.CheckReplyCode.Name, contract.CheckReplyCodeInput{
 		CaseNumber: p.caseNumber, Code: in.Code}).Get(ctx, &res); err != nil {
 		return EnterReplyResult{}, err
 	}

@@ -9,7 +9,10 @@ import (
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/activities/municipal"
+	"github.com/madoguchi/madoguchi/activities/org"
+	"github.com/madoguchi/madoguchi/activities/terminal"
+	"github.com/madoguchi/madoguchi/contract"
 )
 
 type proxySuite struct {
@@ -22,10 +25,10 @@ func TestProxyIssuance(t *testing.T) { suite.Run(t, new(proxySuite)) }
 
 func (s *proxySuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
-	s.env.RegisterActivity(&activities.Municipal{})
-	s.env.RegisterActivity(&activities.Inquiry{})
-	s.env.RegisterActivity(&activities.Card{})
-	s.env.RegisterActivity(&activities.CA{})
+	s.env.RegisterActivity(&municipal.Municipal{})
+	s.env.RegisterActivity(&municipal.Inquiry{})
+	s.env.RegisterActivity(&terminal.Card{})
+	s.env.RegisterActivity(&org.CA{})
 	s.env.SetStartTime(time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)) // 10:00 JST
 }
 
@@ -63,34 +66,34 @@ func (s *proxySuite) update(at time.Duration, name string, arg any, wantAccepted
 }
 
 func (s *proxySuite) mockUntilInquiry() {
-	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(activities.CheckRegisterResult{Person: testPerson}, nil)
-	s.env.OnActivity(municipal.RecordEvent, mock.Anything, mock.Anything).Return(activities.RecordEventResult{}, nil)
-	s.env.OnActivity(inquiry.PrepareInquiry, mock.Anything, mock.Anything).Return(activities.PrepareInquiryResult{}, nil).Once()
-	s.env.OnActivity(inquiry.MarkMailed, mock.Anything, mock.Anything).Return(activities.MarkMailedResult{}, nil).Once()
+	s.env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).Return(contract.CheckRegisterResult{Person: testPerson}, nil)
+	s.env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil)
+	s.env.OnActivity(contract.PrepareInquiry.Name, mock.Anything, mock.Anything).Return(contract.PrepareInquiryResult{}, nil).Once()
+	s.env.OnActivity(contract.MarkMailed.Name, mock.Anything, mock.Anything).Return(contract.MarkMailedResult{}, nil).Once()
 }
 
 func (s *proxySuite) mockCardSteps(pinsBy *string) {
-	s.env.OnActivity(card.ReadCard, mock.Anything, mock.Anything).Return(activities.ReadCardResult{CardSerial: "C1", Expiry: "20340401"}, nil)
-	s.env.OnActivity(municipal.CheckCard, mock.Anything, mock.Anything).Return(activities.CheckCardResult{Expiry: "2034-04-01"}, nil)
-	s.env.OnActivity(card.SetPINs, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SetPINsInput) (activities.SetPINsResult, error) {
+	s.env.OnActivity(contract.ReadCard.Name, mock.Anything, mock.Anything).Return(contract.ReadCardResult{CardSerial: "C1", Expiry: "20340401"}, nil)
+	s.env.OnActivity(contract.CheckCard.Name, mock.Anything, mock.Anything).Return(contract.CheckCardResult{Expiry: "2034-04-01"}, nil)
+	s.env.OnActivity(contract.SetPINs.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.SetPINsInput) (contract.SetPINsResult, error) {
 			*pinsBy = in.EnteredBy
-			return activities.SetPINsResult{Kinds: in.Kinds}, nil
+			return contract.SetPINsResult{Kinds: in.Kinds}, nil
 		}).Once()
-	s.env.OnActivity(card.GenerateKeys, mock.Anything, mock.Anything).Return(activities.GenerateKeysResult{Keys: []activities.PublicKey{
+	s.env.OnActivity(contract.GenerateKeys.Name, mock.Anything, mock.Anything).Return(contract.GenerateKeysResult{Keys: []contract.PublicKey{
 		{Kind: "sign", SPKIDER: []byte("s")}, {Kind: "auth", SPKIDER: []byte("a")}}}, nil)
-	s.env.OnActivity(org.IssueCertificates, mock.Anything, mock.Anything).Return(activities.IssueCertificatesResult{Certificates: []activities.IssuedCertificate{
+	s.env.OnActivity(contract.IssueCertificates.Name, mock.Anything, mock.Anything).Return(contract.IssueCertificatesResult{Certificates: []contract.IssuedCertificate{
 		{Kind: "sign", Serial: "01"}, {Kind: "auth", Serial: "02"}}}, nil)
-	s.env.OnActivity(card.WriteCertificates, mock.Anything, mock.Anything).Return(activities.WriteCertificatesResult{}, nil)
-	s.env.OnActivity(municipal.RecordIssued, mock.Anything, mock.Anything).Return(activities.RecordIssuedResult{}, nil)
-	s.env.OnActivity(municipal.RecordFee, mock.Anything, mock.Anything).Return(activities.RecordFeeResult{}, nil)
-	s.env.OnActivity(municipal.RegisterDocuments, mock.Anything, mock.Anything).Return(activities.RegisterDocumentsResult{}, nil)
+	s.env.OnActivity(contract.WriteCertificates.Name, mock.Anything, mock.Anything).Return(contract.WriteCertificatesResult{}, nil)
+	s.env.OnActivity(contract.RecordIssued.Name, mock.Anything, mock.Anything).Return(contract.RecordIssuedResult{}, nil)
+	s.env.OnActivity(contract.RecordFee.Name, mock.Anything, mock.Anything).Return(contract.RecordFeeResult{}, nil)
+	s.env.OnActivity(contract.RegisterDocuments.Name, mock.Anything, mock.Anything).Return(contract.RegisterDocumentsResult{}, nil)
 }
 
 func (s *proxySuite) closeWith(status string) {
-	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool {
+	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.MatchedBy(func(in contract.CloseCaseInput) bool {
 		return in.Status == status
-	})).Return(activities.CloseCaseResult{}, nil).Once()
+	})).Return(contract.CloseCaseResult{}, nil).Once()
 }
 
 // TestReplyAfterTwoWeeks: the reply arrives two weeks later; the clerk who
@@ -100,7 +103,7 @@ func (s *proxySuite) TestReplyAfterTwoWeeks() {
 	s.mockUntilInquiry()
 	var pinsBy string
 	s.mockCardSteps(&pinsBy)
-	s.env.OnActivity(inquiry.CheckReplyCode, mock.Anything, mock.Anything).Return(activities.CheckReplyCodeResult{OK: true}, nil).Once()
+	s.env.OnActivity(contract.CheckReplyCode.Name, mock.Anything, mock.Anything).Return(contract.CheckReplyCodeResult{OK: true}, nil).Once()
 	s.closeWith(StatusCompleted)
 
 	s.update(time.Minute, ConfirmIdentityUpdate, ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "drivers_license", Verified: true}, true, nil)
@@ -127,7 +130,7 @@ func (s *proxySuite) TestReplyAfterTwoWeeks() {
 // TestNothingIssuedOnTheDayOfApplication: a reply on the same day is refused.
 func (s *proxySuite) TestNothingIssuedOnTheDayOfApplication() {
 	s.mockUntilInquiry()
-	s.env.OnActivity(inquiry.LapseInquiry, mock.Anything, mock.Anything).Return(activities.LapseInquiryResult{}, nil)
+	s.env.OnActivity(contract.LapseInquiry.Name, mock.Anything, mock.Anything).Return(contract.LapseInquiryResult{}, nil)
 	s.closeWith(StatusLapsed)
 	s.update(time.Minute, ConfirmIdentityUpdate, ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "passport", Verified: true}, true, nil)
 	s.update(2*time.Minute, InquiryMailedUpdate, InquiryMailedInput{Clerk: "clerk1"}, true, nil)
@@ -143,8 +146,8 @@ func (s *proxySuite) TestNothingIssuedOnTheDayOfApplication() {
 // with no right reply the application lapses at the deadline.
 func (s *proxySuite) TestWrongCodeOtherCaseAndLapse() {
 	s.mockUntilInquiry()
-	s.env.OnActivity(inquiry.CheckReplyCode, mock.Anything, mock.Anything).Return(activities.CheckReplyCodeResult{AttemptsLeft: 4}, nil).Once()
-	s.env.OnActivity(inquiry.LapseInquiry, mock.Anything, mock.Anything).Return(activities.LapseInquiryResult{}, nil).Once()
+	s.env.OnActivity(contract.CheckReplyCode.Name, mock.Anything, mock.Anything).Return(contract.CheckReplyCodeResult{AttemptsLeft: 4}, nil).Once()
+	s.env.OnActivity(contract.LapseInquiry.Name, mock.Anything, mock.Anything).Return(contract.LapseInquiryResult{}, nil).Once()
 	s.closeWith(StatusLapsed)
 	s.update(time.Minute, ConfirmIdentityUpdate, ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "passport", Verified: true}, true, nil)
 	s.update(2*time.Minute, InquiryMailedUpdate, InquiryMailedInput{Clerk: "clerk1"}, true, nil)
@@ -168,10 +171,10 @@ func (s *proxySuite) TestWrongCodeOtherCaseAndLapse() {
 func (s *inPersonSuite) TestClerkEntryNeedsAnotherClerk() {
 	s.mockCardAndCA(nil)
 	var by string
-	s.env.OnActivity(card.SetPINs, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SetPINsInput) (activities.SetPINsResult, error) {
+	s.env.OnActivity(contract.SetPINs.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.SetPINsInput) (contract.SetPINsResult, error) {
 			by = in.EnteredBy
-			return activities.SetPINsResult{Kinds: in.Kinds}, nil
+			return contract.SetPINsResult{Kinds: in.Kinds}, nil
 		}).Once()
 	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "individual_number_card", Verified: true}, false)
 	send := func(at time.Duration, name string, arg any, accept bool) {

@@ -10,10 +10,9 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
 )
 
 // Manual 第1 4 (3): the Organization issues a certificate revocation list
@@ -51,14 +50,10 @@ type PublishRevocationListsInput struct {
 type PublishRevocationListsResult struct {
 	// RunID is the business key stored with every CRL of the run: the
 	// workflow id.
-	RunID    string                                  `json:"runId"`
-	Lists    []activities.IssueRevocationListsResult `json:"lists"`
-	Disposed activities.DisposeRevocationFilesResult `json:"disposed"`
+	RunID    string                                `json:"runId"`
+	Lists    []contract.IssueRevocationListsResult `json:"lists"`
+	Disposed contract.DisposeRevocationFilesResult `json:"disposed"`
 }
-
-// Nil receiver naming the CRL activities; the CA worker registers the real
-// struct.
-var crlActs *activities.CRL
 
 // PublishRevocationLists issues the partition and full CRLs of both issuing
 // CAs (the full CRL is the day's revocation-information file), then disposes
@@ -76,18 +71,18 @@ func PublishRevocationLists(ctx workflow.Context, in PublishRevocationListsInput
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        5 * time.Second,
 			MaximumInterval:        5 * time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeInvalid},
+			NonRetryableErrorTypes: []string{contract.ErrTypeInvalid},
 		},
 	})
 	// The two CAs are independent: publish them side by side.
 	var futures []workflow.Future
-	for _, kind := range []string{activities.KindSigning, activities.KindUserAuth} {
-		futures = append(futures, workflow.ExecuteActivity(actx, crlActs.IssueRevocationLists,
-			activities.IssueRevocationListsInput{RunID: runID, Kind: kind}))
+	for _, kind := range []string{contract.KindSigning, contract.KindUserAuth} {
+		futures = append(futures, workflow.ExecuteActivity(actx, contract.IssueRevocationLists.Name,
+			contract.IssueRevocationListsInput{RunID: runID, Kind: kind}))
 	}
 	var errs []error
 	for _, f := range futures {
-		var r activities.IssueRevocationListsResult
+		var r contract.IssueRevocationListsResult
 		if err := f.Get(ctx, &r); err != nil {
 			errs = append(errs, err)
 			continue
@@ -100,17 +95,10 @@ func PublishRevocationLists(ctx workflow.Context, in PublishRevocationListsInput
 	workflow.GetLogger(ctx).Info("revocation lists published", "run", runID, "trigger", in.Trigger)
 	// Retention runs with the daily publication: the same Schedule is
 	// its schedule.
-	if err := workflow.ExecuteActivity(actx, crlActs.DisposeRevocationFiles).Get(ctx, &res.Disposed); err != nil {
+	if err := workflow.ExecuteActivity(actx, contract.DisposeRevocationFiles.Name).Get(ctx, &res.Disposed); err != nil {
 		return res, fmt.Errorf("dispose revocation files: %w", err)
 	}
 	return res, nil
-}
-
-// RegisterPublishRevocationLists registers the workflow and the CRL
-// activities on the CA worker.
-func RegisterPublishRevocationLists(w sdkworker.Registry, a *activities.CRL) {
-	w.RegisterWorkflowWithOptions(PublishRevocationLists, workflow.RegisterOptions{Name: PublishRevocationListsWorkflow})
-	w.RegisterActivity(a)
 }
 
 // ErrInvalidRequestID: an on-demand request id must be 1–100 characters of
@@ -122,7 +110,7 @@ var ErrInvalidRequestID = errors.New("workflows: invalid request id")
 // calling again with the same requestID returns the same run, running or
 // finished, and starts nothing.
 func StartPublishRevocationLists(ctx context.Context, c client.Client, requestID string) (client.WorkflowRun, error) {
-	return startPublish(ctx, c, requestID, activities.CATaskQueue)
+	return startPublish(ctx, c, requestID, contract.CATaskQueue)
 }
 
 func startPublish(ctx context.Context, c client.Client, requestID, taskQueue string) (client.WorkflowRun, error) {
@@ -163,7 +151,7 @@ func validRequestID(s string) bool {
 // or brings an existing one back to this definition; setup calls it at
 // every start.
 func EnsureRevocationListSchedule(ctx context.Context, c client.Client) error {
-	return ensureSchedule(ctx, c, RevocationListScheduleID, activities.CATaskQueue)
+	return ensureSchedule(ctx, c, RevocationListScheduleID, contract.CATaskQueue)
 }
 
 func revocationListSchedule(taskQueue string) (client.ScheduleSpec, *client.ScheduleWorkflowAction, client.SchedulePolicies) {

@@ -23,7 +23,8 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/activities/org"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/ca"
 	"github.com/madoguchi/madoguchi/internal/ca/hsmtest"
 	"github.com/madoguchi/madoguchi/internal/config"
@@ -38,13 +39,13 @@ func newCRLPublishEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(PublishRevocationLists, workflow.RegisterOptions{Name: PublishRevocationListsWorkflow})
-	env.RegisterActivity(&activities.CRL{})
-	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: crlTestRunID, TaskQueue: activities.CATaskQueue})
+	env.RegisterActivity(&org.CRL{})
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: crlTestRunID, TaskQueue: contract.CATaskQueue})
 	return env
 }
 
-func crlIssued(in activities.IssueRevocationListsInput) activities.IssueRevocationListsResult {
-	return activities.IssueRevocationListsResult{Kind: in.Kind, Partitions: 3, Issued: 3, FullNumber: 7, Entries: 11, Day: "2026-04-02"}
+func crlIssued(in contract.IssueRevocationListsInput) contract.IssueRevocationListsResult {
+	return contract.IssueRevocationListsResult{Kind: in.Kind, Partitions: 3, Issued: 3, FullNumber: 7, Entries: 11, Day: "2026-04-02"}
 }
 
 // Both CAs are published with the workflow id as run id, then the files
@@ -53,18 +54,18 @@ func TestPublishRevocationLists(t *testing.T) {
 	env := newCRLPublishEnv(t)
 	var kinds []string
 	var disposedAfter int
-	env.OnActivity(crlActs.IssueRevocationLists, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.IssueRevocationListsInput) (activities.IssueRevocationListsResult, error) {
+	env.OnActivity(contract.IssueRevocationLists.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.IssueRevocationListsInput) (contract.IssueRevocationListsResult, error) {
 			if in.RunID != crlTestRunID {
 				t.Errorf("run id %q, want the workflow id", in.RunID)
 			}
 			kinds = append(kinds, in.Kind)
 			return crlIssued(in), nil
 		}).Times(2)
-	env.OnActivity(crlActs.DisposeRevocationFiles, mock.Anything).Return(
-		func(context.Context) (activities.DisposeRevocationFilesResult, error) {
+	env.OnActivity(contract.DisposeRevocationFiles.Name, mock.Anything).Return(
+		func(context.Context) (contract.DisposeRevocationFilesResult, error) {
 			disposedAfter = len(kinds)
-			return activities.DisposeRevocationFilesResult{DailyFiles: 2, CRLs: 5, KeptFrom: "2016-04-02"}, nil
+			return contract.DisposeRevocationFilesResult{DailyFiles: 2, CRLs: 5, KeptFrom: "2016-04-02"}, nil
 		}).Once()
 	env.ExecuteWorkflow(PublishRevocationListsWorkflow, PublishRevocationListsInput{Trigger: "schedule"})
 	require.True(t, env.IsWorkflowCompleted())
@@ -83,15 +84,15 @@ func TestPublishRevocationLists(t *testing.T) {
 func TestPublishRevocationListsRetries(t *testing.T) {
 	env := newCRLPublishEnv(t)
 	failures := 0
-	env.OnActivity(crlActs.IssueRevocationLists, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.IssueRevocationListsInput) (activities.IssueRevocationListsResult, error) {
+	env.OnActivity(contract.IssueRevocationLists.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.IssueRevocationListsInput) (contract.IssueRevocationListsResult, error) {
 			if in.Kind == "sign" && failures < 2 {
 				failures++
-				return activities.IssueRevocationListsResult{}, errors.New("HSM session lost")
+				return contract.IssueRevocationListsResult{}, errors.New("HSM session lost")
 			}
 			return crlIssued(in), nil
 		})
-	env.OnActivity(crlActs.DisposeRevocationFiles, mock.Anything).Return(activities.DisposeRevocationFilesResult{}, nil).Once()
+	env.OnActivity(contract.DisposeRevocationFiles.Name, mock.Anything).Return(contract.DisposeRevocationFilesResult{}, nil).Once()
 	env.ExecuteWorkflow(PublishRevocationListsWorkflow, PublishRevocationListsInput{})
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, 2, failures)
@@ -103,15 +104,15 @@ func TestPublishRevocationListsRetries(t *testing.T) {
 func TestPublishRevocationListsInvalid(t *testing.T) {
 	env := newCRLPublishEnv(t)
 	calls := 0
-	env.OnActivity(crlActs.IssueRevocationLists, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.IssueRevocationListsInput) (activities.IssueRevocationListsResult, error) {
+	env.OnActivity(contract.IssueRevocationLists.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.IssueRevocationListsInput) (contract.IssueRevocationListsResult, error) {
 			calls++
 			if in.Kind == "auth" {
-				return activities.IssueRevocationListsResult{}, temporal.NewNonRetryableApplicationError("bad", activities.ErrTypeInvalid, nil)
+				return contract.IssueRevocationListsResult{}, temporal.NewNonRetryableApplicationError("bad", contract.ErrTypeInvalid, nil)
 			}
 			return crlIssued(in), nil
 		})
-	env.OnActivity(crlActs.DisposeRevocationFiles, mock.Anything).Return(activities.DisposeRevocationFilesResult{}, nil).Maybe()
+	env.OnActivity(contract.DisposeRevocationFiles.Name, mock.Anything).Return(contract.DisposeRevocationFilesResult{}, nil).Maybe()
 	env.ExecuteWorkflow(PublishRevocationListsWorkflow, PublishRevocationListsInput{})
 	require.Error(t, env.GetWorkflowError())
 	require.Equal(t, 2, calls, "a non-retryable error was retried")
@@ -226,7 +227,8 @@ func TestOnDemandPublicationOnRealStack(t *testing.T) {
 
 	queue := "crl-test-" + crlRandHex(4)
 	w := sdkworker.New(c, queue, sdkworker.Options{})
-	RegisterPublishRevocationLists(w, &activities.CRL{CA: authority, DB: pool})
+	w.RegisterWorkflowWithOptions(PublishRevocationLists, workflow.RegisterOptions{Name: PublishRevocationListsWorkflow})
+	w.RegisterActivity(&org.CRL{CA: authority, DB: pool})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 

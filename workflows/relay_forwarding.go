@@ -6,19 +6,19 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
 )
 
 // RelayForwardingInput starts the relay municipality's side.
 type RelayForwardingInput struct {
-	CaseNumber          string                 `json:"caseNumber"`
-	MunicipalityCode    string                 `json:"municipalityCode"` // the relay municipality
-	AddressMunicipality string                 `json:"addressMunicipality"`
-	TerminalID          string                 `json:"terminalId"` // the relay's terminal
-	Clerk               string                 `json:"clerk"`
-	ClerkID             int64                  `json:"clerkId"`
-	Application         activities.Application `json:"application"`
-	HandOverAt          string                 `json:"handOverAt"`
+	CaseNumber          string               `json:"caseNumber"`
+	MunicipalityCode    string               `json:"municipalityCode"` // the relay municipality
+	AddressMunicipality string               `json:"addressMunicipality"`
+	TerminalID          string               `json:"terminalId"` // the relay's terminal
+	Clerk               string               `json:"clerk"`
+	ClerkID             int64                `json:"clerkId"`
+	Application         contract.Application `json:"application"`
+	HandOverAt          string               `json:"handOverAt"`
 }
 
 type relayForwarding struct {
@@ -74,9 +74,9 @@ func (p *relayForwarding) run(ctx workflow.Context) (InPersonIssuanceResult, err
 	case len(app.Kinds()) == 0:
 		return InPersonIssuanceResult{}, rejectNoCertificate()
 	case p.in.AddressMunicipality == p.in.MunicipalityCode:
-		return InPersonIssuanceResult{}, activities.Reject("not_a_relay", "住所地の市区町村では通常の窓口申請を行ってください / At the address municipality, apply at its own counter.")
+		return InPersonIssuanceResult{}, contract.Reject("not_a_relay", "住所地の市区町村では通常の窓口申請を行ってください / At the address municipality, apply at its own counter.")
 	case p.in.HandOverAt != HandOverAtRelay && p.in.HandOverAt != HandOverAtAddress:
-		return InPersonIssuanceResult{}, activities.Reject("bad_hand_over", "交付場所を選んでください / Choose where the card is handed over.")
+		return InPersonIssuanceResult{}, contract.Reject("bad_hand_over", "交付場所を選んでください / Choose where the card is handed over.")
 	}
 	// The relay clerk checks the applicant's identity documents.
 	ok, err := p.awaitIdentity(ctx, IdentityCheckWindow, "clerk: identity documents")
@@ -90,14 +90,14 @@ func (p *relayForwarding) run(ctx workflow.Context) (InPersonIssuanceResult, err
 	// 暗証番号の届出: the applicant types the PINs on this terminal; they are
 	// sealed to the address municipality's key before leaving it.
 	p.enter(ctx, StepNotice, "applicant")
-	var key activities.SealingKeyResult
-	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), relay.SealingKey, activities.SealingKeyInput{
+	var key contract.SealingKeyResult
+	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.SealingKey.Name, contract.SealingKeyInput{
 		Municipality: p.in.AddressMunicipality}).Get(ctx, &key); err != nil {
 		return InPersonIssuanceResult{}, err
 	}
 	p.state.WaitingFor = "applicant: touch panel"
-	var sealed activities.SealPINNoticeResult
-	if err := workflow.ExecuteActivity(terminalCtx(ctx, p.in.TerminalID, 30*time.Minute), card.SealPINNotice, activities.SealPINNoticeInput{
+	var sealed contract.SealPINNoticeResult
+	if err := workflow.ExecuteActivity(terminalCtx(ctx, p.in.TerminalID, 30*time.Minute), contract.SealPINNotice.Name, contract.SealPINNoticeInput{
 		CaseNumber: p.caseNumber, Kinds: app.Kinds(), Recipient: key.Key, NoticeCase: addressCase,
 	}).Get(ctx, &sealed); err != nil {
 		return InPersonIssuanceResult{}, err
@@ -105,11 +105,11 @@ func (p *relayForwarding) run(ctx workflow.Context) (InPersonIssuanceResult, err
 	p.state.WaitingFor = ""
 
 	// 経由: the application and the notice go to the address municipality.
-	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), relay.ForwardApplication, activities.ForwardApplicationInput{
+	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.ForwardApplication.Name, contract.ForwardApplicationInput{
 		AddressMunicipality: p.in.AddressMunicipality, AddressCase: addressCase,
 		WorkflowID: WorkflowID(ProcedureRelayIssuance, addressCase), WorkflowType: "RelayIssuance",
 		Procedure: ProcedureRelayIssuance, SignalName: RelayApplicationSignal, OpenedBy: p.in.ClerkID,
-		Application: activities.RelayApplication{RelayCase: p.caseNumber, RelayMunicipality: p.municipality, RelayClerk: p.in.Clerk,
+		Application: contract.RelayApplication{RelayCase: p.caseNumber, RelayMunicipality: p.municipality, RelayClerk: p.in.Clerk,
 			Application: app, Notice: sealed.Notice, HandOverAt: p.in.HandOverAt},
 		StartInput: RelayIssuanceInput{CaseNumber: addressCase, MunicipalityCode: p.in.AddressMunicipality},
 	}).Get(ctx, nil); err != nil {
@@ -167,9 +167,9 @@ func (p *relayForwarding) validateHandOver(ctx workflow.Context, in HandOverInpu
 // handOver checks on this terminal that the card in the reader is the one
 // the address municipality sent for this applicant, then records it.
 func (p *relayForwarding) handOver(ctx workflow.Context, in HandOverInput) (HandOverResult, error) {
-	var read activities.ReadCardResult
-	if err := workflow.ExecuteActivity(terminalCtx(ctx, p.in.TerminalID, time.Minute), card.ReadCard,
-		activities.ReadCardInput{CaseNumber: p.caseNumber}).Get(ctx, &read); err != nil {
+	var read contract.ReadCardResult
+	if err := workflow.ExecuteActivity(terminalCtx(ctx, p.in.TerminalID, time.Minute), contract.ReadCard.Name,
+		contract.ReadCardInput{CaseNumber: p.caseNumber}).Get(ctx, &read); err != nil {
 		return HandOverResult{}, err
 	}
 	if read.CardSerial != p.cardSerial {

@@ -7,13 +7,13 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
 )
 
 // Messages between the two sides of a relay application and their clerks.
 const (
 	// RelayApplicationSignal carries the forwarded application and sealed
-	// notice (activities.RelayApplication) into the address procedure.
+	// notice (contract.RelayApplication) into the address procedure.
 	RelayApplicationSignal = "relay-application"
 	// RelayStatusSignal tells the relay procedure how the address
 	// municipality's procedure stands (RelayStatus): its status only.
@@ -85,14 +85,14 @@ type RelayStatus struct {
 	CardReady   bool   `json:"cardReady,omitempty"`
 	// CardSerial names the card sent to the relay for hand-over, so the
 	// relay's terminal can check it is the applicant's.
-	CardSerial string                `json:"cardSerial,omitempty"`
-	Rejection  *activities.Rejection `json:"rejection,omitempty"`
+	CardSerial string              `json:"cardSerial,omitempty"`
+	Rejection  *contract.Rejection `json:"rejection,omitempty"`
 }
 
 type relayIssuance struct {
 	*procedure
 	cardSerial string
-	app        *activities.RelayApplication
+	app        *contract.RelayApplication
 	review     *ReviewRelayInput
 	handedBy   string
 	handedOut  bool
@@ -123,7 +123,7 @@ func RelayIssuance(ctx workflow.Context, in RelayIssuanceInput) (InPersonIssuanc
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, RelayApplicationSignal)
 		for {
-			var a activities.RelayApplication
+			var a contract.RelayApplication
 			ch.Receive(ctx, &a)
 			if p.app == nil {
 				p.app = &a
@@ -135,7 +135,7 @@ func RelayIssuance(ctx workflow.Context, in RelayIssuanceInput) (InPersonIssuanc
 		p.handedOut = true
 	})
 	res, err := p.run(ctx)
-	if _, rejected := activities.AsRejection(err); rejected {
+	if _, rejected := contract.AsRejection(err); rejected {
 		res, err = p.settle(ctx, res, err)
 		if err == nil {
 			p.notifyRelay(ctx, false)
@@ -176,7 +176,7 @@ func (p *relayIssuance) run(ctx workflow.Context) (InPersonIssuanceResult, error
 	}
 	p.record(ctx, "relay_review", p.review.Clerk, fmt.Sprintf("approve=%v", p.review.Approve))
 	if !p.review.Approve {
-		return InPersonIssuanceResult{}, activities.Reject("relay_refused", "住所地市区町村の審査で申請が認められませんでした / The address municipality refused the application.")
+		return InPersonIssuanceResult{}, contract.Reject("relay_refused", "住所地市区町村の審査で申請が認められませんでした / The address municipality refused the application.")
 	}
 	p.state.TerminalID = p.review.TerminalID
 	// 住所地市区町村の職員が当該暗証番号を設定する: the reviewing clerk sets the
@@ -240,7 +240,7 @@ func (p *relayIssuance) notifyRelay(ctx workflow.Context, cardReady bool) {
 		st.CardSerial = p.cardSerial
 	}
 	if p.state.Rejection != nil {
-		st.Rejection = &activities.Rejection{Code: p.state.Rejection.Code, Message: p.state.Rejection.Message}
+		st.Rejection = &contract.Rejection{Code: p.state.Rejection.Code, Message: p.state.Rejection.Message}
 	}
 	// The relay procedure may have ended; its status is informational.
 	_ = workflow.SignalExternalWorkflow(ctx, WorkflowID(ProcedureRelayForwarding, p.app.RelayCase), "", RelayStatusSignal, st).Get(ctx, nil)

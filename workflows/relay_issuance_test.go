@@ -9,7 +9,10 @@ import (
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/activities/municipal"
+	"github.com/madoguchi/madoguchi/activities/org"
+	"github.com/madoguchi/madoguchi/activities/terminal"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/sealing"
 )
 
@@ -23,10 +26,10 @@ func TestRelay(t *testing.T) { suite.Run(t, new(relaySuite)) }
 
 func (s *relaySuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
-	s.env.RegisterActivity(&activities.Municipal{})
-	s.env.RegisterActivity(&activities.Relay{})
-	s.env.RegisterActivity(&activities.Card{})
-	s.env.RegisterActivity(&activities.CA{})
+	s.env.RegisterActivity(&municipal.Municipal{})
+	s.env.RegisterActivity(&municipal.Relay{})
+	s.env.RegisterActivity(&terminal.Card{})
+	s.env.RegisterActivity(&org.CA{})
 	s.env.SetStartTime(time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC))
 }
 
@@ -47,25 +50,25 @@ func (s *relaySuite) send(at time.Duration, name string, arg any, accept bool) {
 // handed over here, and the relay hears each status.
 func (s *relaySuite) TestAddressSideSetsTheNotifiedPIN() {
 	notice := sealing.Notice{Municipality: "131016", KeyID: "k1", Enc: []byte{1}, Ciphertext: []byte{2}, Kinds: []string{"sign", "auth"}}
-	app := activities.RelayApplication{RelayCase: "141003-20261126-000001", RelayMunicipality: "141003", RelayClerk: "yokohama1",
+	app := contract.RelayApplication{RelayCase: "141003-20261126-000001", RelayMunicipality: "141003", RelayClerk: "yokohama1",
 		Application: testInput.Application, Notice: notice, HandOverAt: HandOverAtAddress}
-	s.env.OnActivity(municipal.CheckRegister, mock.Anything, mock.Anything).Return(activities.CheckRegisterResult{Person: testPerson}, nil)
-	s.env.OnActivity(municipal.RecordEvent, mock.Anything, mock.Anything).Return(activities.RecordEventResult{}, nil)
-	s.env.OnActivity(card.ReadCard, mock.Anything, mock.Anything).Return(activities.ReadCardResult{CardSerial: "C1", Expiry: "20340401"}, nil)
-	s.env.OnActivity(municipal.CheckCard, mock.Anything, mock.Anything).Return(activities.CheckCardResult{Expiry: "2034-04-01"}, nil)
+	s.env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).Return(contract.CheckRegisterResult{Person: testPerson}, nil)
+	s.env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil)
+	s.env.OnActivity(contract.ReadCard.Name, mock.Anything, mock.Anything).Return(contract.ReadCardResult{CardSerial: "C1", Expiry: "20340401"}, nil)
+	s.env.OnActivity(contract.CheckCard.Name, mock.Anything, mock.Anything).Return(contract.CheckCardResult{Expiry: "2034-04-01"}, nil)
 	var opened sealing.Notice
-	s.env.OnActivity(card.SetPINsFromNotice, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SetPINsFromNoticeInput) (activities.SetPINsFromNoticeResult, error) {
+	s.env.OnActivity(contract.SetPINsFromNotice.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.SetPINsFromNoticeInput) (contract.SetPINsFromNoticeResult, error) {
 			opened = in.Notice
-			return activities.SetPINsFromNoticeResult{Kinds: in.Notice.Kinds}, nil
+			return contract.SetPINsFromNoticeResult{Kinds: in.Notice.Kinds}, nil
 		}).Once()
-	s.env.OnActivity(card.GenerateKeys, mock.Anything, mock.Anything).Return(activities.GenerateKeysResult{Keys: []activities.PublicKey{{Kind: "sign"}, {Kind: "auth"}}}, nil)
-	s.env.OnActivity(org.IssueCertificates, mock.Anything, mock.Anything).Return(activities.IssueCertificatesResult{Certificates: []activities.IssuedCertificate{{Kind: "sign", Serial: "01"}, {Kind: "auth", Serial: "02"}}}, nil)
-	s.env.OnActivity(card.WriteCertificates, mock.Anything, mock.Anything).Return(activities.WriteCertificatesResult{}, nil)
-	s.env.OnActivity(municipal.RecordIssued, mock.Anything, mock.Anything).Return(activities.RecordIssuedResult{}, nil)
-	s.env.OnActivity(municipal.RecordFee, mock.Anything, mock.Anything).Return(activities.RecordFeeResult{}, nil)
-	s.env.OnActivity(municipal.RegisterDocuments, mock.Anything, mock.Anything).Return(activities.RegisterDocumentsResult{}, nil)
-	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.Anything).Return(activities.CloseCaseResult{}, nil).Once()
+	s.env.OnActivity(contract.GenerateKeys.Name, mock.Anything, mock.Anything).Return(contract.GenerateKeysResult{Keys: []contract.PublicKey{{Kind: "sign"}, {Kind: "auth"}}}, nil)
+	s.env.OnActivity(contract.IssueCertificates.Name, mock.Anything, mock.Anything).Return(contract.IssueCertificatesResult{Certificates: []contract.IssuedCertificate{{Kind: "sign", Serial: "01"}, {Kind: "auth", Serial: "02"}}}, nil)
+	s.env.OnActivity(contract.WriteCertificates.Name, mock.Anything, mock.Anything).Return(contract.WriteCertificatesResult{}, nil)
+	s.env.OnActivity(contract.RecordIssued.Name, mock.Anything, mock.Anything).Return(contract.RecordIssuedResult{}, nil)
+	s.env.OnActivity(contract.RecordFee.Name, mock.Anything, mock.Anything).Return(contract.RecordFeeResult{}, nil)
+	s.env.OnActivity(contract.RegisterDocuments.Name, mock.Anything, mock.Anything).Return(contract.RegisterDocumentsResult{}, nil)
+	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.Anything).Return(contract.CloseCaseResult{}, nil).Once()
 	var statuses []RelayStatus
 	s.env.OnSignalExternalWorkflow(mock.Anything, WorkflowID(ProcedureRelayForwarding, app.RelayCase), "", RelayStatusSignal, mock.Anything).Return(
 		func(_ string, _ string, _ string, _ string, arg any) error {
@@ -100,18 +103,18 @@ func (s *relaySuite) TestRelaySideSealsForwardsAndHandsOver() {
 	in := RelayForwardingInput{CaseNumber: "141003-20261126-000001", MunicipalityCode: "141003", AddressMunicipality: "131016",
 		TerminalID: "Y0001", Clerk: "yokohama1", ClerkID: 4, Application: testInput.Application, HandOverAt: HandOverAtRelay}
 	addressCase := RelayAddressCase("131016", in.CaseNumber)
-	s.env.OnActivity(municipal.RecordEvent, mock.Anything, mock.Anything).Return(activities.RecordEventResult{}, nil)
-	s.env.OnActivity(relay.SealingKey, mock.Anything, mock.Anything).Return(activities.SealingKeyResult{Key: sealing.PublicKey{Municipality: "131016", KeyID: "k1"}}, nil)
+	s.env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil)
+	s.env.OnActivity(contract.SealingKey.Name, mock.Anything, mock.Anything).Return(contract.SealingKeyResult{Key: sealing.PublicKey{Municipality: "131016", KeyID: "k1"}}, nil)
 	var sealedFor string
-	s.env.OnActivity(card.SealPINNotice, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SealPINNoticeInput) (activities.SealPINNoticeResult, error) {
+	s.env.OnActivity(contract.SealPINNotice.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.SealPINNoticeInput) (contract.SealPINNoticeResult, error) {
 			sealedFor = in.NoticeCase
-			return activities.SealPINNoticeResult{Notice: sealing.Notice{Municipality: "131016", KeyID: "k1"}}, nil
+			return contract.SealPINNoticeResult{Notice: sealing.Notice{Municipality: "131016", KeyID: "k1"}}, nil
 		}).Once()
-	s.env.OnActivity(relay.ForwardApplication, mock.Anything, mock.Anything).Return(activities.ForwardApplicationResult{AddressCase: addressCase}, nil).Once()
-	s.env.OnActivity(card.ReadCard, mock.Anything, mock.Anything).Return(activities.ReadCardResult{CardSerial: "C1"}, nil).Once()
-	s.env.OnActivity(municipal.CloseCase, mock.Anything, mock.MatchedBy(func(in activities.CloseCaseInput) bool { return in.Status == StatusCompleted })).
-		Return(activities.CloseCaseResult{}, nil).Once()
+	s.env.OnActivity(contract.ForwardApplication.Name, mock.Anything, mock.Anything).Return(contract.ForwardApplicationResult{AddressCase: addressCase}, nil).Once()
+	s.env.OnActivity(contract.ReadCard.Name, mock.Anything, mock.Anything).Return(contract.ReadCardResult{CardSerial: "C1"}, nil).Once()
+	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.MatchedBy(func(in contract.CloseCaseInput) bool { return in.Status == StatusCompleted })).
+		Return(contract.CloseCaseResult{}, nil).Once()
 	handed := false
 	s.env.OnSignalExternalWorkflow(mock.Anything, WorkflowID(ProcedureRelayIssuance, addressCase), "", HandedOverSignal, mock.Anything).Return(
 		func(string, string, string, string, any) error { handed = true; return nil }).Once()

@@ -26,7 +26,8 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/activities/terminal"
 	"github.com/madoguchi/madoguchi/cardagent"
 	"github.com/madoguchi/madoguchi/internal/ca"
 	"github.com/madoguchi/madoguchi/internal/cardclient"
@@ -100,7 +101,7 @@ func newStack() (*stack, error) {
 	}
 	s.seq.Store(last)
 
-	mw := sdkworker.New(tc, activities.MunicipalTaskQueue, worker.MunicipalOptions())
+	mw := sdkworker.New(tc, contract.MunicipalTaskQueue, worker.MunicipalOptions())
 	worker.RegisterMunicipal(mw, db, tc)
 	mw.RegisterWorkflowWithOptions(NoopShape, workflow.RegisterOptions{Name: "NoopShape"})
 	mw.RegisterActivity(&noop{})
@@ -113,7 +114,7 @@ func newStack() (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	cw := sdkworker.New(tc, activities.CATaskQueue, worker.CAOptions())
+	cw := sdkworker.New(tc, contract.CATaskQueue, worker.CAOptions())
 	worker.RegisterCA(cw, authority)
 	cw.RegisterActivity(&noop{})
 	workers := []sdkworker.Worker{mw, cw}
@@ -123,8 +124,8 @@ func newStack() (*stack, error) {
 		if err := insertTerminal(ctx, db, t.id); err != nil {
 			return nil, err
 		}
-		w := sdkworker.New(tc, activities.TerminalTaskQueue(t.id), sdkworker.Options{MaxConcurrentActivityExecutionSize: 1})
-		w.RegisterActivity(&activities.Card{Reader: t, Panel: instantPanel{}})
+		w := sdkworker.New(tc, contract.TerminalTaskQueue(t.id), sdkworker.Options{MaxConcurrentActivityExecutionSize: 1})
+		w.RegisterActivity(&terminal.Card{Reader: t, Panel: instantPanel{}})
 		w.RegisterActivity(&noop{})
 		workers = append(workers, w)
 		s.terminals = append(s.terminals, t)
@@ -149,7 +150,7 @@ type terminal struct {
 }
 
 // Open attaches the inserted card without PC/SC.
-func (t *terminal) Open(ctx context.Context) (activities.CardSession, error) {
+func (t *terminal) Open(ctx context.Context) (terminal.CardSession, error) {
 	a := t.card.Load()
 	if a == nil {
 		return nil, fmt.Errorf("no card in terminal %s", t.id)
@@ -160,14 +161,14 @@ func (t *terminal) Open(ctx context.Context) (activities.CardSession, error) {
 // instantPanel is an applicant who types both PINs at once.
 type instantPanel struct{}
 
-func (instantPanel) Collect(_ context.Context, req activities.PINRequest) (map[string][]byte, error) {
-	return map[string][]byte{activities.KindSigning: []byte("BENCH2026"), activities.KindUserAuth: []byte("2026")}, nil
+func (instantPanel) Collect(_ context.Context, req terminal.PINRequest) (map[string][]byte, error) {
+	return map[string][]byte{contract.KindSigning: []byte("BENCH2026"), contract.KindUserAuth: []byte("2026")}, nil
 }
 
 // applicant is one prepared issuance: a resident in the register with a card.
 type applicant struct {
 	caseNumber string
-	app        activities.Application
+	app        contract.Application
 	card       *vcard.Applet
 }
 
@@ -200,7 +201,7 @@ func (s *stack) prepare(b *testing.B, n int, keys vcard.KeySource) []applicant {
 		if err != nil {
 			b.Fatal(err)
 		}
-		out[i] = applicant{caseNumber: cn, card: card, app: activities.Application{ResidentCode: code, Name: "試験 花子",
+		out[i] = applicant{caseNumber: cn, card: card, app: contract.Application{ResidentCode: code, Name: "試験 花子",
 			BirthDate: "1985-06-15", Sex: "female", Address: "東京都千代田区千代田1番1号", Signing: true, UserAuth: true}}
 	}
 	return out
@@ -211,7 +212,7 @@ func (s *stack) prepare(b *testing.B, n int, keys vcard.KeySource) []applicant {
 func (s *stack) issueOne(ctx context.Context, wf any, name string, terminalID string, a applicant) error {
 	id := workflows.WorkflowID(name, a.caseNumber)
 	start := s.tc.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID: id, TaskQueue: activities.MunicipalTaskQueue, WorkflowIDConflictPolicy: 1, // fail
+		ID: id, TaskQueue: contract.MunicipalTaskQueue, WorkflowIDConflictPolicy: 1, // fail
 		TypedSearchAttributes: workflows.SearchAttributes(name, a.caseNumber, demo.Chiyoda),
 	}, wf, workflows.InPersonIssuanceInput{CaseNumber: a.caseNumber, MunicipalityCode: demo.Chiyoda, TerminalID: terminalID,
 		Clerk: "clerk1", Application: a.app})

@@ -7,7 +7,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/workflows"
 )
 
@@ -42,9 +42,9 @@ func NoopShape(ctx workflow.Context, in workflows.InPersonIssuanceInput) (workfl
 		return workflows.InPersonIssuanceResult{}, err
 	}
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second})
-	tctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{TaskQueue: activities.TerminalTaskQueue(in.TerminalID),
+	tctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{TaskQueue: contract.TerminalTaskQueue(in.TerminalID),
 		StartToCloseTimeout: time.Minute, HeartbeatTimeout: 20 * time.Second})
-	cctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{TaskQueue: activities.CATaskQueue,
+	cctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{TaskQueue: contract.CATaskQueue,
 		StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1}})
 	enter := func(s string) {
 		step = s

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/demo"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -42,10 +42,10 @@ func TestGatewayRefusesClearly(t *testing.T) {
 
 	rejections := []struct {
 		name string
-		app  activities.Application
+		app  contract.Application
 		code string
 	}{
-		{"4 information differ", func() activities.Application {
+		{"4 information differ", func() contract.Application {
 			a := application(demo.ResidentAdult, true, true)
 			a.Name = "山田 次郎"
 			return a

@@ -18,7 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/madoguchi/madoguchi/activities"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/ca"
 	"github.com/madoguchi/madoguchi/internal/ca/profile"
 	"github.com/madoguchi/madoguchi/internal/cardclient"
@@ -29,18 +29,18 @@ import (
 )
 
 // PINs used by the tests: distinctive, so the privacy scan can look for them.
-var testPINs = map[string]string{activities.KindSigning: "QZ7PIN93XK", activities.KindUserAuth: "8613"}
+var testPINs = map[string]string{contract.KindSigning: "QZ7PIN93XK", contract.KindUserAuth: "8613"}
 
 // application builds the application of a demo resident as written on the form.
-func application(code string, signing, auth bool) activities.Application {
+func application(code string, signing, auth bool) contract.Application {
 	r := demo.Find(code)
-	return activities.Application{ResidentCode: code, Name: r.Name, BirthDate: demo.BirthDate(code), Sex: r.Sex,
+	return contract.Application{ResidentCode: code, Name: r.Name, BirthDate: demo.BirthDate(code), Sex: r.Sex,
 		Address: r.Address, FormerSurname: r.FormerSurname, Alias: r.Alias, Signing: signing, UserAuth: auth}
 }
 
 // issue drives an in-person issuance through the gateway and returns its
 // final state. It answers the clerk's identity check and the touch panel.
-func issue(t *testing.T, clerk *api, app activities.Application) (string, map[string]any) {
+func issue(t *testing.T, clerk *api, app contract.Application) (string, map[string]any) {
 	t.Helper()
 	var started struct{ CaseNumber string }
 	code := clerk.do("POST", "/api/procedures/inperson-issuance", map[string]any{"terminalId": "T0001", "application": app}, &started)
@@ -147,7 +147,7 @@ func TestInPersonIssuanceAndRenewal(t *testing.T) {
 			if _, err := card.ReadCertificate(kind); err == nil {
 				t.Fatal("the signing certificate was readable before the signing PIN was verified")
 			}
-			if err := card.Verify(kind, []byte(testPINs[activities.KindSigning])); err != nil {
+			if err := card.Verify(kind, []byte(testPINs[contract.KindSigning])); err != nil {
 				t.Fatalf("verify signing PIN: %v", err)
 			}
 		}
@@ -173,9 +173,9 @@ func TestInPersonIssuanceAndRenewal(t *testing.T) {
 		if err := cert.CheckSignatureFrom(caCert); err != nil {
 			t.Fatalf("%v certificate does not verify against the CA: %v", kind, err)
 		}
-		wantKind := activities.KindUserAuth
+		wantKind := contract.KindUserAuth
 		if kind == cardproto.Signing {
-			wantKind = activities.KindSigning
+			wantKind = contract.KindSigning
 		}
 		if got := cert.SerialNumber.Text(16); !strings.EqualFold(got, first[wantKind]["serial"].(string)) {
 			t.Fatalf("%v: card holds serial %s, procedure issued %v", kind, got, first[wantKind]["serial"])
@@ -225,7 +225,7 @@ func TestInPersonIssuanceAndRenewal(t *testing.T) {
 	}
 	second := certsOf(st2)
 	db := jlis(t)
-	for _, kind := range []string{activities.KindSigning, activities.KindUserAuth} {
+	for _, kind := range []string{contract.KindSigning, contract.KindUserAuth} {
 		oldSerial := first[kind]["serial"].(string)
 		var reason *int
 		if err := db.QueryRow(context.Background(), `SELECT revocation_reason FROM ca_certificates WHERE serial = $1`, oldSerial).Scan(&reason); err != nil {
@@ -287,7 +287,7 @@ func TestUserAuthOnlyIssuance(t *testing.T) {
 		t.Fatalf("issuance did not complete: %v", st)
 	}
 	certs := certsOf(st)
-	if len(certs) != 1 || certs[activities.KindUserAuth] == nil {
+	if len(certs) != 1 || certs[contract.KindUserAuth] == nil {
 		t.Fatalf("want only a user-authentication certificate, state says %v", st["certificates"])
 	}
 	card, closeCard := readCard(t)
@@ -300,7 +300,7 @@ func TestUserAuthOnlyIssuance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.EqualFold(cert.SerialNumber.Text(16), certs[activities.KindUserAuth]["serial"].(string)) {
+	if !strings.EqualFold(cert.SerialNumber.Text(16), certs[contract.KindUserAuth]["serial"].(string)) {
 		t.Fatal("the card holds another certificate than the one issued")
 	}
 	if has, err := card.HasKey(cardproto.Signing); err != nil || has {

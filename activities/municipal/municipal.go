@@ -1,0 +1,165 @@
+package municipal
+
+import (
+	"github.com/madoguchi/madoguchi/contract"
+
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/madoguchi/madoguchi/internal/register"
+	"github.com/madoguchi/madoguchi/internal/storage"
+	"github.com/madoguchi/madoguchi/internal/validity"
+)
+
+// MunicipalStore is what the municipal activities need of the database.
+type MunicipalStore interface {
+	Resident(ctx context.Context, code string) (storage.Resident, error)
+	Card(ctx context.Context, serial string) (storage.Card, error)
+	ActiveCertificate(ctx context.Context, residentCode, kind string) (storage.IssuedCertificate, error)
+	RecordIssued(ctx context.Context, certs []storage.IssuedCertificate) error
+	MarkCertificate(ctx context.Context, serial, status string) error
+	RecordFee(ctx context.Context, number, item string, at time.Time) (int, error)
+	RegisterDocuments(ctx context.Context, number string, docTypes []string, at time.Time) (time.Time, error)
+	RecordEvent(ctx context.Context, number, key, actor, detail string, at time.Time) error
+	CloseCase(ctx context.Context, number, status string, at time.Time) error
+}
+
+// Municipal holds the municipal worker's activities.
+type Municipal struct {
+	Store MunicipalStore
+	// Now is the clock; injected so time rules can be tested.
+	Now func() time.Time
+}
+
+func (m *Municipal) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// CheckRegister checks the application against the resident register
+// (第2 1(1)ア(イ)): the 4 information must match, the person must be a
+// resident of this municipality, and the signing certificate has age and
+// capacity conditions. A failed check is a contract.Rejection the clerk reads out.
+func (m *Municipal) CheckRegister(ctx context.Context, in contract.CheckRegisterInput) (contract.CheckRegisterResult, error) {
+	rec, err := m.Store.Resident(ctx, in.Application.ResidentCode)
+	if errors.Is(err, storage.ErrNotFound) {
+		return contract.CheckRegisterResult{}, contract.Reject("not_in_register",
+			"住民基本台帳に該当する住民票コードがありません / No resident with this resident code is in the register.")
+	}
+	if err != nil {
+		return contract.CheckRegisterResult{}, err
+	}
+	if err := checkAgainstRegister(rec, in.Application, in.MunicipalityCode, in.Today); err != nil {
+		return contract.CheckRegisterResult{}, err
+	}
+	res := contract.CheckRegisterResult{Person: contract.PersonalInfo{
+		Name: rec.Name, NameKana: rec.NameKana, FormerSurname: rec.FormerSurname, Alias: rec.Alias,
+		BirthDate: rec.BirthDate.Format(time.DateOnly), Sex: rec.Sex, Address: rec.Address,
+	}}
+	for _, kind := range []string{contract.KindSigning, contract.KindUserAuth} {
+		c, err := m.Store.ActiveCertificate(ctx, rec.ResidentCode, kind)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return contract.CheckRegisterResult{}, err
+		}
+		res.Current = append(res.Current, contract.CurrentCertificate{Kind: kind, Serial: c.Serial, NotAfter: c.NotAfter, Card: c.CardSerial})
+	}
+	return res, nil
+}
+
+// CheckCard checks the inserted card against the municipality's card
+// records (第2 1(1)ア(エ)A): it must be the applicant's and still valid.
+func (m *Municipal) CheckCard(ctx context.Context, in contract.CheckCardInput) (contract.CheckCardResult, error) {
+	c, err := m.Store.Card(ctx, in.CardSerial)
+	if errors.Is(err, storage.ErrNotFound) {
+		return contract.CheckCardResult{}, contract.Reject("card_unknown", "挿入されたカードは登録されていません / The inserted card is not registered.")
+	}
+	if err != nil {
+		return contract.CheckCardResult{}, err
+	}
+	if c.ResidentCode != in.ResidentCode {
+		return contract.CheckCardResult{}, contract.Reject("card_not_applicants", "挿入されたカードは申請者のものではありません / The inserted card is not the applicant's.")
+	}
+	today := in.Today.In(storage.Tokyo).Format(time.DateOnly)
+	expiry := c.ExpiresOn.Format(time.DateOnly)
+	if expiry <= today {
+		return contract.CheckCardResult{}, contract.Reject("card_expired", "カードの有効期限が切れています / The card has expired.")
+	}
+	return contract.CheckCardResult{Expiry: expiry}, nil
+}
+
+// RecordIssued keeps the municipality's record of the certificates on the
+// card and marks the ones they replaced.
+func (m *Municipal) RecordIssued(ctx context.Context, in contract.RecordIssuedInput) (contract.RecordIssuedResult, error) {
+	rows := make([]storage.IssuedCertificate, 0, len(in.Certificates))
+	for _, c := range in.Certificates {
+		rows = append(rows, storage.IssuedCertificate{Serial: c.Serial, Kind: c.Kind, CaseNumber: in.CaseNumber,
+			ResidentCode: in.ResidentCode, CardSerial: in.CardSerial, NotAfter: c.NotAfter})
+	}
+	if err := m.Store.RecordIssued(ctx, rows); err != nil {
+		return contract.RecordIssuedResult{}, err
+	}
+	for _, s := range in.Superseded {
+		if err := m.Store.MarkCertificate(ctx, s, "superseded"); err != nil {
+			return contract.RecordIssuedResult{}, err
+		}
+	}
+	return contract.RecordIssuedResult{}, nil
+}
+
+// RecordFee records the fee at the scheduled amount, once per case and item.
+func (m *Municipal) RecordFee(ctx context.Context, in contract.RecordFeeInput) (contract.RecordFeeResult, error) {
+	amount, err := m.Store.RecordFee(ctx, in.CaseNumber, in.Item, m.now())
+	if err != nil {
+		return contract.RecordFeeResult{}, fmt.Errorf("record fee: %w", err)
+	}
+	return contract.RecordFeeResult{AmountYen: amount}, nil
+}
+
+// RegisterDocuments registers the documents with their retention date.
+func (m *Municipal) RegisterDocuments(ctx context.Context, in contract.RegisterDocumentsInput) (contract.RegisterDocumentsResult, error) {
+	until, err := m.Store.RegisterDocuments(ctx, in.CaseNumber, in.DocTypes, m.now())
+	if err != nil {
+		return contract.RegisterDocumentsResult{}, fmt.Errorf("register documents: %w", err)
+	}
+	return contract.RegisterDocumentsResult{RetainUntil: until.Format(time.DateOnly)}, nil
+}
+
+// RecordEvent appends to the case's audit trail (idempotent by key).
+func (m *Municipal) RecordEvent(ctx context.Context, in contract.RecordEventInput) (contract.RecordEventResult, error) {
+	return contract.RecordEventResult{}, m.Store.RecordEvent(ctx, in.CaseNumber, in.Key, in.Actor, in.Detail, in.At)
+}
+
+// CloseCase marks the case finished.
+func (m *Municipal) CloseCase(ctx context.Context, in contract.CloseCaseInput) (contract.CloseCaseResult, error) {
+	return contract.CloseCaseResult{}, m.Store.CloseCase(ctx, in.CaseNumber, in.Status, in.At)
+}
+
+// checkAgainstRegister applies the register rules (internal/register) and
+// turns a rule failure into a contract.Rejection for the clerk.
+func checkAgainstRegister(rec storage.Resident, app contract.Application, municipality string, today time.Time) error {
+	err := register.Check(register.Record{
+		ResidentCode: rec.ResidentCode, MunicipalityCode: rec.MunicipalityCode, Name: rec.Name, NameKana: rec.NameKana,
+		FormerSurname: rec.FormerSurname, Alias: rec.Alias, BirthDate: rec.BirthDate.Format(time.DateOnly),
+		Sex: rec.Sex, Address: rec.Address, Status: rec.Status, AdultWard: rec.AdultWard,
+	}, register.Application{
+		Name: app.Name, BirthDate: app.BirthDate, Sex: app.Sex, Address: app.Address,
+		FormerSurname: app.FormerSurname, Alias: app.Alias, WantSigning: app.Signing, WantUserAuth: app.UserAuth,
+	}, municipality, validity.DateOf(today))
+	var rej *register.RejectionError
+	if errors.As(err, &rej) {
+		return contract.Reject(rej.Code, rej.Message)
+	}
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError("register record cannot be checked", contract.ErrTypeInvalid, err)
+	}
+	return nil
+}

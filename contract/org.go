@@ -1,0 +1,87 @@
+package contract
+
+import (
+	"time"
+)
+
+// CertificateRequest is one certificate the Organization is asked to issue.
+type CertificateRequest struct {
+	// RequestID is the business key: the CA issues at most one certificate
+	// per request id, whatever the retries.
+	RequestID        string        `json:"requestId"`
+	Kind             string        `json:"kind"`
+	MunicipalityCode string        `json:"municipalityCode"`
+	ResidentCode     string        `json:"residentCode"`
+	Person           *PersonalInfo `json:"person,omitempty"` // signing only
+	SPKIDER          []byte        `json:"spki"`
+	NotAfter         time.Time     `json:"notAfter"`
+}
+
+// IssueCertificatesInput asks the Organization to issue the certificates of
+// one procedure (法第3条第6項).
+type IssueCertificatesInput struct {
+	CaseNumber string               `json:"caseNumber"`
+	Requests   []CertificateRequest `json:"requests"`
+}
+
+// IssueCertificatesResult carries the issued certificates.
+type IssueCertificatesResult struct {
+	Certificates []IssuedCertificate `json:"certificates"`
+}
+
+// RevokeCertificateInput asks the Organization to revoke a certificate.
+type RevokeCertificateInput struct {
+	RequestID string `json:"requestId"`
+	Serial    string `json:"serial"`
+	// Reason is one of the manual's reasons by its RFC 5280 name or Japanese label (internal/reasons), e.g. "superseded" for a renewal.
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// RevokeCertificateResult tells what the CA did.
+type RevokeCertificateResult struct {
+	// Outcome is "revoked", or why nothing changed: "already_revoked",
+	// "expired", "unknown".
+	Outcome   string    `json:"outcome"`
+	RevokedAt time.Time `json:"revokedAt"`
+}
+
+// IssueRevocationListsInput asks for every CRL of one issuing CA.
+type IssueRevocationListsInput struct {
+	// RunID is the publication's business key (its workflow id): a retry
+	// with the same RunID issues nothing twice.
+	RunID string `json:"runId"`
+	// Kind is "sign" or "auth".
+	Kind string `json:"kind"`
+}
+
+// IssueRevocationListsResult summarizes the publication of one CA.
+type IssueRevocationListsResult struct {
+	Kind       string    `json:"kind"`
+	Partitions int       `json:"partitions"`
+	Issued     int       `json:"issued"`
+	Skipped    int       `json:"skipped"`
+	FullNumber int64     `json:"fullNumber"`
+	Entries    int64     `json:"entries"`
+	Bytes      int64     `json:"bytes"`
+	ThisUpdate time.Time `json:"thisUpdate"`
+	// Day is the revocation-information file the full CRL became
+	// (YYYY-MM-DD, Asia/Tokyo).
+	Day string `json:"day"`
+}
+
+// DisposeRevocationFilesResult counts what was removed.
+type DisposeRevocationFilesResult struct {
+	DailyFiles int64 `json:"dailyFiles"`
+	CRLs       int64 `json:"crls"`
+	// KeptFrom is the oldest day whose file is kept (YYYY-MM-DD).
+	KeptFrom string `json:"keptFrom"`
+}
+
+// Activities that run in the Organization's CA worker (issuance, revocation, CRLs).
+var (
+	IssueCertificates      = Activity[IssueCertificatesInput, IssueCertificatesResult]{Name: "IssueCertificates", Zone: ZoneOrganization}
+	RevokeCertificate      = Activity[RevokeCertificateInput, RevokeCertificateResult]{Name: "RevokeCertificate", Zone: ZoneOrganization}
+	IssueRevocationLists   = Activity[IssueRevocationListsInput, IssueRevocationListsResult]{Name: "IssueRevocationLists", Zone: ZoneOrganization}
+	DisposeRevocationFiles = Activity[struct{}, DisposeRevocationFilesResult]{Name: "DisposeRevocationFiles", Zone: ZoneOrganization}
+)
