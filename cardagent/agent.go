@@ -11,8 +11,8 @@ import (
 
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/activities/terminal"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/sealing"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"

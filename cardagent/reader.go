@@ -5,8 +5,8 @@ import (
 	"crypto/x509"
 	"fmt"
 
-	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/activities/terminal"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/cardclient"
 	"github.com/madoguchi/madoguchi/internal/cardproto"
 )

@@ -24,22 +24,22 @@ var (
 
 // StartInPersonIssuanceInput is the body of POST /api/procedures/inperson-issuance.
 type StartInPersonIssuanceInput struct {
-	TerminalID  string                 `json:"terminalId"`
+	TerminalID  string               `json:"terminalId"`
 	Application contract.Application `json:"application"`
 }
 
 // StartProxyIssuanceInput is the body of POST /api/procedures/proxy-issuance.
 type StartProxyIssuanceInput struct {
-	TerminalID  string                 `json:"terminalId"`
+	TerminalID  string               `json:"terminalId"`
 	Application contract.Application `json:"application"`
-	Proxy       workflows.Proxy        `json:"proxy"`
+	Proxy       workflows.Proxy      `json:"proxy"`
 }
 
 // StartRelayForwardingInput is the body of POST /api/procedures/relay-forwarding.
 type StartRelayForwardingInput struct {
-	TerminalID          string                 `json:"terminalId"`
-	AddressMunicipality string                 `json:"addressMunicipality"`
-	HandOverAt          string                 `json:"handOverAt"`
+	TerminalID          string               `json:"terminalId"`
+	AddressMunicipality string               `json:"addressMunicipality"`
+	HandOverAt          string               `json:"handOverAt"`
 	Application         contract.Application `json:"application"`
 }
 

@@ -11,8 +11,8 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/activities/municipal"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"

@@ -26,9 +26,9 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/activities/terminal"
 	"github.com/madoguchi/madoguchi/cardagent"
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/ca"
 	"github.com/madoguchi/madoguchi/internal/cardclient"
 	"github.com/madoguchi/madoguchi/internal/config"
