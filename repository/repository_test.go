@@ -99,14 +99,22 @@ func newStack(t *testing.T) *stack {
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	st.url = hs.URL
-	deadline := time.Now().Add(2 * time.Second)
-	for !resp.Listening() {
+	waitUntil(t, "the responder's listener connected", resp.Listening)
+	return st
+}
+
+// waitUntil polls cond until it holds. The deadline is generous on purpose:
+// the tests wait on the condition, never on the clock; how fast a status
+// change is answered is measured by the benchmark (docs/REPOSITORY.md).
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("responder listener did not connect")
+			t.Fatalf("%s: not within 30 s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return st
 }
 
 func (st *stack) do(t *testing.T, method, path, key string, body []byte) (*http.Response, []byte) {
@@ -241,7 +249,7 @@ func TestOCSPOverHTTP(t *testing.T) {
 		t.Errorf("Cache-Control %q", res.Header.Get("Cache-Control"))
 	}
 
-	// A revocation reaches HTTP clients within a second.
+	// A revocation reaches HTTP clients, replacing the cached good answer.
 	if s, r := st.ocsp(t, false, key, st.pair.Sign, ca.KindSign); s != ocsp.StatusSuccessful || r.Status != xocsp.Good {
 		t.Fatalf("before revocation: %v", s)
 	}
@@ -250,19 +258,14 @@ func TestOCSPOverHTTP(t *testing.T) {
 		Reason: reasons.CessationOfOperation}); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		_, r := st.ocsp(t, false, key, st.pair.Sign, ca.KindSign)
-		if r.Status == xocsp.Revoked {
-			if r.RevocationReason != xocsp.CessationOfOperation {
-				t.Fatalf("reason %d", r.RevocationReason)
-			}
-			t.Logf("revoked over HTTP after %v", time.Since(start))
-			break
-		}
-		if time.Since(start) > time.Second {
-			t.Fatal("revocation not answered within 1 s")
-		}
-		time.Sleep(2 * time.Millisecond)
+	var revoked *xocsp.Response
+	waitUntil(t, "revocation answered over HTTP", func() bool {
+		_, revoked = st.ocsp(t, false, key, st.pair.Sign, ca.KindSign)
+		return revoked.Status == xocsp.Revoked
+	})
+	t.Logf("revoked over HTTP after %v", time.Since(start))
+	if revoked.RevocationReason != xocsp.CessationOfOperation {
+		t.Fatalf("reason %d", revoked.RevocationReason)
 	}
 }
 

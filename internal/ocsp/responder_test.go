@@ -50,10 +50,21 @@ func newFixture(t *testing.T, listen bool, opts ocsp.Options) *fixture {
 		done := make(chan struct{})
 		go func() { _ = r.Run(runCtx); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
-		waitFor(t, time.Second, "listener connected", r.Listening)
+		waitFor(t, settleLimit, "listener connected", r.Listening)
 	}
 	return f
 }
+
+// settleLimit bounds a wait for a condition that normally holds within
+// milliseconds (a notification read, a cache refilled). It is generous on
+// purpose: the tests wait on the condition, never on the clock, and how fast
+// a status change is answered is measured by the repository's benchmark.
+const settleLimit = 30 * time.Second
+
+// barrierSerial is a serial of no certificate: its change notification,
+// sent after others, tells when those were read, as notifications arrive
+// in commit order.
+const barrierSerial = "ba77e5"
 
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
@@ -124,7 +135,7 @@ func TestAnswers(t *testing.T) {
 		Reason: reasons.KeyCompromise, At: revokedAt}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "revocation answered", func() bool {
+	waitFor(t, settleLimit, "revocation answered", func() bool {
 		r, _ := f.check(t, other.Sign, ca.KindSign, crypto.SHA1)
 		return r.Status == xocsp.Revoked
 	})
@@ -136,14 +147,14 @@ func TestAnswers(t *testing.T) {
 	if _, err := f.env.CA.Hold(ctx, ca.HoldRequest{RequestID: "t/hold", Serial: other.Result.Auth.Serial}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "hold answered", func() bool {
+	waitFor(t, settleLimit, "hold answered", func() bool {
 		r, _ := f.check(t, other.Auth, ca.KindAuth, crypto.SHA1)
 		return r.Status == xocsp.Revoked && r.RevocationReason == xocsp.CertificateHold
 	})
 	if _, err := f.env.CA.Release(ctx, ca.HoldRequest{RequestID: "t/release", Serial: other.Result.Auth.Serial}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "release answered", func() bool {
+	waitFor(t, settleLimit, "release answered", func() bool {
 		r, _ := f.check(t, other.Auth, ca.KindAuth, crypto.SHA1)
 		return r.Status == xocsp.Good
 	})
@@ -211,7 +222,7 @@ func TestConcurrentFirstRequestsSignOnce(t *testing.T) {
 	}
 }
 
-func TestRevocationReplacesCachedAnswerWithinOneSecond(t *testing.T) {
+func TestRevocationReplacesCachedAnswer(t *testing.T) {
 	f := newFixture(t, true, ocsp.Options{})
 	issuer := f.env.Issuer(t, ca.KindSign)
 	req := request(t, f.pair.Sign, issuer, crypto.SHA1)
@@ -225,7 +236,7 @@ func TestRevocationReplacesCachedAnswerWithinOneSecond(t *testing.T) {
 		Reason: reasons.AffiliationChanged}); err != nil {
 		t.Fatal(err)
 	}
-	took := waitFor(t, time.Second, "revoked answer", func() bool {
+	took := waitFor(t, settleLimit, "revoked answer", func() bool {
 		return f.resp.Respond(context.Background(), req, nil).State == ocsp.Revoked
 	})
 	t.Logf("revocation committed → revoked answer in %v (measured from before Revoke: %v)", took, time.Since(start))
@@ -235,7 +246,7 @@ func TestRevocationReplacesCachedAnswerWithinOneSecond(t *testing.T) {
 	}
 	// The status change re-signed the hot answer in the background: the
 	// next request is a cache hit.
-	waitFor(t, time.Second, "re-signed answer cached", func() bool {
+	waitFor(t, settleLimit, "re-signed answer cached", func() bool {
 		return f.resp.Respond(context.Background(), req, nil).Cached
 	})
 }
@@ -396,7 +407,7 @@ func TestChangeNotifications(t *testing.T) {
 	cacheIt := func() {
 		t.Helper()
 		f.resp.Respond(ctx, req, nil)
-		waitFor(t, time.Second, "answer cached", func() bool { return f.resp.Respond(ctx, req, nil).Cached })
+		waitFor(t, settleLimit, "answer cached", func() bool { return f.resp.Respond(ctx, req, nil).Cached })
 	}
 	cacheIt()
 	var schema string
@@ -404,14 +415,23 @@ func TestChangeNotifications(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Another schema's changes (another test's CA) are not ours.
-	before := f.resp.Stats()
-	if _, err := f.env.Pool.Exec(ctx, "SELECT pg_notify('ca_certificate_changed', 'some_other_schema:*'), pg_notify('ca_certificate_changed', 'some_other_schema:"+f.pair.Result.Sign.Serial+"')"); err != nil {
-		t.Fatal(err)
+	notify := func(payload string) {
+		t.Helper()
+		if _, err := f.env.Pool.Exec(ctx, "SELECT pg_notify('ca_certificate_changed', $1)", payload); err != nil {
+			t.Fatal(err)
+		}
 	}
-	time.Sleep(100 * time.Millisecond)
-	if st := f.resp.Stats(); st.Flushes != before.Flushes || st.Invalidations != before.Invalidations || !f.resp.Respond(ctx, req, nil).Cached {
-		t.Fatalf("another schema's notification acted on our cache: %+v", st)
+
+	// Another schema's changes (another test's CA) are not ours: once our
+	// own barrier notification, sent after them, is counted, they were read
+	// and did nothing.
+	before := f.resp.Stats()
+	notify("some_other_schema:*")
+	notify("some_other_schema:" + f.pair.Result.Sign.Serial)
+	notify(schema + ":" + barrierSerial)
+	waitFor(t, settleLimit, "barrier notification", func() bool { return f.resp.Stats().Invalidations > before.Invalidations })
+	if st := f.resp.Stats(); st.Flushes != before.Flushes || st.Invalidations != before.Invalidations+1 || st.Signatures != before.Signatures || !f.resp.Respond(ctx, req, nil).Cached {
+		t.Fatalf("another schema's notification acted on our cache: %+v then %+v", before, st)
 	}
 
 	// A bulk load (over 100 rows in one statement) announces one flush.
@@ -425,7 +445,7 @@ func TestChangeNotifications(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "flush", func() bool { return f.resp.Stats().Flushes > before.Flushes })
+	waitFor(t, settleLimit, "flush", func() bool { return f.resp.Stats().Flushes > before.Flushes })
 	if f.resp.Respond(ctx, req, nil).Cached {
 		t.Fatal("answer survived the flush")
 	}
@@ -440,12 +460,15 @@ func TestChangeNotifications(t *testing.T) {
 	if _, err := f.env.Pool.Exec(ctx, "UPDATE ca_certificates SET revocation_reason = 4, revoked_at = now() WHERE serial = 'f4241'"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "invalidation", func() bool { return f.resp.Stats().Invalidations > before.Invalidations })
-	time.Sleep(50 * time.Millisecond)
-	if st := f.resp.Stats(); st.Invalidations != before.Invalidations+1 || st.Flushes != before.Flushes {
-		t.Fatalf("want exactly one invalidation: %+v then %+v", before, st)
-	}
+	waitFor(t, settleLimit, "invalidation", func() bool { return f.resp.Stats().Invalidations > before.Invalidations })
 	if !f.resp.Respond(ctx, req, nil).Cached {
 		t.Fatal("an unrelated serial's change dropped our answer")
+	}
+	// A flush sent last is the barrier: once it is counted, every
+	// notification of the two statements was read.
+	notify(schema + ":*")
+	waitFor(t, settleLimit, "barrier flush", func() bool { return f.resp.Stats().Flushes > before.Flushes })
+	if st := f.resp.Stats(); st.Invalidations != before.Invalidations+1 || st.Flushes != before.Flushes+1 {
+		t.Fatalf("want exactly one invalidation: %+v then %+v", before, st)
 	}
 }
