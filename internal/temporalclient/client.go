@@ -1,6 +1,9 @@
 // Package temporalclient is the one place that builds a Temporal client. It
 // always installs the payload-encryption codec and encrypts failure messages,
-// so no process can talk to Temporal with personal data in the clear.
+// so no process can talk to Temporal with personal data in the clear. The
+// converters are bound by the SDK to the workflow of each payload, so each
+// is encrypted under its municipality's key (see package codec); the keyring
+// is read from the key file and followed when it is rotated.
 package temporalclient
 
 import (
@@ -10,7 +13,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/config"
@@ -22,17 +24,20 @@ func Options(cfg config.Config) (client.Options, error) {
 	if err != nil {
 		return client.Options{}, err
 	}
+	return OptionsWith(cfg, c), nil
+}
+
+// OptionsWith returns client options with the given codec installed.
+func OptionsWith(cfg config.Config, c *codec.AESGCM) client.Options {
 	return client.Options{
 		HostPort:      cfg.TemporalAddr,
 		Namespace:     cfg.TemporalNamespace,
 		DataConverter: c.DataConverter(),
-		// Error messages can carry what a rule saw; encrypt them too.
-		FailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-			DataConverter:          c.DataConverter(),
-			EncodeCommonAttributes: true,
-		}),
-		Logger: log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
-	}, nil
+		// Error messages can carry what a rule saw; encrypt them too, under
+		// the failing workflow's scope.
+		FailureConverter: c.FailureConverter(),
+		Logger:           log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	}
 }
 
 // Dial connects to Temporal with the codec installed.
