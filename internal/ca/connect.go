@@ -17,7 +17,10 @@ type Conn struct {
 }
 
 // Connect opens the jlis database and the HSM named by the environment
-// (MADOGUCHI_PKCS11_*, SOFTHSM2_CONF).
+// (MADOGUCHI_PKCS11_*, SOFTHSM2_CONF). Every process of the Organization (CA
+// worker, repository, setup) comes here, and so through hsm.OpenContext,
+// which retries the transient failures of processes opening one SoftHSM
+// token at once (issue 14), logging each retry, until ctx ends.
 func Connect(ctx context.Context, jlisDSN string) (*Conn, error) {
 	pool, err := pgxpool.New(ctx, jlisDSN)
 	if err != nil {
@@ -28,7 +31,7 @@ func Connect(ctx context.Context, jlisDSN string) (*Conn, error) {
 		pool.Close()
 		return nil, err
 	}
-	h, err := hsm.Open(hcfg)
+	h, err := hsm.OpenContext(ctx, hcfg)
 	if err != nil {
 		pool.Close()
 		return nil, err

@@ -5,9 +5,16 @@
 // One HSM value holds one long-lived, logged-in PKCS#11 context with a pool of
 // open sessions, so a signature costs one C_Sign round trip (≈1,450 RSA-2048
 // signatures/s on SoftHSM2 here) instead of a process start and a login.
+//
+// Every process of the Organization opens the token through Open, which
+// retries transient failures (IsTransient) with bounded backoff: SoftHSM's
+// file object store can be read half-written while other processes open the
+// same token (issue 14). A key's signer reopens the context once when the
+// token reports the session lost (IsSessionLost).
 package hsm
 
 import (
+	"context"
 	"crypto"
 	"crypto/rsa"
 	"errors"
@@ -43,8 +50,11 @@ var (
 	// ErrConfig means the configuration is incomplete (e.g. no PIN).
 	ErrConfig = errors.New("hsm: invalid configuration")
 	// ErrOpen means the module could not be loaded, the token was not found
-	// or the login failed.
+	// or the login failed, after the retries of a transient failure.
 	ErrOpen = errors.New("hsm: cannot open token")
+	// ErrSign means the token failed to sign. The failure says nothing
+	// about the request: callers answer "try later" or retry.
+	ErrSign = errors.New("hsm: signature failed")
 	// ErrKeyNotFound means no key pair with the label exists in the token.
 	ErrKeyNotFound = errors.New("hsm: key not found")
 	// ErrKeyType means a key with the label exists but is not of the wanted
@@ -67,6 +77,9 @@ type Config struct {
 	PIN         string
 	SoftHSMConf string
 	MaxSessions int
+	// Retry bounds the retries of a transient open failure, at Open and
+	// when a lost session is reopened; the zero value is the default.
+	Retry RetryPolicy
 }
 
 // ConfigFromEnv reads MADOGUCHI_PKCS11_MODULE, MADOGUCHI_PKCS11_TOKEN,
@@ -116,15 +129,29 @@ func (c Config) LogValue() slog.Value {
 
 // HSM is an open, logged-in token. It is safe for concurrent use.
 type HSM struct {
-	mu     sync.RWMutex
-	ctx    *crypto11.Context
-	token  string
-	closed bool
+	cfg   Config
+	token string
+	log   *slog.Logger
+
+	mu sync.RWMutex
+	// ctx is nil after a reopen failed; the next use tries again.
+	ctx *crypto11.Context
+	// gen counts reopens, so that signers notice their handles are stale
+	// and concurrent callers that lost the same session reopen once.
+	gen       uint64
+	reopenErr error
+	closed    bool
 }
 
-// Open loads the module, finds the token by label and logs in once. Close it
-// when done: the PKCS#11 library is finalized when its last user closes.
-func Open(cfg Config) (*HSM, error) {
+// Open is OpenContext without a deadline.
+func Open(cfg Config) (*HSM, error) { return OpenContext(context.Background(), cfg) }
+
+// OpenContext loads the module, finds the token by label and logs in once,
+// retrying a transient failure (IsTransient) as cfg.Retry says and logging
+// each retry with the PKCS#11 return value; a refused PIN fails at once with
+// ErrPIN. Errors wrap ErrOpen. Close the HSM when done: the PKCS#11 library
+// is finalized when its last user closes.
+func OpenContext(ctx context.Context, cfg Config) (*HSM, error) {
 	if cfg.Module == "" || cfg.TokenLabel == "" {
 		return nil, fmt.Errorf("%w: module and token label are required", ErrConfig)
 	}
@@ -134,22 +161,32 @@ func Open(cfg Config) (*HSM, error) {
 	if _, err := os.Stat(cfg.Module); err != nil {
 		return nil, fmt.Errorf("%w: module %s: %w", ErrOpen, cfg.Module, err)
 	}
-	max := cfg.MaxSessions
-	if max == 0 {
-		max = DefaultMaxSessions
-	}
-	ctx, err := crypto11.Configure(&crypto11.Config{
-		Path:        cfg.Module,
-		TokenLabel:  cfg.TokenLabel,
-		Pin:         cfg.PIN,
-		MaxSessions: max,
-	})
+	c, err := configure(ctx, cfg)
 	if err != nil {
-		// crypto11's messages name the token and the PKCS#11 return code,
-		// never the PIN.
-		return nil, fmt.Errorf("%w %q: %w", ErrOpen, cfg.TokenLabel, err)
+		return nil, err
 	}
-	return &HSM{ctx: ctx, token: cfg.TokenLabel}, nil
+	return &HSM{cfg: cfg, token: cfg.TokenLabel, log: cfg.Retry.withDefaults().Logger, ctx: c}, nil
+}
+
+// configure makes a crypto11 context with the retry policy. A failed
+// crypto11.Configure releases the module, so when this process has no other
+// context on it the next try initializes the library again and SoftHSM
+// reads the token store afresh.
+func configure(ctx context.Context, cfg Config) (*crypto11.Context, error) {
+	sessions := cfg.MaxSessions
+	if sessions == 0 {
+		sessions = DefaultMaxSessions
+	}
+	// crypto11's messages name the token and the PKCS#11 return value,
+	// never the PIN.
+	return withRetry(ctx, cfg.Retry, "open", cfg.TokenLabel, func() (*crypto11.Context, error) {
+		return crypto11.Configure(&crypto11.Config{
+			Path:        cfg.Module,
+			TokenLabel:  cfg.TokenLabel,
+			Pin:         cfg.PIN,
+			MaxSessions: sessions,
+		})
+	})
 }
 
 // TokenLabel returns the label of the open token.
@@ -163,27 +200,52 @@ func (h *HSM) Close() error {
 		return nil
 	}
 	h.closed = true
+	if h.ctx == nil {
+		return nil
+	}
 	return h.ctx.Close()
 }
 
-func (h *HSM) context() (*crypto11.Context, func(), error) {
-	h.mu.RLock()
-	if h.closed {
+// context returns the open context and its generation, reopening it first if
+// an earlier reopen failed; done releases it.
+func (h *HSM) context() (ctx *crypto11.Context, gen uint64, done func(), err error) {
+	for range 2 {
+		h.mu.RLock()
+		if h.closed {
+			h.mu.RUnlock()
+			return nil, 0, nil, ErrClosed
+		}
+		if h.ctx != nil {
+			return h.ctx, h.gen, h.mu.RUnlock, nil
+		}
+		gen := h.gen
 		h.mu.RUnlock()
-		return nil, nil, ErrClosed
+		if err := h.reopen(gen, nil); err != nil {
+			return nil, 0, nil, err
+		}
 	}
-	return h.ctx, h.mu.RUnlock, nil
+	return nil, 0, nil, fmt.Errorf("%w %q: the token was lost again while reopening", ErrOpen, h.token)
 }
 
 // FindRSAKey returns a signer for the RSA key pair whose CKA_LABEL is label,
 // checking that its modulus has bits bits. It wraps ErrKeyNotFound when the
 // token has no such key and ErrKeyType when the key is of another kind.
+//
+// The signer is a *Key: it reopens the token once when the session is lost.
 func (h *HSM) FindRSAKey(label string, bits int) (crypto.Signer, error) {
-	ctx, done, err := h.context()
+	ctx, gen, done, err := h.context()
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	s, err := findRSAKey(ctx, label, bits)
+	if err != nil {
+		return nil, err
+	}
+	return newKey(h, label, bits, s, gen), nil
+}
+
+func findRSAKey(ctx *crypto11.Context, label string, bits int) (crypto11.Signer, error) {
 	signers, err := ctx.FindKeyPairs(nil, []byte(label))
 	if err != nil {
 		return nil, fmt.Errorf("hsm: find key %q: %w", label, err)
@@ -210,9 +272,10 @@ func (h *HSM) FindRSAKey(label string, bits int) (crypto.Signer, error) {
 
 // GenerateRSAKey makes a new RSA key pair inside the token with CKA_LABEL and
 // CKA_ID set to label. The private key is sensitive, not extractable and may
-// only sign: an issuer key has no business decrypting.
+// only sign: an issuer key has no business decrypting. The signer is a *Key,
+// as FindRSAKey's.
 func (h *HSM) GenerateRSAKey(label string, bits int) (crypto.Signer, error) {
-	ctx, done, err := h.context()
+	ctx, gen, done, err := h.context()
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +300,7 @@ func (h *HSM) GenerateRSAKey(label string, bits int) (crypto.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hsm: generate RSA-%d key %q: %w", bits, label, err)
 	}
-	return signer, nil
+	return newKey(h, label, bits, signer, gen), nil
 }
 
 // FindOrGenerateRSAKey returns the key pair labelled label, generating it in

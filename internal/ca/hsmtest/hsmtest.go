@@ -6,6 +6,7 @@ package hsmtest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,10 +57,13 @@ func NewToken(t testing.TB) hsm.Config {
 	return hsm.Config{Module: module, TokenLabel: label, PIN: pin, SoftHSMConf: conf}
 }
 
-// Open makes a token with NewToken, opens it and closes it when the test ends.
+// Open makes a token with NewToken, opens it (through hsm.Open, which
+// retries a transient failure and logs each retry to the test log) and
+// closes it when the test ends.
 func Open(t testing.TB) (*hsm.HSM, hsm.Config) {
 	t.Helper()
 	cfg := NewToken(t)
+	cfg.Retry.Logger = Logger(t)
 	h, err := hsm.Open(cfg)
 	if err != nil {
 		t.Fatalf("hsm.Open: %v", err)
@@ -67,6 +71,16 @@ func Open(t testing.TB) (*hsm.HSM, hsm.Config) {
 	t.Cleanup(func() { _ = h.Close() })
 	return h, cfg
 }
+
+// Logger sends the HSM's retries and reopens (warnings, information) to the
+// test log.
+func Logger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
 func randHex(t testing.TB, n int) string {
 	b := make([]byte, n)
