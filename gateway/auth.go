@@ -66,7 +66,10 @@ func (s *Server) login(c *gin.Context) {
 		s.failInternal(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, LoginResult{Token: base64.RawURLEncoding.EncodeToString(token), ExpiresAt: exp,
+	tok := base64.RawURLEncoding.EncodeToString(token)
+	// The same token as a cookie for the Temporal UI's codec calls (codec.go).
+	s.setCodecCookie(c, tok, exp)
+	c.JSON(http.StatusOK, LoginResult{Token: tok, ExpiresAt: exp,
 		Login: clerk.Login, DisplayName: clerk.DisplayName, Role: clerk.Role, MunicipalityCode: clerk.MunicipalityCode})
 }
 

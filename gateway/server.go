@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -40,6 +41,9 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	inquiry  workflows.InquiryPolicy
+	// uiOrigin is the Temporal UI's origin, the only one the codec endpoint
+	// answers with CORS (MADOGUCHI_TEMPORAL_UI).
+	uiOrigin string
 }
 
 // New builds a gateway. codec serves the Temporal UI's codec endpoint;
@@ -48,7 +52,8 @@ func New(db Store, tc client.Client, codec converter.PayloadCodec, log *slog.Log
 	if inquiry.ReplyWindow <= 0 {
 		inquiry.ReplyWindow = workflows.DefaultInquiryPolicy.ReplyWindow
 	}
-	return &Server{db: db, temporal: tc, codec: codec, log: log, now: time.Now, inquiry: inquiry}
+	return &Server{db: db, temporal: tc, codec: codec, log: log, now: time.Now, inquiry: inquiry,
+		uiOrigin: originOf(config.FromEnv().TemporalUI)}
 }
 
 // Handler returns the HTTP routes.
@@ -70,9 +75,8 @@ func (s *Server) Handler() http.Handler {
 	clerks.POST("/procedures/relay-forwarding", s.startRelayForwarding)
 	clerks.POST("/cases/:case/:step", s.clerkStep)
 
-	// The Temporal UI decodes encrypted payloads here; managers only.
-	codec := r.Group("/codec", s.authenticate, requireRole("manager"))
-	h := converter.NewPayloadCodecHTTPHandler(s.codec)
-	codec.POST("/*op", gin.WrapH(http.StripPrefix("/codec", h)))
+	// The Temporal UI decodes encrypted payloads here: managers only, their
+	// own municipality's only (codec.go).
+	s.mountCodec(r)
 	return r
 }

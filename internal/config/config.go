@@ -21,6 +21,7 @@ type Config struct {
 	TemporalNamespace string
 	CodecKeyFile      string
 	GatewayAddr       string
+	TemporalUI        string // the Temporal UI's address; the codec endpoint answers only its origin with CORS
 	RepositoryURL     string
 	PKCS11Module      string
 	PKCS11Token       string
@@ -42,6 +43,7 @@ func FromEnv() Config {
 		TemporalNamespace:    env("MADOGUCHI_TEMPORAL_NAMESPACE", "default"),
 		CodecKeyFile:         env("MADOGUCHI_CODEC_KEY_FILE", ".dev/codec.key"),
 		GatewayAddr:          env("MADOGUCHI_GATEWAY_ADDR", "127.0.0.1:8080"),
+		TemporalUI:           env("MADOGUCHI_TEMPORAL_UI", "http://127.0.0.1:8233"),
 		RepositoryURL:        strings.TrimRight(env("MADOGUCHI_REPOSITORY_URL", "http://127.0.0.1:8090"), "/"),
 		PKCS11Module:         env("MADOGUCHI_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so"),
 		PKCS11Token:          env("MADOGUCHI_PKCS11_TOKEN", "jlis"),
