@@ -6,28 +6,63 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/madoguchi/madoguchi/internal/deadline"
+	"github.com/madoguchi/madoguchi/internal/letter"
+	"github.com/madoguchi/madoguchi/internal/letter/lettertest"
 )
 
+// The issue's example: a proxy applied at 04:39 JST on 2 December 2026
+// (19:39 UTC the day before). Thirty days from the next day end on New
+// Year's Day, when the offices are closed from 12/29 to 1/3, so the reply
+// is due by the end of Monday 4 January 2027.
+var applied = time.Date(2026, 12, 1, 19, 39, 0, 0, time.UTC)
+
+const wantDeadline = "令和9年1月4日（月）（2027年1月4日）まで"
+
 func sampleLetter() Letter {
-	issued := time.Date(2026, 6, 1, 10, 30, 0, 0, tokyo)
 	return Letter{
-		CaseNumber:       "131016-20260601-000042",
+		CaseNumber:       "131016-20261202-000042",
 		MunicipalityName: "東京都千代田区",
 		ApplicantName:    "山田 太郎",
 		ApplicantAddress: "東京都千代田区千代田1番1号",
 		ProxyName:        "山田 花子",
 		ReplyCode:        "ABCD-EFGH-JK",
-		IssuedOn:         issued,
-		Deadline:         issued.AddDate(0, 0, 30),
+		IssuedOn:         applied,
+		Deadline:         deadline.ReplyDeadline(applied, deadline.DefaultReplyDays).Fires,
 	}
+}
+
+// render renders l, needing the fonts (failing without them in CI).
+func render(t *testing.T, l Letter) []byte {
+	t.Helper()
+	lettertest.RequireFonts(t)
+	pdf, err := RenderPDF(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pdf
+}
+
+// readBack returns each page's text, decoded through the fonts' ToUnicode
+// maps, after checking the file's structure.
+func readBack(t *testing.T, pdf []byte) []letter.Page {
+	t.Helper()
+	_, objs, root, _ := parsePDF(t, pdf)
+	contents := pageContents(t, objs, root)
+	pages, err := letter.ReadBack(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != len(contents) {
+		t.Fatalf("%d pages read back, the page tree has %d", len(pages), len(contents))
+	}
+	return pages
 }
 
 // pdfObject is one indirect object of a parsed file.
@@ -40,7 +75,7 @@ type pdfObject struct {
 
 var (
 	startxrefRE = regexp.MustCompile(`startxref\n(\d+)\n%%EOF\n$`)
-	trailerRE   = regexp.MustCompile(`trailer\n<< /Size (\d+) /Root (\d+) 0 R /Info (\d+) 0 R >>`)
+	trailerRE   = regexp.MustCompile(`trailer\n<< /Size (\d+) /Root (\d+) 0 R /Info (\d+) 0 R /ID \[<([0-9A-F]{32})> <[0-9A-F]{32}>\] >>`)
 	objHeadRE   = regexp.MustCompile(`^(\d+) 0 obj\n`)
 	lengthRE    = regexp.MustCompile(`/Length (\d+)`)
 )
@@ -109,12 +144,15 @@ func parsePDF(t *testing.T, pdf []byte) (version string, objs map[int]pdfObject,
 			if len(data) != n+len("\nendstream") || !bytes.HasSuffix(data, []byte("\nendstream")) {
 				t.Fatalf("stream %d: /Length %d does not end at endstream (%d bytes before it)", i, n, len(data)-len("\nendstream"))
 			}
-			zr, err := zlib.NewReader(bytes.NewReader(data[:n]))
-			if err != nil {
-				t.Fatalf("stream %d: %v", i, err)
-			}
-			if o.stream, err = io.ReadAll(zr); err != nil {
-				t.Fatalf("stream %d: %v", i, err)
+			o.stream = data[:n]
+			if strings.Contains(o.dict, "/FlateDecode") {
+				zr, err := zlib.NewReader(bytes.NewReader(data[:n]))
+				if err != nil {
+					t.Fatalf("stream %d: %v", i, err)
+				}
+				if o.stream, err = io.ReadAll(zr); err != nil {
+					t.Fatalf("stream %d: %v", i, err)
+				}
 			}
 		} else {
 			o.dict = string(body)
@@ -172,101 +210,119 @@ func pageContents(t *testing.T, objs map[int]pdfObject, root int) [][]byte {
 	return out
 }
 
-// hexIn reports whether the content stream shows s: its UTF-16BE hex,
-// with each ASCII space drawn as a half-width move inside TJ.
-func hexIn(content []byte, s string) bool {
-	parts := strings.Split(s, " ")
-	for i, p := range parts {
-		parts[i] = HexUTF16(p)
-	}
-	return bytes.Contains(content, []byte(strings.Join(parts, "> -500 <")))
-}
-
 func TestRenderPDFStructure(t *testing.T) {
 	l := sampleLetter()
-	pdf, err := RenderPDF(l)
-	if err != nil {
-		t.Fatal(err)
+	pdf := render(t, l)
+	lettertest.WriteSample(t, "inquiry.pdf", pdf)
+	version, objs, _, info := parsePDF(t, pdf)
+	if version != "1.7" {
+		t.Errorf("version %s, want 1.7 (PDF/A-2)", version)
 	}
-	writeSample(t, "letter.pdf", pdf)
-	version, objs, root, info := parsePDF(t, pdf)
-	if version != "1.4" {
-		t.Errorf("version %s, want 1.4 for a letter of BMP text", version)
-	}
-	pages := pageContents(t, objs, root)
+	pages := readBack(t, pdf)
 	if len(pages) != 1 {
 		t.Fatalf("the sample letter has %d pages, want 1", len(pages))
 	}
 	if n, err := PageCount(pdf); err != nil || n != 1 {
 		t.Fatalf("PageCount = %d, %v; want 1", n, err)
 	}
-	content := pages[0]
+	text := pages[0].Text()
 	for _, s := range []string{
 		"照会書兼回答書", "（公的個人認証サービス　電子証明書の発行／更新）", "回　答　書",
-		l.CaseNumber, "ABCD-EFGH-JK", l.ApplicantName + "　様", l.ApplicantAddress, "東京都千代田区長",
-		"令和8年7月1日（水）10時30分（2026年7月1日）まで", // the deadline
-		"令和8年6月1日（月）（2026年6月1日）",         // issued on
+		"受付番号　" + l.CaseNumber, l.ApplicantName + "　様", l.ApplicantAddress, "東京都千代田区長",
+		wantDeadline,
+		"令和8年12月2日（水）（2026年12月2日）", // issued on, in Tokyo
 		DefaultWhatToBring[0], DefaultWhatToBring[1], DefaultWhatToBring[2],
 		"署名用電子証明書の暗証番号", "利用者証明用電子証明書の暗証番号", "申請者の氏名（自署）",
+		"受付番号 " + l.CaseNumber + "　　1 / 1",
 	} {
-		if !hexIn(content, s) {
+		if !strings.Contains(text, s) {
 			t.Errorf("the page does not show %q", s)
 		}
 	}
-	if c := bytes.Count(content, []byte(HexUTF16("ABCD-EFGH-JK"))); c != 2 {
+	if strings.Contains(text, "時") || strings.Contains(text, "4時39分") {
+		t.Error("the deadline is printed with a time of day")
+	}
+	if c := strings.Count(text, "ABCD-EFGH-JK"); c != 2 {
 		t.Errorf("the code appears %d times, want 2 (letter and reply part)", c)
 	}
-	if !hexIn(content, l.ProxyName) {
+	if !strings.Contains(text, l.ProxyName) {
 		t.Error("the proxy's name is not shown")
 	}
+	content := pages[0].Content
 	// 16 + 4 PIN boxes of 17 pt, and no PIN text: the boxes stay empty.
 	if boxes := regexp.MustCompile(` 17 17 re S`).FindAll(content, -1); len(boxes) != 20 {
 		t.Errorf("%d PIN boxes, want 20", len(boxes))
 	}
-	// The code is set large.
-	if !bytes.Contains(content, []byte("/G 24 Tf [<"+HexUTF16("ABCD-EFGH-JK")+">] TJ")) {
+	// The code is set large, in the gothic.
+	if !regexp.MustCompile(`BT /G 24 Tf [\d. ]+ Td [\d.]+ Tc <[0-9A-F]{48}> Tj`).Match(content) {
 		t.Error("the reply code is not set in the 24 pt gothic")
 	}
 
-	var fonts []string
+	var type0 int
 	for _, o := range objs {
-		if strings.Contains(o.dict, "/FontFile") {
-			t.Errorf("object %d embeds a font", o.num)
-		}
 		if strings.Contains(o.dict, "/Subtype /Type0") {
-			fonts = append(fonts, o.dict)
-			if !strings.Contains(o.dict, "/Encoding /UniJIS-UCS2-HW-H") {
-				t.Errorf("Type0 font without the UniJIS-UCS2 encoding: %s", o.dict)
+			type0++
+			if !strings.Contains(o.dict, "/Encoding /Identity-H") || !strings.Contains(o.dict, "/ToUnicode ") {
+				t.Errorf("Type0 font without Identity-H and ToUnicode: %s", o.dict)
 			}
 		}
-		if strings.Contains(o.dict, "/Subtype /CIDFontType0") {
-			if !strings.Contains(o.dict, "/CIDSystemInfo << /Registry (Adobe) /Ordering (Japan1)") {
-				t.Errorf("CID font is not Adobe-Japan1: %s", o.dict)
-			}
-			if !strings.Contains(o.dict, "/BaseFont /HeiseiKakuGo-W5 ") && !strings.Contains(o.dict, "/BaseFont /KozMinPro-Regular ") {
-				t.Errorf("unexpected CID font: %s", o.dict)
-			}
+		if strings.Contains(o.dict, "/Type /FontDescriptor") && !strings.Contains(o.dict, "/FontFile2 ") {
+			t.Errorf("a font is not embedded: %s", o.dict)
+		}
+		if strings.Contains(o.dict, "/CIDFontType0") {
+			t.Errorf("an unembedded CID font: %s", o.dict)
 		}
 	}
-	if len(fonts) != 2 {
-		t.Errorf("%d Type0 fonts, want gothic and mincho", len(fonts))
+	if type0 != 2 {
+		t.Errorf("%d Type0 fonts, want gothic and mincho", type0)
 	}
 	// The document information names the case, and nobody.
-	if !strings.Contains(objs[info].dict, infoText("照会書兼回答書 "+l.CaseNumber)) {
+	if !strings.Contains(objs[info].dict, textString(Title+" "+l.CaseNumber)) {
 		t.Errorf("info title: %s", objs[info].dict)
 	}
 	for _, s := range []string{l.ApplicantName, l.ApplicantAddress, l.ProxyName, "ABCD-EFGH-JK", "ABCDEFGHJK"} {
-		if bytes.Contains(pdf, []byte(HexUTF16(s))) || bytes.Contains(pdf, []byte(s)) {
+		if bytes.Contains(pdf, []byte(s)) || bytes.Contains(pdf, []byte(textString(s))) {
 			t.Errorf("%q is readable outside the compressed page", s)
 		}
 	}
-
-	again, err := RenderPDF(l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(pdf, again) {
+	if !bytes.Equal(pdf, render(t, l)) {
 		t.Error("the same letter rendered to different bytes")
+	}
+}
+
+// textString is how the document information writes a text string.
+func textString(s string) string {
+	var b strings.Builder
+	b.WriteString("<FEFF")
+	for _, r := range s {
+		if r > 0xFFFF {
+			r -= 0x10000
+			fmt.Fprintf(&b, "%04X%04X", 0xD800+(r>>10), 0xDC00+(r&0x3FF))
+			continue
+		}
+		fmt.Fprintf(&b, "%04X", r)
+	}
+	return b.String() + ">"
+}
+
+func TestDeadlineText(t *testing.T) {
+	tokyo := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, tokyo) }
+	tests := []struct {
+		name  string
+		fires time.Time
+		want  string
+	}{
+		{"the end of the last day (24:00) prints that day", tokyo(2027, 1, 5, 0, 0), wantDeadline},
+		{"an instant inside a day prints that day", tokyo(2027, 1, 4, 17, 15), wantDeadline},
+		{"the reply deadline of the issue's example", deadline.ReplyDeadline(applied, 30).Fires, wantDeadline},
+		{"a UTC instant is printed in Tokyo", time.Date(2026, 6, 30, 15, 0, 0, 0, time.UTC), "令和8年6月30日（火）（2026年6月30日）まで"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DeadlineText(tt.fires); got != tt.want {
+				t.Errorf("DeadlineText(%s) = %q, want %q", tt.fires, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -274,69 +330,36 @@ func TestRenderPDFVariants(t *testing.T) {
 	t.Run("masked code", func(t *testing.T) {
 		l := sampleLetter()
 		l.ReplyCode = MaskedReplyCode
-		pdf, err := RenderPDF(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, objs, root, _ := parsePDF(t, pdf)
-		content := pageContents(t, objs, root)[0]
-		if !hexIn(content, MaskedReplyCode) || hexIn(content, "ABCD-EFGH-JK") {
+		text := readBack(t, render(t, l))[0].Text()
+		if !strings.Contains(text, MaskedReplyCode) || strings.Contains(text, "ABCD-EFGH-JK") {
 			t.Error("the archived copy must show the mask and not the code")
 		}
 	})
 	t.Run("code typed loosely is printed grouped", func(t *testing.T) {
 		l := sampleLetter()
 		l.ReplyCode = "abcdefghjk"
-		pdf, err := RenderPDF(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, objs, root, _ := parsePDF(t, pdf)
-		if !hexIn(pageContents(t, objs, root)[0], "ABCD-EFGH-JK") {
+		if !strings.Contains(readBack(t, render(t, l))[0].Text(), "ABCD-EFGH-JK") {
 			t.Error("the code is not printed as ABCD-EFGH-JK")
 		}
 	})
 	t.Run("name beyond the BMP", func(t *testing.T) {
 		l := sampleLetter()
 		l.ApplicantName = "𠮷野 家子" // 𠮷 is U+20BB7
-		pdf, err := RenderPDF(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeSample(t, "letter-nonbmp.pdf", pdf)
-		version, objs, root, _ := parsePDF(t, pdf)
-		if version != "1.5" {
-			t.Errorf("version %s, want 1.5 for the UTF-16 CMap", version)
-		}
-		content := pageContents(t, objs, root)[0]
-		if !bytes.Contains(content, []byte("/MX 14 Tf [<D842DFB7>")) {
-			t.Error("𠮷 is not drawn as a surrogate pair with the UTF-16 font")
-		}
-		if !hexIn(content, "野 家子　様") {
-			t.Error("the rest of the name is not drawn")
-		}
-		found := false
-		for _, o := range objs {
-			found = found || strings.Contains(o.dict, "/Encoding /UniJIS-UTF16-H")
-		}
-		if !found {
-			t.Error("no UniJIS-UTF16-H font")
+		pdf := render(t, l)
+		lettertest.WriteSample(t, "inquiry-nonbmp.pdf", pdf)
+		if !strings.Contains(readBack(t, pdf)[0].Text(), "𠮷野 家子　様") {
+			t.Error("𠮷 does not read back")
 		}
 	})
 	t.Run("variation selector and control characters", func(t *testing.T) {
 		l := sampleLetter()
 		l.ApplicantName = "葛\U000E0100城 太郎"
 		l.ApplicantAddress = "東京都千代田区\n千代田1番1号"
-		pdf, err := RenderPDF(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, objs, root, _ := parsePDF(t, pdf)
-		content := pageContents(t, objs, root)[0]
-		if !hexIn(content, "葛城 太郎　様") || bytes.Contains(content, []byte("DB40DD00")) {
+		text := readBack(t, render(t, l))[0].Text()
+		if !strings.Contains(text, "葛城 太郎　様") {
 			t.Error("the variation selector was not dropped")
 		}
-		if !hexIn(content, "東京都千代田区 千代田1番1号") {
+		if !strings.Contains(text, "東京都千代田区 千代田1番1号") {
 			t.Error("the newline was not turned into a space")
 		}
 	})
@@ -345,25 +368,22 @@ func TestRenderPDFVariants(t *testing.T) {
 		for i := 0; i < 25; i++ {
 			l.WhatToBring = append(l.WhatToBring, fmt.Sprintf("持参するもの その%d", i+1))
 		}
-		pdf, err := RenderPDF(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeSample(t, "letter-long.pdf", pdf)
-		_, objs, root, _ := parsePDF(t, pdf)
-		pages := pageContents(t, objs, root)
+		pdf := render(t, l)
+		lettertest.WriteSample(t, "inquiry-long.pdf", pdf)
+		pages := readBack(t, pdf)
 		if len(pages) != 2 {
 			t.Fatalf("%d pages, want 2", len(pages))
 		}
 		if n, err := PageCount(pdf); err != nil || n != 2 {
 			t.Fatalf("PageCount = %d, %v; want 2", n, err)
 		}
+		p1, p2 := pages[0].Text(), pages[1].Text()
 		for _, s := range []string{"回　答　書", "署名用電子証明書の暗証番号", "利用者証明用電子証明書の暗証番号", "申請者の氏名（自署）"} {
-			if hexIn(pages[0], s) || !hexIn(pages[1], s) {
+			if strings.Contains(p1, s) || !strings.Contains(p2, s) {
 				t.Errorf("%q should be on page 2 only", s)
 			}
 		}
-		if !hexIn(pages[0], "持参するもの その1") || !hexIn(pages[1], "受付番号 "+l.CaseNumber+"　　2 / 2") {
+		if !strings.Contains(p1, "持参するもの その1") || !strings.Contains(p2, "受付番号 "+l.CaseNumber+"　　2 / 2") {
 			t.Error("list or footer missing")
 		}
 	})
@@ -408,74 +428,50 @@ func TestPageCountRejectsOtherBytes(t *testing.T) {
 	}
 }
 
-func TestWrap(t *testing.T) {
-	tests := []struct {
-		name  string
-		in    string
-		width float64 // in characters of a 10 pt full-width font
-		want  []string
-	}{
-		{"fits", "あいう", 5, []string{"あいう"}},
-		{"breaks between kanji", "あいうえおかきく", 5, []string{"あいうえお", "かきく"}},
-		{"closing punctuation hangs", "あいうえお。かき", 5, []string{"あいうえお。", "かき"}},
-		{"opening bracket carried over", "あいうえ（かき）", 5, []string{"あいうえ", "（かき）"}},
-		{"ascii words are kept whole", "ab cd efgh", 2.5, []string{"ab cd", "efgh"}},
-		{"a word too long for a line is cut", "abcdefghijkl", 3, []string{"abcdef", "ghijkl"}},
-		{"no space at the start of a continued line", "あいうえお　かき", 5, []string{"あいうえお", "かき"}},
-		{"a paragraph's indent is kept", "　あいうえおかき", 5, []string{"　あいうえ", "おかき"}},
-		{"empty", "", 5, []string{""}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := wrap(tt.in, 10, tt.width*10)
-			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
-				t.Errorf("wrap(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
-// TestRenderPDFWithPoppler checks with poppler, when it is installed, that
-// the letter renders and its text reads back. The structure tests above
-// do not need it.
-func TestRenderPDFWithPoppler(t *testing.T) {
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Skip("pdftotext (poppler-utils) is not installed; the structure tests cover the file itself")
-	}
+// TestLetterAsAReaderSeesIt reads the letter back with poppler, as any PDF
+// reader would on a machine without Japanese fonts: every font is embedded,
+// and the Japanese text, the case number and the deadline date come out
+// exactly. In CI (CI=true) missing fonts or poppler fail the test.
+func TestLetterAsAReaderSeesIt(t *testing.T) {
 	l := sampleLetter()
 	l.ApplicantName = "𠮷野 家子"
-	pdf, err := RenderPDF(l)
-	if err != nil {
-		t.Fatal(err)
+	pdf := render(t, l)
+
+	fonts := lettertest.Fonts(t, pdf)
+	if len(fonts) == 0 {
+		t.Fatal("pdffonts lists no font")
 	}
-	path := filepath.Join(t.TempDir(), "letter.pdf")
-	if err := os.WriteFile(path, pdf, 0o600); err != nil {
-		t.Fatal(err)
+	for _, f := range fonts {
+		if !f.Embedded {
+			t.Errorf("font %s is not embedded", f.Name)
+		}
+		if !f.Subset || !f.Unicode || !strings.Contains(f.Name, "+IPAex") {
+			t.Errorf("font %+v: want a subset of an IPAex font with a ToUnicode map", f)
+		}
 	}
-	out, err := exec.Command("pdftotext", "-enc", "UTF-8", path, "-").CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftotext: %v: %s", err, out)
+
+	text := lettertest.Text(t, pdf)
+	lines := map[string]bool{}
+	for _, ln := range strings.Split(text, "\n") {
+		lines[strings.TrimSpace(ln)] = true
 	}
-	text := string(out)
-	for _, s := range []string{"照会書兼回答書", "ABCD-EFGH-JK", l.CaseNumber, "𠮷野", "東京都千代田区千代田1番1号",
-		"令和8年7月1日", "申請者本人の個人番号カード", "申請者の氏名（自署）", "山田 花子"} {
-		if !strings.Contains(strings.ReplaceAll(text, "　", " "), strings.ReplaceAll(s, "　", " ")) {
+	// Whole lines, exactly as drawn.
+	for _, s := range []string{
+		"照会書兼回答書", l.CaseNumber, "受付番号 " + l.CaseNumber, "ABCD-EFGH-JK", wantDeadline,
+		"東京都千代田区千代田1番1号", "𠮷野 家子", "東京都千代田区長", "代理人が窓口に持参するもの",
+		"2. 申請者本人の個人番号カード", "申請者の氏名（自署）",
+	} {
+		if !lines[s] {
+			t.Errorf("pdftotext does not give back the line %q:\n%s", s, text)
+		}
+	}
+	// Within lines.
+	for _, s := range []string{"あなたの代理人として 山田 花子 様から", "（公的個人認証サービス", "令和8年12月2日（水）（2026年12月2日）"} {
+		if !strings.Contains(text, s) {
 			t.Errorf("pdftotext does not give back %q", s)
 		}
 	}
-	if bytes.Contains(out, []byte("Syntax Error")) {
-		t.Errorf("poppler reports errors: %s", out)
-	}
-}
-
-// writeSample keeps a rendered letter for a person to look at when
-// MADOGUCHI_INQUIRY_SAMPLES names a directory.
-func writeSample(t *testing.T, name string, pdf []byte) {
-	dir := os.Getenv("MADOGUCHI_INQUIRY_SAMPLES")
-	if dir == "" {
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), pdf, 0o600); err != nil {
-		t.Fatal(err)
+	if strings.Contains(text, "4時39分") || strings.Contains(text, "令和9年1月1日") {
+		t.Error("the letter still prints the deadline to the minute, or on New Year's Day")
 	}
 }

@@ -33,8 +33,9 @@ var fontFiles = map[Face]struct{ file, pkg string }{
 	Mincho: {"ipaexm.ttf", "fonts-ipaexfont-mincho"},
 }
 
-// FontDirEnv names a directory searched first for ipaexg.ttf and
-// ipaexm.ttf, for machines that keep the fonts elsewhere.
+// FontDirEnv names the directory holding ipaexg.ttf and ipaexm.ttf, for
+// machines that keep the fonts elsewhere. When set, it is the only place
+// looked in.
 const FontDirEnv = "MADOGUCHI_FONT_DIR"
 
 // fontDirs are where Debian's packages put the fonts, per face.
@@ -51,11 +52,11 @@ var ErrFontMissing = errors.New("letter: Japanese font file missing")
 // FontPath returns the file a face is read from.
 func FontPath(f Face) (string, error) {
 	ff := fontFiles[f]
-	var dirs []string
+	dirs := fontDirs[f]
 	if d := os.Getenv(FontDirEnv); d != "" {
-		dirs = append(dirs, d)
+		dirs = []string{d}
 	}
-	for _, dir := range append(dirs, fontDirs[f]...) {
+	for _, dir := range dirs {
 		p := filepath.Join(dir, ff.file)
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			return p, nil
