@@ -469,7 +469,13 @@ func TestFailureMessagesAreEncrypted(t *testing.T) {
 			if s, _ := PayloadScope(f.GetApplicationFailureInfo().GetDetails().GetPayloads()[0]); s != tc.scope {
 				t.Fatalf("details scope %q, want %q", s, tc.scope)
 			}
+			sent := proto.Clone(f)
 			back := tc.fc.FailureToError(f)
+			// Decoding must leave the failure as it was: the SDK sends the
+			// very failure it decodes for a local activity's marker.
+			if !proto.Equal(f, sent) {
+				t.Fatalf("FailureToError decrypted the failure in place: message %q", f.GetMessage())
+			}
 			if !strings.Contains(back.Error(), "refused: "+secret) || !strings.Contains(back.Error(), "not a resident") {
 				t.Fatalf("decoded failure %q lost its message", back.Error())
 			}

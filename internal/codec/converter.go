@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/proto"
 )
 
 // How the scope of a payload is chosen. The SDK (v1.51) tells converters
@@ -209,8 +210,16 @@ func (c *AESGCM) FailureConverter() converter.FailureConverter {
 func (f *failureConverter) ErrorToFailure(err error) *failurepb.Failure {
 	return f.fc.ErrorToFailure(err)
 }
+
+// FailureToError decodes a copy: the SDK's converter writes the decrypted
+// message back into the failure it is given, and for a local activity the
+// SDK (v1.51) hands it the very failure of the MarkerRecorded command it is
+// about to send, which would then reach the history in clear.
 func (f *failureConverter) FailureToError(failure *failurepb.Failure) error {
-	return f.fc.FailureToError(failure)
+	if failure == nil {
+		return nil
+	}
+	return f.fc.FailureToError(proto.Clone(failure).(*failurepb.Failure))
 }
 
 // WithSerializationContext implements converter.FailureConverterWithSerializationContext.
