@@ -12,12 +12,14 @@ TEMPORAL_VERSION="${MADOGUCHI_TEMPORAL_VERSION:-v1.5.1}"
 TEMPORAL_MODULE="github.com/temporalio/cli/cmd/temporal"
 
 # Debian packages: the real parts, plus the few tools the scripts themselves call (a minimal
-# image may lack procps/openssl), a C toolchain for the cgo packages (pkcs11, PC/SC) and
-# poppler, with which the tests read the inquiry letter back as a PDF reader does.
+# image may lack procps/openssl), a C toolchain for the cgo packages (pkcs11, PC/SC),
+# poppler, with which the tests read the letters back as a PDF reader does, and the IPAex
+# fonts, whose subsets every letter embeds (internal/letter).
 APT_PACKAGES=(
 	postgresql softhsm2 pcscd vsmartcard-vpcd libpcsclite-dev opensc
 	openssl procps ca-certificates gcc libc6-dev pkg-config
 	poppler-utils poppler-data
+	fonts-ipaexfont-gothic fonts-ipaexfont-mincho
 )
 
 log() { printf '[install %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
