@@ -524,10 +524,19 @@ md_load_env() {
 	source "${MD_STATE}/env"
 }
 
-# md_build BIN_DIR builds every command under cmd/ into BIN_DIR.
+# MD_FAULTS_TAG is the build tag that compiles in the tests' switches which weaken a rule: the
+# crash test's fault points (internal/ca, cmd/cardagent) and the proxy inquiry's earliest reply
+# (internal/config). Without it those environment variables are never read.
+MD_FAULTS_TAG=madoguchi_faults
+
+# md_build BIN_DIR builds every command under cmd/ into BIN_DIR: with MD_FAULTS_TAG for the test
+# and bench profiles, whose tests use those switches; never for run, which builds what production runs.
 md_build() {
-	local out="$1"
+	local out="$1" tags=()
+	case "${MD_PROFILE:-}" in
+	test | bench) tags=(-tags "${MD_FAULTS_TAG}") ;;
+	esac
 	mkdir -p "${out}"
-	md_log "building ./cmd/... into ${out}"
-	(cd "${MD_ROOT}" && go build -o "${out}/" ./cmd/...) || md_die "go build ./cmd/... failed"
+	md_log "building ./cmd/... into ${out}${tags[*]:+ (${tags[*]})}"
+	(cd "${MD_ROOT}" && go build "${tags[@]}" -o "${out}/" ./cmd/...) || md_die "go build ./cmd/... failed"
 }

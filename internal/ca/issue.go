@@ -273,6 +273,7 @@ func (c *CA) Issue(ctx context.Context, req IssueRequest) (IssueResult, error) {
 	if err := sameRequest(row, n); err != nil {
 		return IssueResult{}, err
 	}
+	c.holdAt(ctx, faultReserved, row) // the crash test's fault point; a no-op in production builds
 	return c.complete(ctx, row, n)
 }
 
@@ -443,6 +444,7 @@ func (c *CA) complete(ctx context.Context, row *certRow, n *normalized) (IssueRe
 		return IssueResult{}, err
 	}
 	if !existing {
+		c.holdAt(ctx, faultSigned, row) // the crash test's fault point; a no-op in production builds
 		c.opts.Logger.Info("ca: certificate issued", "kind", string(row.Kind), "serial", row.Serial,
 			"request_id", row.RequestID, "municipality", row.Municipality, "not_after", row.NotAfter)
 	}

@@ -28,7 +28,10 @@ type Config struct {
 	PKCS11PIN         string
 	Bin               string
 	// InquiryReplyWindow and InquiryEarliestReply set the proxy inquiry
-	// policy (0: the embedded default, 30 days and the next day).
+	// policy (0: the embedded default, 30 days and the next Tokyo day).
+	// InquiryEarliestReply weakens a rule, so only a binary built with the
+	// madoguchi_faults tag (the tests') reads it; production builds leave
+	// it 0 (earliest_reply.go).
 	InquiryReplyWindow   time.Duration
 	InquiryEarliestReply time.Duration
 }
@@ -50,7 +53,7 @@ func FromEnv() Config {
 		PKCS11PIN:            os.Getenv("MADOGUCHI_PKCS11_PIN"),
 		Bin:                  env("MADOGUCHI_BIN", ".dev/bin"),
 		InquiryReplyWindow:   duration("MADOGUCHI_INQUIRY_REPLY_WINDOW"),
-		InquiryEarliestReply: duration("MADOGUCHI_INQUIRY_EARLIEST_REPLY"),
+		InquiryEarliestReply: inquiryEarliestReply(),
 	}
 }
 
