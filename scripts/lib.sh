@@ -149,7 +149,8 @@ md_secrets_init() {
 	MD_PG_PW_JLIS="$(md_secret "${dir}/pg-jlis.password" 24)"
 	MD_HSM_PIN="$(md_secret "${dir}/hsm-user.pin" 16)"
 	MD_HSM_SO_PIN="$(md_secret "${dir}/hsm-so.pin" 16)"
-	# The payload codec key: 32 random bytes, hex; the workers and the gateway read the file.
+	# The payload codec keyring: one key (32 random bytes, hex) to start; `codeckey rotate` adds
+	# one that then encrypts, and the workers and the gateway follow the file without a restart.
 	md_secret "${MD_STATE}/codec.key" 32 >/dev/null
 }
 
@@ -476,6 +477,10 @@ md_temporal_bin() {
 
 # md_temporal_start starts `temporal server start-dev` for the profile, with the project's search
 # attributes and the UI's codec endpoint on the gateway; waits until it serves.
+# The endpoint decodes for a signed-in manager only (gateway/codec.go), by the login cookie, which
+# the browser sends only when the UI includes cross-origin credentials; `start-dev` (CLI v1.5.1)
+# has no flag for that (its UI config sets the endpoint alone), so each manager ticks it once in
+# the UI's codec settings, as the log line below says.
 md_temporal_start() {
 	local bin args sa i addr
 	bin="$(md_temporal_bin)"
@@ -502,6 +507,7 @@ md_temporal_start() {
 		if "${bin}" operator cluster health --address "${addr}" --command-timeout 2s 2>/dev/null | grep -q SERVING &&
 			"${bin}" operator namespace describe --namespace default --address "${addr}" --command-timeout 2s >/dev/null 2>&1; then
 			md_log "Temporal: ready (UI http://127.0.0.1:${MD_TEMPORAL_UI_PORT})"
+			md_log "Temporal UI: to read decoded histories, sign in as a manager at http://127.0.0.1:${MD_GATEWAY_PORT}/codec/login, then in the UI (http://127.0.0.1:${MD_TEMPORAL_UI_PORT}, not localhost) open Configure Codec Server: endpoint http://127.0.0.1:${MD_GATEWAY_PORT}/codec, tick Include cross-origin credentials, choose Use my browser setting"
 			return
 		fi
 		sleep 0.5
