@@ -20,11 +20,13 @@ package ocsp
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/sha1"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"strings"
@@ -48,6 +50,10 @@ var (
 	ErrNotAllowed = errors.New("ocsp: caller not authorized for this certificate type")
 	// ErrBusy: no signing slot became free in time (tryLater).
 	ErrBusy = errors.New("ocsp: signer busy")
+	// ErrSignerFailed: the HSM failed to sign the answer (tryLater). The
+	// failure says nothing about the certificate; nothing is cached, so the
+	// next request signs afresh (the HSM reopens a lost session itself).
+	ErrSignerFailed = errors.New("ocsp: the HSM could not sign the answer")
 )
 
 // Defaults of Options.
@@ -239,7 +245,8 @@ type Authorizer func(kind ca.Kind) bool
 // Respond answers a DER OCSPRequest. malformedRequest for anything
 // ParseRequest refuses, unauthorized for an issuer that is not one of ours or
 // a kind the caller may not ask about, tryLater when no HSM signing slot is
-// free in time, internalError on a database or HSM failure. It never panics.
+// free in time or the HSM fails to sign (ErrSignerFailed), internalError on a
+// database failure. It never panics.
 func (r *Responder) Respond(ctx context.Context, der []byte, may Authorizer) (a Answer) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -283,7 +290,7 @@ func (r *Responder) RespondTo(ctx context.Context, req Request, may Authorizer) 
 	if err != nil {
 		r.stats.failures.Add(1)
 		st := StatusInternalError
-		if errors.Is(err, ErrBusy) {
+		if errors.Is(err, ErrBusy) || errors.Is(err, ErrSignerFailed) {
 			st = StatusTryLater
 		}
 		return Answer{DER: ErrorResponse(st), Status: st, Kind: iss.kind, Err: err}
@@ -337,6 +344,10 @@ func (r *Responder) lead(key cacheKey, cl *call) {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultLookupTimeout+r.opts.SignWait)
 	defer cancel()
 	e, err := r.sign(ctx, key)
+	if errors.Is(err, ErrSignerFailed) {
+		// Once per fill, not per waiting request.
+		r.opts.Logger.Warn("ocsp: HSM signature failed; answering tryLater", "kind", string(r.issuers[key.issuer].kind), "err", err)
+	}
 	r.cache.finish(key, cl, e, err, readGen, readAt, store)
 }
 
@@ -397,12 +408,24 @@ func (r *Responder) sign(ctx context.Context, key cacheKey) (*entry, error) {
 		s.thisUpdate = s.revokedAt.UTC().Truncate(time.Second)
 		s.nextUpdate = s.thisUpdate.Add(r.opts.Validity)
 	}
-	der, err := signedResponse(s, iss.respKeyID, iss.delegate.Certificate.Raw, iss.delegate.Signer)
+	der, err := signedResponse(s, iss.respKeyID, iss.delegate.Certificate.Raw, markFailures{iss.delegate.Signer})
 	if err != nil {
 		return nil, err
 	}
 	r.stats.signs.Add(1)
 	return &entry{der: der, state: s.state, nextUpdate: s.nextUpdate, refreshAt: s.nextUpdate.Add(-r.opts.RefreshBefore)}, nil
+}
+
+// markFailures tells a failure of the HSM's signature (ErrSignerFailed,
+// answered tryLater) from one of encoding the answer (internalError).
+type markFailures struct{ crypto.Signer }
+
+func (m markFailures) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	sig, err := m.Signer.Sign(rand, digest, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSignerFailed, err)
+	}
+	return sig, nil
 }
 
 // Invalidate drops the cached answers for a serial (lower-case hex, as

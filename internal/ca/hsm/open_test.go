@@ -111,38 +111,6 @@ func TestOpenTwiceInOneProcess(t *testing.T) {
 	_ = s
 }
 
-// closeAllSessions makes the token forget every session of this process, as
-// a token restart does: it loads the module a second time (the library is
-// shared, so this is the same SoftHSM instance) and calls C_CloseAllSessions.
-func closeAllSessions(t *testing.T, cfg hsm.Config) {
-	t.Helper()
-	p := pkcs11.New(cfg.Module)
-	if p == nil {
-		t.Fatalf("load %s", cfg.Module)
-	}
-	defer p.Destroy() // not Finalize: the HSM under test still uses the library
-	if err := p.Initialize(); err != nil && !errors.Is(err, pkcs11.Error(pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED)) {
-		t.Fatal(err)
-	}
-	slots, err := p.GetSlotList(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, slot := range slots {
-		info, err := p.GetTokenInfo(slot)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.Label == cfg.TokenLabel {
-			if err := p.CloseAllSessions(slot); err != nil {
-				t.Fatal(err)
-			}
-			return
-		}
-	}
-	t.Fatalf("token %q not found", cfg.TokenLabel)
-}
-
 var lostRE = regexp.MustCompile(`session lost while signing.* ckr="CKR_[A-Z_]+ \(0x[0-9A-F]+\)"`)
 
 func TestSignReopensLostSession(t *testing.T) {
@@ -174,7 +142,7 @@ func TestSignReopensLostSession(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	closeAllSessions(t, cfg)
+	hsmtest.CloseAllSessions(t, cfg.TokenLabel)
 	// Signers in 8 goroutines all find their sessions gone; the token is
 	// reopened once between them and every signature is good.
 	var wg sync.WaitGroup

@@ -6,11 +6,14 @@ package hsmtest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/miekg/pkcs11"
 
 	"github.com/madoguchi/madoguchi/internal/ca/hsm"
 )
@@ -50,11 +53,47 @@ func NewToken(t testing.TB) hsm.Config {
 		t.Fatalf("softhsm2-util --init-token: %v: %s", err, out)
 	}
 	t.Setenv(hsm.EnvSoftHSMConf, conf)
-	module := os.Getenv(hsm.EnvModule)
-	if module == "" {
-		module = hsm.DefaultModule
+	return hsm.Config{Module: module(), TokenLabel: label, PIN: pin, SoftHSMConf: conf}
+}
+
+func module() string {
+	if m := os.Getenv(hsm.EnvModule); m != "" {
+		return m
 	}
-	return hsm.Config{Module: module, TokenLabel: label, PIN: pin, SoftHSMConf: conf}
+	return hsm.DefaultModule
+}
+
+// CloseAllSessions makes the token labelled label forget every session of
+// this process, as a token restart does, so that tests can check that
+// signers reopen it: it loads the module a second time (the library and its
+// state are shared within the process) and calls C_CloseAllSessions.
+func CloseAllSessions(t testing.TB, label string) {
+	t.Helper()
+	p := pkcs11.New(module())
+	if p == nil {
+		t.Fatalf("load %s", module())
+	}
+	defer p.Destroy() // not Finalize: the HSM under test still uses the library
+	if err := p.Initialize(); err != nil && !errors.Is(err, pkcs11.Error(pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED)) {
+		t.Fatal(err)
+	}
+	slots, err := p.GetSlotList(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, slot := range slots {
+		info, err := p.GetTokenInfo(slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Label == label {
+			if err := p.CloseAllSessions(slot); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("token %q not found", label)
 }
 
 // Open makes a token with NewToken, opens it (through hsm.Open, which
