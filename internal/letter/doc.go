@@ -55,7 +55,7 @@ func New() (*Doc, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.fonts[f] = &fontUse{face: f, font: t, cids: map[rune]uint16{}}
+		d.fonts[f] = newFontUse(f, t)
 	}
 	d.NewPage()
 	return d, nil
@@ -66,7 +66,7 @@ func New() (*Doc, error) {
 func (d *Doc) Scratch() *Doc {
 	s := &Doc{}
 	for i, u := range d.fonts {
-		s.fonts[i] = &fontUse{face: u.face, font: u.font, cids: map[rune]uint16{}}
+		s.fonts[i] = newFontUse(u.face, u.font)
 	}
 	s.NewPage()
 	return s

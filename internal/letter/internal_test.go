@@ -71,7 +71,7 @@ func TestSubset(t *testing.T) {
 	}
 	runes := []rune("照会書ABC 𠮷〓")
 	used, chars := map[uint16]bool{}, map[rune]uint16{}
-	u := &fontUse{face: Mincho, font: f, cids: map[rune]uint16{}}
+	u := newFontUse(Mincho, f)
 	for _, r := range runes {
 		g := u.glyphOf(r)
 		used[g] = true

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -125,17 +126,21 @@ func num(f float64) string {
 	return s
 }
 
-// fontUse is one face as a document uses it: each character drawn gets a
-// CID, in the order first drawn, so the content streams are written at once
-// and the same letter always numbers them alike. Each character has its own
-// CID, even where two share a glyph, so that the ToUnicode map gives every
-// character back exactly.
+// fontUse is one face as a document uses it. Each character drawn gets its
+// own CID, even where two share a glyph, so that the ToUnicode map gives
+// every character back exactly. A BMP character's CID is its UTF-16 code
+// unit, so the content streams hold UTF-16BE text, as a reader without the
+// ToUnicode map (or a test) can decode; a character beyond the BMP gets a
+// free CID from the Private Use Area (U+E000 on), in the order drawn.
 type fontUse struct {
 	face  Face
 	font  *ttf
 	cids  map[rune]uint16
-	runes []rune   // runes[cid-1]
-	gids  []uint16 // gids[cid-1]
+	chars map[uint16]rune // CID → character
+}
+
+func newFontUse(f Face, t *ttf) *fontUse {
+	return &fontUse{face: f, font: t, cids: map[rune]uint16{}, chars: map[uint16]rune{}}
 }
 
 // placeholder is drawn for a character the font has no glyph for (PDF/A
@@ -160,11 +165,26 @@ func (u *fontUse) cid(r rune) uint16 {
 	if c, ok := u.cids[r]; ok {
 		return c
 	}
-	u.runes = append(u.runes, r)
-	u.gids = append(u.gids, u.glyphOf(r))
-	c := uint16(len(u.runes))
-	u.cids[r] = c
+	c := uint16(r)
+	if _, taken := u.chars[c]; taken || r > 0xFFFF || r == 0 {
+		for c = 0xE000; ; c++ {
+			if _, taken := u.chars[c]; !taken && c != 0 {
+				break
+			}
+		}
+	}
+	u.cids[r], u.chars[c] = c, r
 	return c
+}
+
+// sortedCIDs lists the CIDs used, in order.
+func (u *fontUse) sortedCIDs() []uint16 {
+	out := make([]uint16, 0, len(u.chars))
+	for c := range u.chars {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // width is r's advance in thousandths of the font size, rounded as /W
@@ -180,12 +200,16 @@ func (u *fontUse) scale(v int16) int {
 // embed writes the font's objects (Type0 font, CIDFontType2, descriptor,
 // subset font program, CIDToGIDMap, ToUnicode) and returns the Type0 font.
 func (u *fontUse) embed(w *pdfWriter) (int, error) {
+	cids := u.sortedCIDs()
 	used := map[uint16]bool{}
 	chars := map[rune]uint16{}
-	for i, g := range u.gids {
-		used[g] = true
-		if u.has(u.runes[i]) {
-			chars[u.runes[i]] = g
+	var drawn []rune
+	for _, c := range cids {
+		r := u.chars[c]
+		drawn = append(drawn, r)
+		used[u.glyphOf(r)] = true
+		if u.has(r) {
+			chars[r] = u.glyphOf(r)
 		}
 	}
 	program, err := u.font.subset(used, chars)
@@ -193,7 +217,7 @@ func (u *fontUse) embed(w *pdfWriter) (int, error) {
 		return 0, fmt.Errorf("letter: subset %s: %w", u.face, err)
 	}
 	// The subset tag: six capitals from a digest of what the subset holds.
-	sum := sha256.Sum256([]byte(u.face.String() + string(u.runes)))
+	sum := sha256.Sum256([]byte(u.face.String() + string(drawn)))
 	tag := make([]byte, 6)
 	for i := range tag {
 		tag[i] = 'A' + sum[i]%26
@@ -216,20 +240,28 @@ func (u *fontUse) embed(w *pdfWriter) (int, error) {
 		name, flags, u.scale(b[0]), u.scale(b[1]), u.scale(b[2]), u.scale(b[3]), num(float64(u.font.italic)/65536),
 		u.scale(u.font.ascent), u.scale(u.font.descent), u.scale(u.font.capHeight), file))
 
-	gidMap := make([]byte, 2*(len(u.gids)+1)) // CID 0 is .notdef
+	// CIDs not drawn map to glyph 0; the map compresses to little.
+	gidMap := make([]byte, 2*(int(cids[len(cids)-1])+1))
 	var widths strings.Builder
-	for i, g := range u.gids {
-		binary.BigEndian.PutUint16(gidMap[2*(i+1):], g)
-		if i > 0 {
+	for i, c := range cids {
+		binary.BigEndian.PutUint16(gidMap[2*int(c):], u.glyphOf(u.chars[c]))
+		// Runs of consecutive CIDs share one array: "c [w1 w2 …]".
+		switch {
+		case i == 0:
+			fmt.Fprintf(&widths, "%d [", c)
+		case c != cids[i-1]+1:
+			fmt.Fprintf(&widths, "] %d [", c)
+		default:
 			widths.WriteByte(' ')
 		}
-		fmt.Fprintf(&widths, "%d", int(u.width(u.runes[i])))
+		fmt.Fprintf(&widths, "%d", int(u.width(u.chars[c])))
 	}
+	widths.WriteByte(']')
 	cidMap, err := w.addStream(gidMap, "")
 	if err != nil {
 		return 0, err
 	}
-	cidFont := w.add(fmt.Sprintf("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /DW 1000 /W [1 [%s]] /CIDToGIDMap %d 0 R >>",
+	cidFont := w.add(fmt.Sprintf("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /DW 1000 /W [%s] /CIDToGIDMap %d 0 R >>",
 		name, desc, widths.String(), cidMap))
 	toUnicode, err := w.addStream(u.toUnicode(), "")
 	if err != nil {
@@ -252,12 +284,13 @@ func (u *fontUse) toUnicode() []byte {
 		"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n" +
 		"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n" +
 		"1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
-	for start := 0; start < len(u.runes); start += 100 { // at most 100 entries per block
-		end := min(start+100, len(u.runes))
+	cids := u.sortedCIDs()
+	for start := 0; start < len(cids); start += 100 { // at most 100 entries per block
+		end := min(start+100, len(cids))
 		fmt.Fprintf(&b, "%d beginbfchar\n", end-start)
-		for i := start; i < end; i++ {
-			fmt.Fprintf(&b, "<%04X> <", i+1)
-			for _, c := range utf16.Encode([]rune{u.runes[i]}) {
+		for _, cid := range cids[start:end] {
+			fmt.Fprintf(&b, "<%04X> <", cid)
+			for _, c := range utf16.Encode([]rune{u.chars[cid]}) {
 				fmt.Fprintf(&b, "%04X", c)
 			}
 			b.WriteString(">\n")
@@ -340,7 +373,7 @@ func (d *Doc) assemble(m Meta) ([]byte, error) {
 	var fonts strings.Builder
 	fonts.WriteString("<<")
 	for _, u := range d.fonts {
-		if u == nil || len(u.runes) == 0 {
+		if u == nil || len(u.chars) == 0 {
 			continue
 		}
 		f, err := u.embed(&w)
