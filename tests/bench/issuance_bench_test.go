@@ -47,7 +47,7 @@ type stack struct {
 	cfg       config.Config
 	db        *storage.DB
 	tc        client.Client
-	terminals []*terminal
+	terminals []*benchTerminal
 	clerkID   int64
 	seq       atomic.Int64
 }
@@ -120,7 +120,7 @@ func newStack() (*stack, error) {
 	workers := []sdkworker.Worker{mw, cw}
 
 	for i := range maxTerminals {
-		t := &terminal{id: fmt.Sprintf("B%04d", i+1)}
+		t := &benchTerminal{id: fmt.Sprintf("B%04d", i+1)}
 		if err := insertTerminal(ctx, db, t.id); err != nil {
 			return nil, err
 		}
@@ -143,17 +143,17 @@ func insertTerminal(ctx context.Context, db *storage.DB, id string) error {
 	return err
 }
 
-// terminal is a counter terminal whose reader holds an in-process virtual card.
-type terminal struct {
+// benchTerminal is a counter benchTerminal whose reader holds an in-process virtual card.
+type benchTerminal struct {
 	id   string
 	card atomic.Pointer[vcard.Applet]
 }
 
 // Open attaches the inserted card without PC/SC.
-func (t *terminal) Open(ctx context.Context) (terminal.CardSession, error) {
+func (t *benchTerminal) Open(ctx context.Context) (terminal.CardSession, error) {
 	a := t.card.Load()
 	if a == nil {
-		return nil, fmt.Errorf("no card in terminal %s", t.id)
+		return nil, fmt.Errorf("no card in benchTerminal %s", t.id)
 	}
 	return cardagent.Attach(cardclient.NewDirect(a), func() error { return nil })
 }
@@ -235,7 +235,7 @@ func (s *stack) issueOne(ctx context.Context, wf any, name string, terminalID st
 	return nil
 }
 
-// runConcurrent runs b.N procedures, c at a time, one terminal per lane, and
+// runConcurrent runs b.N procedures, c at a time, one benchTerminal per lane, and
 // reports procedures per second and latency percentiles.
 func runConcurrent(b *testing.B, c int, wf any, name string) {
 	s := getStack(b)
@@ -253,7 +253,7 @@ func runConcurrent(b *testing.B, c int, wf any, name string) {
 	began := time.Now()
 	for lane := range c {
 		wg.Add(1)
-		go func(t *terminal) {
+		go func(t *benchTerminal) {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
