@@ -95,7 +95,13 @@ func TestPrivacy(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.personalIn(where+" (visibility record)", vis)
-			failures += s.history(where, runEvents(t, raw, e.GetExecution()), dec)
+			d := dec
+			if strings.HasPrefix(e.GetExecution().GetWorkflowId(), "codec-check/") {
+				// internal/temporalclient's scope test runs its own workflows
+				// on this server under a throw-away key: read as stored only.
+				d = nil
+			}
+			failures += s.history(where, runEvents(t, raw, e.GetExecution()), d)
 			scanned++
 		}
 		if token = resp.NextPageToken; len(token) == 0 {
