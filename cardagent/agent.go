@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/madoguchi/madoguchi/activities/terminal"
@@ -67,6 +68,7 @@ func Run(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) er
 	}
 	defer tc.Close()
 	w := sdkworker.New(tc, contract.TerminalTaskQueue(o.TerminalID), sdkworker.Options{
+		Interceptors: []interceptor.WorkerInterceptor{terminal.Heartbeats()},
 		// One card, one reader: card steps run one at a time.
 		MaxConcurrentActivityExecutionSize: 1,
 	})

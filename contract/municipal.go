@@ -96,6 +96,12 @@ type CheckRegisterInput struct {
 type CheckRegisterResult struct {
 	Person  PersonalInfo         `json:"person"`
 	Current []CurrentCertificate `json:"current,omitempty"`
+	// SigningBarred is why the person may not hold a signing certificate
+	// (a register.Code…, e.g. under_15_signing), or empty. It is a fact of
+	// the register, not a refusal: the issuance procedures apply it.
+	SigningBarred string `json:"signingBarred,omitempty"`
+	// SigningBarredMessage is the clerk's wording of SigningBarred.
+	SigningBarredMessage string `json:"signingBarredMessage,omitempty"`
 }
 
 // CheckCardInput asks whether the inserted card is the applicant's.

@@ -2,6 +2,8 @@ package contract
 
 import (
 	"time"
+
+	"github.com/madoguchi/madoguchi/internal/reasons"
 )
 
 // CertificateRequest is one certificate the Organization is asked to issue.
@@ -15,6 +17,9 @@ type CertificateRequest struct {
 	Person           *PersonalInfo `json:"person,omitempty"` // signing only
 	SPKIDER          []byte        `json:"spki"`
 	NotAfter         time.Time     `json:"notAfter"`
+	// CounterpartSerial is the person's certificate of the other kind on
+	// the same card (対応証明書), when only one kind is issued.
+	CounterpartSerial string `json:"counterpartSerial,omitempty"`
 }
 
 // IssueCertificatesInput asks the Organization to issue the certificates of
@@ -33,9 +38,10 @@ type IssueCertificatesResult struct {
 type RevokeCertificateInput struct {
 	RequestID string `json:"requestId"`
 	Serial    string `json:"serial"`
-	// Reason is one of the manual's reasons by its RFC 5280 name or Japanese label (internal/reasons), e.g. "superseded" for a renewal.
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
+	// Reason is one of the manual's reasons; the CA refuses a reason the
+	// calling procedure may not use (ReasonAllowed).
+	Reason reasons.Reason `json:"reason"`
+	At     time.Time      `json:"at"`
 }
 
 // RevokeCertificateResult tells what the CA did.
@@ -84,4 +90,40 @@ var (
 	RevokeCertificate      = Activity[RevokeCertificateInput, RevokeCertificateResult]{Name: "RevokeCertificate", Zone: ZoneOrganization}
 	IssueRevocationLists   = Activity[IssueRevocationListsInput, IssueRevocationListsResult]{Name: "IssueRevocationLists", Zone: ZoneOrganization}
 	DisposeRevocationFiles = Activity[struct{}, DisposeRevocationFilesResult]{Name: "DisposeRevocationFiles", Zone: ZoneOrganization}
+)
+
+// HoldCertificateInput asks the Organization to put a user-authentication
+// certificate on hold (一時保留, certificateHold), e.g. when the card is
+// reported lost; ReleaseHoldInput ends the hold (第3 2).
+type HoldCertificateInput struct {
+	RequestID string    `json:"requestId"`
+	Serial    string    `json:"serial"`
+	At        time.Time `json:"at"`
+}
+
+// HoldCertificateResult tells what the CA did: "held", or why nothing
+// changed ("already_revoked", "expired", "unknown").
+type HoldCertificateResult struct {
+	Outcome string    `json:"outcome"`
+	At      time.Time `json:"at"`
+}
+
+// ReleaseHoldInput asks the Organization to release a hold.
+type ReleaseHoldInput struct {
+	RequestID string    `json:"requestId"`
+	Serial    string    `json:"serial"`
+	At        time.Time `json:"at"`
+}
+
+// ReleaseHoldResult tells what the CA did: "released", or "not_on_hold",
+// "already_revoked", "expired", "unknown".
+type ReleaseHoldResult struct {
+	Outcome string    `json:"outcome"`
+	At      time.Time `json:"at"`
+}
+
+// The hold activities, like the others of the Organization.
+var (
+	HoldCertificate = Activity[HoldCertificateInput, HoldCertificateResult]{Name: "HoldCertificate", Zone: ZoneOrganization}
+	ReleaseHold     = Activity[ReleaseHoldInput, ReleaseHoldResult]{Name: "ReleaseHold", Zone: ZoneOrganization}
 )

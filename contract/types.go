@@ -68,6 +68,9 @@ type CurrentCertificate struct {
 	Serial   string    `json:"serial"`
 	NotAfter time.Time `json:"notAfter"`
 	Card     string    `json:"card"`
+	// CardStatus is the status of the card it is on (active, lost,
+	// returned, expired).
+	CardStatus string `json:"cardStatus,omitempty"`
 }
 
 // IssuedCertificate is a certificate issued in a procedure.
@@ -111,4 +114,26 @@ func AsRejection(err error) (Rejection, bool) {
 		return r, true
 	}
 	return Rejection{Code: "rejected", Message: appErr.Message()}, true
+}
+
+// ErrTypeLapsed is a human step that never came within its bound; the case
+// ends as lapsed, with the detail (a Rejection) a manager reads.
+const ErrTypeLapsed = "Lapsed"
+
+// Lapse builds the error that ends a case as lapsed.
+func Lapse(code, message string) error {
+	return temporal.NewNonRetryableApplicationError(message, ErrTypeLapsed, nil, Rejection{Code: code, Message: message})
+}
+
+// AsLapse extracts the detail of a Lapsed error, if it is one.
+func AsLapse(err error) (Rejection, bool) {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeLapsed {
+		return Rejection{}, false
+	}
+	var r Rejection
+	if appErr.HasDetails() && appErr.Details(&r) == nil {
+		return r, true
+	}
+	return Rejection{Code: "lapsed", Message: appErr.Message()}, true
 }

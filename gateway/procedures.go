@@ -14,6 +14,7 @@ import (
 	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
+	"github.com/madoguchi/madoguchi/workflows/kit"
 )
 
 var (
@@ -103,6 +104,11 @@ func (s *Server) checkTerminal(c *gin.Context, id string) bool {
 // with the input built for that case number.
 func (s *Server) start(c *gin.Context, procedure string, wf any, input func(caseNumber string) any) {
 	clerk := currentClerk(c)
+	// Who may start what, from which kind of office, is the catalog's.
+	if p, ok := workflows.Lookup(procedure); !ok || !slices.Contains(p.StartRoles, clerk.Role) || !slices.Contains(p.StartOffices, workflows.OfficeMunicipality) {
+		fail(c, http.StatusForbidden, "not_permitted", "この手続を開始する権限がありません / You may not start this procedure.")
+		return
+	}
 	number, err := s.db.NextCaseNumber(c, clerk.MunicipalityCode, s.now())
 	if err != nil {
 		s.failInternal(c, err)
@@ -226,56 +232,18 @@ func (s *Server) caseState(c *gin.Context) {
 	c.JSON(http.StatusOK, st)
 }
 
-// stepDef is a clerk's step sent to a procedure as an update: the body is
-// decoded into the update's input and the logged-in clerk is set on it.
-type stepDef struct {
-	update string
-	decode func(body []byte, clerk string) (any, error)
-	// check, if set, validates the input against the clerk's municipality.
-	check func(s *Server, c *gin.Context, in any) bool
-}
-
-func step[T any](update string, setClerk func(*T, string)) stepDef {
-	return stepDef{update: update, decode: func(body []byte, clerk string) (any, error) {
-		var in T
-		if len(body) > 0 {
-			if err := json.Unmarshal(body, &in); err != nil {
-				return nil, err
-			}
-		}
-		// The clerk is who is logged in, never what the body says.
-		setClerk(&in, clerk)
-		return in, nil
-	}}
-}
-
-// steps are the clerk's steps by their path.
-var steps = map[string]stepDef{
-	"identity-check": step(workflows.ConfirmIdentityUpdate, func(in *workflows.ConfirmIdentityInput, c string) { in.Clerk = c }),
-	"pin-entry":      step(workflows.DeclarePINEntryUpdate, func(in *workflows.DeclarePINEntryInput, c string) { in.Clerk = c }),
-	"confirm-intent": step(workflows.ConfirmIntentUpdate, func(in *workflows.ConfirmIntentInput, c string) { in.Clerk = c }),
-	"inquiry-mailed": step(workflows.InquiryMailedUpdate, func(in *workflows.InquiryMailedInput, c string) { in.Clerk = c }),
-	"reply":          step(workflows.EnterReplyUpdate, func(in *workflows.EnterReplyInput, c string) { in.Clerk = c }),
-	"review": func() stepDef {
-		d := step(workflows.ReviewRelayUpdate, func(in *workflows.ReviewRelayInput, c string) { in.Clerk = c })
-		d.check = func(s *Server, c *gin.Context, in any) bool {
-			r := in.(workflows.ReviewRelayInput)
-			return !r.Approve || s.checkTerminal(c, r.TerminalID)
-		}
-		return d
-	}(),
-	"hand-over": step(workflows.HandOverUpdate, func(in *workflows.HandOverInput, c string) { in.Clerk = c }),
-}
-
 // clerkStep sends POST /api/cases/{case}/{step} to the procedure.
 func (s *Server) clerkStep(c *gin.Context) {
-	def, ok := steps[c.Param("step")]
-	if !ok {
-		fail(c, http.StatusNotFound, "unknown_step", "この操作はありません / There is no such step.")
-		return
-	}
 	cs, ok := s.scopedCase(c)
 	if !ok {
+		return
+	}
+	// The procedure's catalog entry lists the steps its modules registered:
+	// a step of a module it did not opt into is a conflict, not a 404.
+	proc, known := workflows.Lookup(cs.Procedure)
+	def, ok := proc.Step(c.Param("step"))
+	if !known || !ok {
+		fail(c, http.StatusConflict, "step_not_in_procedure", "この手続ではこの操作はできません / This procedure has no such step.")
 		return
 	}
 	body, err := c.GetRawData()
@@ -283,16 +251,16 @@ func (s *Server) clerkStep(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "bad_request", "入力を読み取れませんでした / The request could not be read.")
 		return
 	}
-	in, err := def.decode(body, currentClerk(c).Login)
+	in, err := def.Decode(body, currentClerk(c).Login)
 	if err != nil {
 		fail(c, http.StatusBadRequest, "bad_request", "入力を読み取れませんでした / The request could not be read.")
 		return
 	}
-	if def.check != nil && !def.check(s, c, in) {
+	if r, isReview := in.(workflows.ReviewRelayInput); isReview && r.Approve && !s.checkTerminal(c, r.TerminalID) {
 		return
 	}
 	h, err := s.temporal.UpdateWorkflow(c, client.UpdateWorkflowOptions{
-		WorkflowID: cs.WorkflowID, UpdateName: def.update, Args: []any{in}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: cs.WorkflowID, UpdateName: def.Update, Args: []any{in}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
 		s.failTemporal(c, err)
@@ -327,53 +295,50 @@ func (s *Server) inquiryPDF(c *gin.Context) {
 
 // CaseSummary is one row of a case list.
 type CaseSummary struct {
-	CaseNumber string            `json:"caseNumber"`
-	Procedure  string            `json:"procedure"`
-	OpenedAt   time.Time         `json:"openedAt"`
-	Status     string            `json:"status"`
-	Step       string            `json:"step,omitempty"`
-	WaitingFor string            `json:"waitingFor,omitempty"`
-	Detail     map[string]string `json:"detail,omitempty"`
+	CaseNumber string    `json:"caseNumber"`
+	Procedure  string    `json:"procedure"`
+	OpenedAt   time.Time `json:"openedAt"`
+	Status     string    `json:"status"`
+	Step       string    `json:"step,omitempty"`
+	// WaitingFor is who the case waits for (a role: clerk, second_clerk,
+	// applicant, proxy, terminal, relay, address).
+	WaitingFor string `json:"waitingFor,omitempty"`
 }
 
-var caseStatuses = []string{workflows.StatusOpen, workflows.StatusCompleted, workflows.StatusRejected, workflows.StatusLapsed}
-
 // listCases lists the municipality's cases, open ones by default; managers
-// look at ?status=lapsed for applications that lapsed.
+// look at ?status=lapsed or ?status=failed for cases that did not complete.
 func (s *Server) listCases(c *gin.Context) {
 	status := c.DefaultQuery("status", workflows.StatusOpen)
-	if !slices.Contains(caseStatuses, status) {
-		fail(c, http.StatusBadRequest, "bad_status", "status は open, completed, rejected, lapsed のいずれかです / status must be open, completed, rejected or lapsed.")
+	if !slices.Contains(kit.Statuses, status) {
+		fail(c, http.StatusBadRequest, "bad_status", "status は open, completed, rejected, lapsed, failed, cancelled のいずれかです / status must be open, completed, rejected, lapsed, failed or cancelled.")
 		return
 	}
-	rows, err := s.db.CasesByStatus(c, currentClerk(c).MunicipalityCode, status, 200)
+	out, err := s.visible(c, currentClerk(c).MunicipalityCode, status, false)
 	if err != nil {
-		s.failInternal(c, err)
+		s.failTemporal(c, err)
 		return
-	}
-	out := make([]CaseSummary, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, CaseSummary{CaseNumber: r.CaseNumber, Procedure: r.Procedure, OpenedAt: r.OpenedAt, Status: r.Status})
 	}
 	c.JSON(http.StatusOK, gin.H{"cases": out})
 }
 
-// waiting lists what the municipality is waiting on: replies due, notices
-// arrived for review, confirmations pending, cards to hand over.
+// waiting lists what the municipality is waiting on: identity checks,
+// replies due, notices arrived for review, confirmations pending, cards to
+// hand over, terminals not responding. One visibility query, not a query of
+// each case.
 func (s *Server) waiting(c *gin.Context) {
-	rows, err := s.db.OpenCases(c, currentClerk(c).MunicipalityCode, 200)
+	out, err := s.visible(c, currentClerk(c).MunicipalityCode, workflows.StatusOpen, true)
 	if err != nil {
-		s.failInternal(c, err)
+		s.failTemporal(c, err)
 		return
 	}
-	out := []CaseSummary{}
-	for _, r := range rows {
-		st, err := s.queryState(c, r.WorkflowID)
-		if err != nil || st.WaitingFor == "" {
-			continue
-		}
-		out = append(out, CaseSummary{CaseNumber: r.CaseNumber, Procedure: r.Procedure, OpenedAt: r.OpenedAt, Status: st.Status,
-			Step: st.Step, WaitingFor: st.WaitingFor, Detail: st.Detail})
-	}
 	c.JSON(http.StatusOK, gin.H{"waiting": out})
+}
+
+// listLimit bounds one list answer.
+const listLimit = 200
+
+// visible lists the municipality's cases of a status from the search
+// attributes (no personal data), newest first.
+func (s *Server) visible(c *gin.Context, municipality, status string, waitingOnly bool) ([]CaseSummary, error) {
+	return ListCases(c, s.temporal, municipality, status, waitingOnly, listLimit)
 }

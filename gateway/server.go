@@ -49,9 +49,6 @@ type Server struct {
 // New builds a gateway. codec serves the Temporal UI's codec endpoint;
 // inquiry is the municipality's proxy-inquiry policy (zero: the default).
 func New(db Store, tc client.Client, codec converter.PayloadCodec, log *slog.Logger, inquiry workflows.InquiryPolicy) *Server {
-	if inquiry.ReplyWindow <= 0 {
-		inquiry.ReplyWindow = workflows.DefaultInquiryPolicy.ReplyWindow
-	}
 	return &Server{db: db, temporal: tc, codec: codec, log: log, now: time.Now, inquiry: inquiry,
 		uiOrigin: originOf(config.FromEnv().TemporalUI)}
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/madoguchi/madoguchi/internal/ca"
 	"github.com/madoguchi/madoguchi/internal/ca/profile"
 	"github.com/madoguchi/madoguchi/internal/config"
-	"github.com/madoguchi/madoguchi/internal/reasons"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -68,7 +67,7 @@ func (i Issuer) Issue(ctx context.Context, reqs []contract.CertificateRequest) (
 
 func toCARequest(r contract.CertificateRequest) (ca.IssueRequest, error) {
 	req := ca.IssueRequest{RequestID: r.RequestID, Kind: ca.Kind(r.Kind), MunicipalityCode: r.MunicipalityCode,
-		ResidentCode: r.ResidentCode, PublicKeyDER: r.SPKIDER, NotAfter: r.NotAfter}
+		ResidentCode: r.ResidentCode, PublicKeyDER: r.SPKIDER, NotAfter: r.NotAfter, CounterpartSerial: r.CounterpartSerial}
 	if p := r.Person; p != nil {
 		sex, err := profile.ParseSex(p.Sex)
 		if err != nil {
@@ -142,11 +141,10 @@ func SetupCA(ctx context.Context, cfg config.Config) error {
 // Revoke revokes a certificate; revoking one that is already revoked, has
 // expired or is unknown changes nothing and says so.
 func (i Issuer) Revoke(ctx context.Context, in contract.RevokeCertificateInput) (contract.RevokeCertificateResult, error) {
-	reason, err := reasons.Parse(in.Reason)
-	if err != nil {
+	if err := in.Reason.Validate(); err != nil {
 		return contract.RevokeCertificateResult{}, fmt.Errorf("%w: %w", org.ErrInvalidRequest, err)
 	}
-	ev, err := i.CA.Revoke(ctx, ca.RevokeRequest{RequestID: in.RequestID, Serial: in.Serial, Reason: reason, At: in.At})
+	ev, err := i.CA.Revoke(ctx, ca.RevokeRequest{RequestID: in.RequestID, Serial: in.Serial, Reason: in.Reason, At: in.At})
 	switch {
 	case err == nil:
 		return contract.RevokeCertificateResult{Outcome: "revoked", RevokedAt: ev.At}, nil
@@ -158,4 +156,44 @@ func (i Issuer) Revoke(ctx context.Context, in contract.RevokeCertificateInput) 
 		return contract.RevokeCertificateResult{Outcome: "unknown"}, nil
 	}
 	return contract.RevokeCertificateResult{}, caErr(err)
+}
+
+// Hold puts a user-authentication certificate on hold.
+func (i Issuer) Hold(ctx context.Context, in contract.HoldCertificateInput) (contract.HoldCertificateResult, error) {
+	ev, err := i.CA.Hold(ctx, ca.HoldRequest{RequestID: in.RequestID, Serial: in.Serial, At: in.At})
+	if err == nil {
+		return contract.HoldCertificateResult{Outcome: "held", At: ev.At}, nil
+	}
+	if o := unchanged(err); o != "" {
+		return contract.HoldCertificateResult{Outcome: o}, nil
+	}
+	return contract.HoldCertificateResult{}, caErr(err)
+}
+
+// Release ends the hold of a user-authentication certificate.
+func (i Issuer) Release(ctx context.Context, in contract.ReleaseHoldInput) (contract.ReleaseHoldResult, error) {
+	ev, err := i.CA.Release(ctx, ca.HoldRequest{RequestID: in.RequestID, Serial: in.Serial, At: in.At})
+	if err == nil {
+		return contract.ReleaseHoldResult{Outcome: "released", At: ev.At}, nil
+	}
+	if errors.Is(err, ca.ErrNotOnHold) {
+		return contract.ReleaseHoldResult{Outcome: "not_on_hold"}, nil
+	}
+	if o := unchanged(err); o != "" {
+		return contract.ReleaseHoldResult{Outcome: o}, nil
+	}
+	return contract.ReleaseHoldResult{}, caErr(err)
+}
+
+// unchanged names why a status change changed nothing, or "".
+func unchanged(err error) string {
+	switch {
+	case errors.Is(err, ca.ErrAlreadyRevoked):
+		return "already_revoked"
+	case errors.Is(err, ca.ErrExpired):
+		return "expired"
+	case errors.Is(err, ca.ErrUnknownCertificate):
+		return "unknown"
+	}
+	return ""
 }

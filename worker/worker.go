@@ -9,7 +9,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/madoguchi/madoguchi/activities/municipal"
 	"github.com/madoguchi/madoguchi/contract"
@@ -22,10 +21,7 @@ import (
 // RegisterMunicipal registers the procedures and municipal activities on w;
 // tests and the benchmark use it to build the same worker.
 func RegisterMunicipal(w sdkworker.Registry, db *storage.DB, tc client.Client) {
-	w.RegisterWorkflowWithOptions(workflows.InPersonIssuance, workflow.RegisterOptions{Name: "InPersonIssuance"})
-	w.RegisterWorkflowWithOptions(workflows.ProxyIssuance, workflow.RegisterOptions{Name: "ProxyIssuance"})
-	w.RegisterWorkflowWithOptions(workflows.RelayForwarding, workflow.RegisterOptions{Name: "RelayForwarding"})
-	w.RegisterWorkflowWithOptions(workflows.RelayIssuance, workflow.RegisterOptions{Name: "RelayIssuance"})
+	workflows.RegisterAll(w)
 	w.RegisterActivity(&municipal.Municipal{Store: db})
 	w.RegisterActivity(&municipal.Inquiry{Store: db})
 	w.RegisterActivity(&municipal.Relay{Store: db, Temporal: tc})

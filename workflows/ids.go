@@ -1,5 +1,6 @@
 // Package workflows holds madoguchi's procedures, one file per procedure of
-// the national procedures manual, each named after it.
+// the national procedures manual, each named after it, on the procedure kit
+// (workflows/kit). catalog.go is the one list of them.
 package workflows
 
 import (
@@ -7,20 +8,38 @@ import (
 	"strings"
 
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/workflow"
 
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/searchattr"
+	"github.com/madoguchi/madoguchi/workflows/kit"
 )
 
 // Procedure names; each is also the prefix of its workflow ids.
 const (
-	// ProcedureInPersonIssuance is 第2 1(1): issuance / renewal in person.
-	ProcedureInPersonIssuance = "inperson-issuance"
-	// ProcedureRelayForwarding is the relay municipality's side of a relay
-	// application (経由市区町村, 令和4年改正).
-	ProcedureRelayForwarding = "relay-forwarding"
-	// ProcedureRelayIssuance is the address municipality's side of it.
-	ProcedureRelayIssuance = "relay-issuance"
+	ProcedureInPersonIssuance = contract.ProcInPersonIssuance
+	ProcedureProxyIssuance    = contract.ProcProxyIssuance
+	ProcedureRelayForwarding  = contract.ProcRelayForwarding
+	ProcedureRelayIssuance    = contract.ProcRelayIssuance
+)
+
+// Statuses and final steps of every case (workflows/kit).
+const (
+	StatusOpen      = kit.StatusOpen
+	StatusCompleted = kit.StatusCompleted
+	StatusRejected  = kit.StatusRejected
+	StatusLapsed    = kit.StatusLapsed
+	StatusFailed    = kit.StatusFailed
+	StatusCancelled = kit.StatusCancelled
+
+	StepReception       = kit.StepReception
+	StepDone            = kit.StepDone
+	StepRejected        = kit.StepRejected
+	StepLapsed          = kit.StepLapsed
+	StepFailed          = kit.StepFailed
+	StepCancelled       = kit.StepCancelled
+	StepPINConfirmation = kit.StepPINConfirmation
+	StepInquiryMailing  = kit.StepInquiryMailing
+	StepReplyWait       = kit.StepReplyWait
 )
 
 // RelayAddressCase is the address municipality's case number for a relay
@@ -45,28 +64,37 @@ func ParseWorkflowID(id string) (procedure, caseNumber string, err error) {
 	return p, c, nil
 }
 
-// SAStep is the search attribute of the step a procedure waits at.
-var SAStep = searchattr.Step
-
 // SearchAttributes returns the attributes a procedure starts with.
 func SearchAttributes(procedure, caseNumber, municipality string) temporal.SearchAttributes {
 	return searchattr.Start(procedure, caseNumber, municipality, StepReception)
 }
 
-// listedSteps are the steps the MadoguchiStep search attribute records:
-// where a procedure waits for a person, and how it ended. Each upsert costs
-// the Temporal server a visibility write, so the machine-only steps in
-// between are left to the state query.
-var listedSteps = map[string]bool{
-	StepIdentityCheck: true, StepPINSetting: true, StepDone: true, StepRejected: true, StepLapsed: true,
-	StepPINConfirmation: true, StepInquiryMailing: true, StepReplyWait: true, StepRelayReview: true,
-	StepHandOver: true, StepForwarded: true,
-}
+// The kit's names, for the gateway, the tests and the console.
+type (
+	// State is what the state query returns.
+	State = kit.State
+	// InquiryPolicy is the municipality's setting for proxy inquiries.
+	InquiryPolicy = kit.InquiryPolicy
+)
 
-// upsertStep records a listed step in the MadoguchiStep search attribute.
-func upsertStep(ctx workflow.Context, step string) {
-	if listedSteps[step] {
-		// A failed upsert only affects listing, never the procedure.
-		_ = workflow.UpsertTypedSearchAttributes(ctx, SAStep.ValueSet(step))
-	}
-}
+// Message names of the kit's modules.
+const (
+	StateQuery            = kit.StateQuery
+	CancelUpdate          = kit.CancelUpdate
+	ConfirmIdentityUpdate = kit.ConfirmIdentityUpdate
+	DeclarePINEntryUpdate = kit.DeclarePINEntryUpdate
+	ConfirmIntentUpdate   = kit.ConfirmIntentUpdate
+	InquiryMailedUpdate   = kit.InquiryMailedUpdate
+	EnterReplyUpdate      = kit.EnterReplyUpdate
+)
+
+// Input and result types of the kit's clerk steps.
+type (
+	ConfirmIdentityInput  = kit.ConfirmIdentityInput
+	ConfirmIdentityResult = kit.ConfirmIdentityResult
+	DeclarePINEntryInput  = kit.DeclarePINEntryInput
+	ConfirmIntentInput    = kit.ConfirmIntentInput
+	InquiryMailedInput    = kit.InquiryMailedInput
+	EnterReplyInput       = kit.EnterReplyInput
+	CancelInput           = kit.CancelInput
+)

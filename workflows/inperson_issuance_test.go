@@ -13,6 +13,7 @@ import (
 	"github.com/madoguchi/madoguchi/activities/org"
 	"github.com/madoguchi/madoguchi/activities/terminal"
 	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/internal/reasons"
 	"github.com/madoguchi/madoguchi/internal/validity"
 )
 
@@ -112,8 +113,8 @@ func (s *inPersonSuite) TestNewIssuanceOfBothCertificates() {
 	var res InPersonIssuanceResult
 	s.NoError(s.env.GetWorkflowResult(&res))
 	s.Equal(StatusCompleted, res.Status)
-	s.Len(res.Certificates, 2)
-	s.Empty(res.Revoked)
+	s.Len(res.Detail.Certificates, 2)
+	s.Empty(res.Detail.Revoked)
 	s.Equal([]string{contract.KindSigning, contract.KindUserAuth}, pinKinds)
 
 	// Born 1980-04-01, issued 2026-11-26: the 5th birthday after issue is
@@ -135,7 +136,7 @@ func (s *inPersonSuite) TestNewIssuanceOfBothCertificates() {
 	var st State
 	s.NoError(v.Get(&st))
 	s.Equal(StepDone, st.Step)
-	s.False(st.Renewal)
+	s.False(st.Issuance.Renewal)
 }
 
 func (s *inPersonSuite) TestRenewalRevokesTheOldCertificateAsSuperseded() {
@@ -143,8 +144,8 @@ func (s *inPersonSuite) TestRenewalRevokesTheOldCertificateAsSuperseded() {
 	// 2026-11-26, so the renewal counts to the 6th birthday (2032-04-01).
 	old := time.Date(2027, 1, 31, 14, 59, 59, 0, time.UTC)
 	requests := s.mockCardAndCA([]contract.CurrentCertificate{
-		{Kind: contract.KindSigning, Serial: "old-sign", NotAfter: old},
-		{Kind: contract.KindUserAuth, Serial: "old-auth", NotAfter: old},
+		{Kind: contract.KindSigning, Serial: "old-sign", NotAfter: old, Card: "C1"},
+		{Kind: contract.KindUserAuth, Serial: "old-auth", NotAfter: old, Card: "C1"},
 	})
 	var revoked []contract.RevokeCertificateInput
 	s.env.OnActivity(contract.RevokeCertificate.Name, mock.Anything, mock.Anything).Return(
@@ -159,10 +160,10 @@ func (s *inPersonSuite) TestRenewalRevokesTheOldCertificateAsSuperseded() {
 	var res InPersonIssuanceResult
 	s.NoError(s.env.GetWorkflowResult(&res))
 	s.Equal(StatusCompleted, res.Status)
-	s.Equal([]string{"old-sign", "old-auth"}, res.Revoked)
+	s.Equal([]string{"old-sign", "old-auth"}, res.Detail.Revoked)
 	s.Require().Len(revoked, 2)
 	for _, r := range revoked {
-		s.Equal("superseded", r.Reason)
+		s.Equal(reasons.Superseded, r.Reason)
 	}
 	want := validity.NewDate(2032, time.April, 1).End()
 	for _, r := range *requests {
@@ -185,7 +186,7 @@ func (s *inPersonSuite) TestRegisterRejectionEndsTheProcedureWithNothingIssued()
 	s.Equal(StatusRejected, res.Status)
 	s.Require().NotNil(res.Rejection)
 	s.Equal("under_15_signing", res.Rejection.Code)
-	s.Empty(res.Certificates)
+	s.Empty(res.Detail.Certificates)
 	s.env.AssertNotCalled(s.T(), "IssueCertificates", mock.Anything, mock.Anything)
 }
 
@@ -230,10 +231,11 @@ func (s *inPersonSuite) TestCardTooCloseToExpiryIsRefusedBeforeKeysAreMade() {
 	s.env.OnActivity(contract.ReadCard.Name, mock.Anything, mock.Anything).Return(contract.ReadCardResult{CardSerial: "C1"}, nil)
 	// The card's last day is the issue day: no certificate can be valid on it.
 	s.env.OnActivity(contract.CheckCard.Name, mock.Anything, mock.Anything).Return(contract.CheckCardResult{Expiry: "2026-11-26"}, nil)
-	s.env.OnActivity(contract.SetPINs.Name, mock.Anything, mock.Anything).Return(contract.SetPINsResult{}, nil)
 	s.env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil)
 	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.Anything).Return(contract.CloseCaseResult{}, nil)
 	s.confirmIdentityLater(ConfirmIdentityInput{Clerk: "clerk1", DocumentType: "passport", Verified: true}, false)
+	// PINs are set only after the validity check accepted the card.
+	defer s.env.AssertNotCalled(s.T(), "SetPINs", mock.Anything, mock.Anything)
 	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
 	var res InPersonIssuanceResult
 	s.NoError(s.env.GetWorkflowResult(&res))

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/workflows/kit"
 )
 
 // RelayForwardingInput starts the relay municipality's side.
@@ -21,14 +23,13 @@ type RelayForwardingInput struct {
 	HandOverAt          string               `json:"handOverAt"`
 }
 
-type relayForwarding struct {
-	*procedure
-	in         RelayForwardingInput
-	status     *RelayStatus
-	cardReady  bool
-	cardSerial string
-	handedBy   string
-}
+// RelayForwardingResult is the outcome: the relay case ends as the address
+// municipality's case ended.
+type RelayForwardingResult = kit.Outcome[RelayStatus]
+
+// RelayFollowWindow bounds how long the relay follows the address
+// municipality's case: its review, the card steps and a hand-over.
+const RelayFollowWindow = RelayReviewWindow + HandOverWindow + 7*24*time.Hour
 
 // RelayForwarding is the relay municipality's side (経由市区町村): its clerk
 // accepts the application of a person whose address is elsewhere and checks
@@ -37,144 +38,132 @@ type relayForwarding struct {
 // the application and the sealed notice go to the address municipality.
 // The relay then sees the status of what it forwarded, and nothing else,
 // and hands the card over when the application chose the relay.
-func RelayForwarding(ctx workflow.Context, in RelayForwardingInput) (InPersonIssuanceResult, error) {
-	p := &relayForwarding{procedure: newProcedure(ProcedureRelayForwarding, in.CaseNumber, in.MunicipalityCode, in.TerminalID, in.Application.Kinds()), in: in}
-	p.identitySteps = []string{StepReception, StepIdentityCheck}
+func RelayForwarding(ctx workflow.Context, in RelayForwardingInput) (RelayForwardingResult, error) {
+	c, err := kit.New(ctx, kit.Info{Number: in.CaseNumber, Procedure: contract.ProcRelayForwarding, Office: in.MunicipalityCode})
+	if err != nil {
+		return RelayForwardingResult{}, err
+	}
 	addressCase := RelayAddressCase(in.AddressMunicipality, in.CaseNumber)
-	p.state.Detail = map[string]string{"addressMunicipality": in.AddressMunicipality, "addressCase": addressCase, "handOverAt": in.HandOverAt}
-	if err := p.register(ctx); err != nil {
-		return InPersonIssuanceResult{}, err
+	c.State().Relay = &kit.RelayState{AddressCase: addressCase, AddressMunicipality: in.AddressMunicipality, HandOverAt: in.HandOverAt}
+	id, err := kit.UseIdentity(ctx, c, kit.StepReception)
+	if err != nil {
+		return RelayForwardingResult{}, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, HandOverUpdate, p.handOver,
-		workflow.UpdateHandlerOptions{Validator: p.validateHandOver}); err != nil {
-		return InPersonIssuanceResult{}, err
+	term := kit.UseTerminal(c, in.TerminalID)
+	ho, err := useHandOver(ctx, c, term)
+	if err != nil {
+		return RelayForwardingResult{}, err
 	}
+	var status *RelayStatus
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, RelayStatusSignal)
 		for {
 			var st RelayStatus
 			ch.Receive(ctx, &st)
-			p.status = &st
+			status = &st
 			if st.CardReady {
-				p.cardReady, p.cardSerial = true, st.CardSerial
+				ho.expect(st.CardSerial)
 			}
-			p.state.Detail["addressStep"] = st.Step
-			p.state.Detail["addressStatus"] = st.Status
+			c.State().Relay.AddressStep, c.State().Relay.AddressStatus = st.Step, st.Status
 		}
 	})
-	res, err := p.run(ctx)
-	return p.settle(ctx, res, err)
+	return kit.Run(ctx, c, func(ctx workflow.Context) (RelayStatus, error) {
+		app := in.Application
+		c.Enter(ctx, kit.StepReception, in.Clerk)
+		switch {
+		case len(app.Kinds()) == 0:
+			return RelayStatus{}, rejectNoCertificate()
+		case in.AddressMunicipality == in.MunicipalityCode:
+			return RelayStatus{}, contract.Reject("not_a_relay", "住所地の市区町村では通常の窓口申請を行ってください / At the address municipality, apply at its own counter.")
+		case in.HandOverAt != HandOverAtRelay && in.HandOverAt != HandOverAtAddress:
+			return RelayStatus{}, contract.Reject("bad_hand_over", "交付場所を選んでください / Choose where the card is handed over.")
+		}
+		// 本人確認: the relay's clerk checks the applicant's identity documents.
+		if err := id.Await(ctx, StepIdentityCheck, "clerk: identity documents"); err != nil {
+			return RelayStatus{}, err
+		}
+
+		// 暗証番号の届出: the applicant types the PINs on this terminal; they
+		// are sealed to the address municipality's key before leaving it.
+		c.Enter(ctx, StepNotice, "applicant")
+		key, err := kit.Local(ctx, contract.SealingKey, contract.SealingKeyInput{Municipality: in.AddressMunicipality})
+		if err != nil {
+			return RelayStatus{}, err
+		}
+		sealed, err := sealNotice(ctx, c, term, contract.SealPINNoticeInput{
+			CaseNumber: in.CaseNumber, Kinds: app.Kinds(), Recipient: key.Key, NoticeCase: addressCase})
+		if err != nil {
+			return RelayStatus{}, err
+		}
+
+		// 経由: the application and the notice go to the address municipality.
+		if _, err := kit.Local(ctx, contract.ForwardApplication, contract.ForwardApplicationInput{
+			AddressMunicipality: in.AddressMunicipality, AddressCase: addressCase,
+			WorkflowID: WorkflowID(contract.ProcRelayIssuance, addressCase), WorkflowType: "RelayIssuance",
+			Procedure: contract.ProcRelayIssuance, SignalName: RelayApplicationSignal, OpenedBy: in.ClerkID,
+			Application: contract.RelayApplication{RelayCase: in.CaseNumber, RelayMunicipality: in.MunicipalityCode, RelayClerk: in.Clerk,
+				Application: app, Notice: sealed.Notice, HandOverAt: in.HandOverAt},
+			StartInput: RelayIssuanceInput{CaseNumber: addressCase, MunicipalityCode: in.AddressMunicipality},
+		}); err != nil {
+			return RelayStatus{}, err
+		}
+		if err := c.Record(ctx, "forwarded", in.Clerk, addressCase); err != nil {
+			return RelayStatus{}, err
+		}
+
+		// The relay follows the address municipality's case, for a bounded
+		// time: an address case that never answers lapses this one.
+		c.Enter(ctx, StepForwarded, "")
+		ended := func() bool { return status != nil && status.Status != kit.StatusOpen }
+		deadline := workflow.Now(ctx).Add(RelayFollowWindow)
+		noAnswer := kit.Lapse{Code: "address_no_answer", Message: "住所地市区町村の手続が期限内に終わりませんでした / The address municipality's procedure did not end in time."}
+		if err := c.Await(ctx, RelayFollowWindow, "address", "address municipality", noAnswer,
+			func() bool { return ended() || (ho.ready() && in.HandOverAt == HandOverAtRelay) }); err != nil {
+			return RelayStatus{}, err
+		}
+		if !ended() {
+			// 交付: the card came back to the relay for the applicant.
+			if err := ho.await(ctx, HandOverAtRelay); err != nil {
+				return RelayStatus{}, err
+			}
+			_ = workflow.SignalExternalWorkflow(ctx, WorkflowID(contract.ProcRelayIssuance, addressCase), "", HandedOverSignal, nil).Get(ctx, nil)
+			if err := c.Await(ctx, max(deadline.Sub(workflow.Now(ctx)), time.Minute), "address", "address municipality", noAnswer, ended); err != nil {
+				return RelayStatus{}, err
+			}
+		}
+		// This case ends as the address municipality's did.
+		switch status.Status {
+		case kit.StatusCompleted:
+			return *status, nil
+		case kit.StatusLapsed:
+			return *status, contract.Lapse(rejectionCode(status), rejectionMessage(status))
+		case kit.StatusRejected:
+			return *status, contract.Reject(rejectionCode(status), rejectionMessage(status))
+		case kit.StatusCancelled:
+			return *status, temporal.NewCanceledError(rejectionMessage(status))
+		}
+		return *status, errors.New("the address municipality's case ended as " + status.Status)
+	})
 }
 
-func (p *relayForwarding) run(ctx workflow.Context) (InPersonIssuanceResult, error) {
-	app := p.in.Application
-	addressCase := p.state.Detail["addressCase"]
-	p.enter(ctx, StepReception, p.in.Clerk)
-	switch {
-	case len(app.Kinds()) == 0:
-		return InPersonIssuanceResult{}, rejectNoCertificate()
-	case p.in.AddressMunicipality == p.in.MunicipalityCode:
-		return InPersonIssuanceResult{}, contract.Reject("not_a_relay", "住所地の市区町村では通常の窓口申請を行ってください / At the address municipality, apply at its own counter.")
-	case p.in.HandOverAt != HandOverAtRelay && p.in.HandOverAt != HandOverAtAddress:
-		return InPersonIssuanceResult{}, contract.Reject("bad_hand_over", "交付場所を選んでください / Choose where the card is handed over.")
+func rejectionCode(s *RelayStatus) string {
+	if s.Rejection != nil {
+		return s.Rejection.Code
 	}
-	// The relay clerk checks the applicant's identity documents.
-	ok, err := p.awaitIdentity(ctx, IdentityCheckWindow, "clerk: identity documents")
-	if err != nil {
-		return InPersonIssuanceResult{}, err
-	}
-	if !ok {
-		return p.lapseIdentity(ctx)
-	}
-
-	// 暗証番号の届出: the applicant types the PINs on this terminal; they are
-	// sealed to the address municipality's key before leaving it.
-	p.enter(ctx, StepNotice, "applicant")
-	var key contract.SealingKeyResult
-	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.SealingKey.Name, contract.SealingKeyInput{
-		Municipality: p.in.AddressMunicipality}).Get(ctx, &key); err != nil {
-		return InPersonIssuanceResult{}, err
-	}
-	p.state.WaitingFor = "applicant: touch panel"
-	var sealed contract.SealPINNoticeResult
-	if err := workflow.ExecuteActivity(terminalCtx(ctx, p.in.TerminalID, 30*time.Minute), contract.SealPINNotice.Name, contract.SealPINNoticeInput{
-		CaseNumber: p.caseNumber, Kinds: app.Kinds(), Recipient: key.Key, NoticeCase: addressCase,
-	}).Get(ctx, &sealed); err != nil {
-		return InPersonIssuanceResult{}, err
-	}
-	p.state.WaitingFor = ""
-
-	// 経由: the application and the notice go to the address municipality.
-	if err := workflow.ExecuteLocalActivity(municipalCtx(ctx), contract.ForwardApplication.Name, contract.ForwardApplicationInput{
-		AddressMunicipality: p.in.AddressMunicipality, AddressCase: addressCase,
-		WorkflowID: WorkflowID(ProcedureRelayIssuance, addressCase), WorkflowType: "RelayIssuance",
-		Procedure: ProcedureRelayIssuance, SignalName: RelayApplicationSignal, OpenedBy: p.in.ClerkID,
-		Application: contract.RelayApplication{RelayCase: p.caseNumber, RelayMunicipality: p.municipality, RelayClerk: p.in.Clerk,
-			Application: app, Notice: sealed.Notice, HandOverAt: p.in.HandOverAt},
-		StartInput: RelayIssuanceInput{CaseNumber: addressCase, MunicipalityCode: p.in.AddressMunicipality},
-	}).Get(ctx, nil); err != nil {
-		return InPersonIssuanceResult{}, err
-	}
-	p.record(ctx, "forwarded", p.in.Clerk, addressCase)
-
-	// The relay follows the address municipality's procedure.
-	p.enter(ctx, StepForwarded, "")
-	p.state.WaitingFor = "address municipality"
-	done := func() bool {
-		return p.status != nil && p.status.Status != StatusOpen
-	}
-	if err := workflow.Await(ctx, func() bool { return done() || (p.cardReady && p.in.HandOverAt == HandOverAtRelay) }); err != nil {
-		return InPersonIssuanceResult{}, err
-	}
-	if p.cardReady && p.in.HandOverAt == HandOverAtRelay && !done() {
-		// 交付: the card came back to the relay for the applicant.
-		p.enter(ctx, StepHandOver, "")
-		p.state.WaitingFor = "clerk: hand the card over"
-		if err := workflow.Await(ctx, func() bool { return p.handedBy != "" }); err != nil {
-			return InPersonIssuanceResult{}, err
-		}
-		p.state.WaitingFor = ""
-		p.record(ctx, "hand_over", p.handedBy, HandOverAtRelay)
-		_ = workflow.SignalExternalWorkflow(ctx, WorkflowID(ProcedureRelayIssuance, addressCase), "", HandedOverSignal, nil).Get(ctx, nil)
-		if err := workflow.Await(ctx, done); err != nil {
-			return InPersonIssuanceResult{}, err
-		}
-	}
-	p.state.WaitingFor = ""
-	switch p.status.Status {
-	case StatusCompleted:
-		if err := p.finish(ctx, StatusCompleted, StepDone, nil); err != nil {
-			return InPersonIssuanceResult{}, err
-		}
-	default:
-		if err := p.finish(ctx, p.status.Status, p.status.Step, p.status.Rejection); err != nil {
-			return InPersonIssuanceResult{}, err
-		}
-	}
-	return p.result(), nil
+	return s.Status
 }
 
-func (p *relayForwarding) validateHandOver(ctx workflow.Context, in HandOverInput) error {
-	if p.state.Step != StepHandOver || p.handedBy != "" {
-		return errors.New("この団体で交付する段階ではありません / The card is not waiting to be handed over here")
+func rejectionMessage(s *RelayStatus) string {
+	if s.Rejection != nil {
+		return s.Rejection.Message
 	}
-	if in.Clerk == "" {
-		return errors.New("交付した職員が不明です / The clerk is missing")
-	}
-	return nil
+	return "住所地市区町村の手続が " + s.Status + " で終了しました / The address municipality's procedure ended as " + s.Status
 }
 
-// handOver checks on this terminal that the card in the reader is the one
-// the address municipality sent for this applicant, then records it.
-func (p *relayForwarding) handOver(ctx workflow.Context, in HandOverInput) (HandOverResult, error) {
-	var read contract.ReadCardResult
-	if err := workflow.ExecuteActivity(terminalCtx(ctx, p.in.TerminalID, time.Minute), contract.ReadCard.Name,
-		contract.ReadCardInput{CaseNumber: p.caseNumber}).Get(ctx, &read); err != nil {
-		return HandOverResult{}, err
-	}
-	if read.CardSerial != p.cardSerial {
-		return HandOverResult{}, errors.New("端末のカードはこの申請者のものではありません / The card in the terminal is not this applicant's")
-	}
-	p.handedBy = in.Clerk
-	return HandOverResult{At: workflow.Now(ctx)}, nil
+// sealNotice has the applicant type the PINs on the relay's terminal, which
+// seals them to the address municipality's key.
+func sealNotice(ctx workflow.Context, c *kit.Case, term *kit.Terminal, in contract.SealPINNoticeInput) (contract.SealPINNoticeResult, error) {
+	c.Waiting(ctx, "applicant", "applicant: touch panel")
+	defer c.Done(ctx)
+	return kit.SealNotice(ctx, term, in)
 }

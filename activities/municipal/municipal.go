@@ -55,13 +55,17 @@ func (m *Municipal) CheckRegister(ctx context.Context, in contract.CheckRegister
 	if err != nil {
 		return contract.CheckRegisterResult{}, err
 	}
-	if err := checkAgainstRegister(rec, in.Application, in.MunicipalityCode, in.Today); err != nil {
+	barred, err := checkAgainstRegister(rec, in.Application, in.MunicipalityCode, in.Today)
+	if err != nil {
 		return contract.CheckRegisterResult{}, err
 	}
 	res := contract.CheckRegisterResult{Person: contract.PersonalInfo{
 		Name: rec.Name, NameKana: rec.NameKana, FormerSurname: rec.FormerSurname, Alias: rec.Alias,
 		BirthDate: rec.BirthDate.Format(time.DateOnly), Sex: rec.Sex, Address: rec.Address,
 	}}
+	if barred != nil {
+		res.SigningBarred, res.SigningBarredMessage = barred.Code, barred.Message
+	}
 	for _, kind := range []string{contract.KindSigning, contract.KindUserAuth} {
 		c, err := m.Store.ActiveCertificate(ctx, rec.ResidentCode, kind)
 		if errors.Is(err, storage.ErrNotFound) {
@@ -70,7 +74,18 @@ func (m *Municipal) CheckRegister(ctx context.Context, in contract.CheckRegister
 		if err != nil {
 			return contract.CheckRegisterResult{}, err
 		}
-		res.Current = append(res.Current, contract.CurrentCertificate{Kind: kind, Serial: c.Serial, NotAfter: c.NotAfter, Card: c.CardSerial})
+		// An expired certificate is never current: it is not renewed and
+		// never revoked as superseded.
+		if !c.NotAfter.After(in.Today) {
+			continue
+		}
+		status := ""
+		if card, err := m.Store.Card(ctx, c.CardSerial); err == nil {
+			status = card.Status
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return contract.CheckRegisterResult{}, err
+		}
+		res.Current = append(res.Current, contract.CurrentCertificate{Kind: kind, Serial: c.Serial, NotAfter: c.NotAfter, Card: c.CardSerial, CardStatus: status})
 	}
 	return res, nil
 }
@@ -143,23 +158,49 @@ func (m *Municipal) CloseCase(ctx context.Context, in contract.CloseCaseInput) (
 	return contract.CloseCaseResult{}, m.Store.CloseCase(ctx, in.CaseNumber, in.Status, in.At)
 }
 
-// checkAgainstRegister applies the register rules (internal/register) and
-// turns a rule failure into a contract.Rejection for the clerk.
-func checkAgainstRegister(rec storage.Resident, app contract.Application, municipality string, today time.Time) error {
-	err := register.Check(register.Record{
+// checkAgainstRegister applies the register rules (internal/register) that
+// every procedure shares: the person is this municipality's resident and the
+// application's 4 information matches. A failure is a contract.Rejection for
+// the clerk. Whether the person may hold a signing certificate (under 15,
+// adult ward) is returned as a fact for the issuance procedures to apply, so
+// that a revocation reusing this check never refuses an adult ward.
+func checkAgainstRegister(rec storage.Resident, app contract.Application, municipality string, today time.Time) (barred *register.RejectionError, err error) {
+	r := register.Record{
 		ResidentCode: rec.ResidentCode, MunicipalityCode: rec.MunicipalityCode, Name: rec.Name, NameKana: rec.NameKana,
 		FormerSurname: rec.FormerSurname, Alias: rec.Alias, BirthDate: rec.BirthDate.Format(time.DateOnly),
 		Sex: rec.Sex, Address: rec.Address, Status: rec.Status, AdultWard: rec.AdultWard,
-	}, register.Application{
+	}
+	a := register.Application{
 		Name: app.Name, BirthDate: app.BirthDate, Sex: app.Sex, Address: app.Address,
 		FormerSurname: app.FormerSurname, Alias: app.Alias, WantSigning: app.Signing, WantUserAuth: app.UserAuth,
-	}, municipality, validity.DateOf(today))
-	var rej *register.RejectionError
-	if errors.As(err, &rej) {
-		return contract.Reject(rej.Code, rej.Message)
 	}
+	rs, err := register.CheckAll(r, a, municipality, validity.DateOf(today))
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError("register record cannot be checked", contract.ErrTypeInvalid, err)
+		return nil, temporal.NewNonRetryableApplicationError("register record cannot be checked", contract.ErrTypeInvalid, err)
 	}
-	return nil
+	for _, rej := range rs {
+		switch rej.Code {
+		case register.CodeUnder15Signing, register.CodeAdultWardSigning:
+			if barred == nil {
+				barred = rej
+			}
+		default:
+			return nil, contract.Reject(rej.Code, rej.Message)
+		}
+	}
+	if barred == nil && (register.Age(mustDate(r.BirthDate), validity.DateOf(today)) < register.SigningMinAge || rec.AdultWard) {
+		// Not asked for a signing certificate, but the fact still matters
+		// to a procedure (a legal representative applies).
+		code := register.CodeUnder15Signing
+		if rec.AdultWard {
+			code = register.CodeAdultWardSigning
+		}
+		barred = &register.RejectionError{Code: code, Message: register.Message(code)}
+	}
+	return barred, nil
+}
+
+func mustDate(s string) validity.Date {
+	d, _ := validity.ParseDate(s)
+	return d
 }

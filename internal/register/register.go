@@ -254,3 +254,6 @@ func Age(birth, today Date) int {
 	}
 	return age
 }
+
+// Message is the clerk's wording of a rejection code ("" for an unknown one).
+func Message(code string) string { return messages[code] }

@@ -1,17 +1,27 @@
 // Package searchattr names madoguchi's Temporal search attributes. They hold
-// case numbers, procedure names, municipality codes and steps: never
-// personal data.
+// case numbers, procedure names, municipality codes, steps, statuses and
+// who a case waits for: never personal data. The gateway lists cases and
+// waiting lists from them (visibility), not by querying each case.
 package searchattr
 
 import "go.temporal.io/sdk/temporal"
 
-// The keys, registered with the dev server by scripts/lib.sh.
+// The keys, registered with the dev server by scripts/lib.sh (all Keyword).
 var (
 	CaseNumber   = temporal.NewSearchAttributeKeyKeyword("MadoguchiCaseNumber")
 	Procedure    = temporal.NewSearchAttributeKeyKeyword("MadoguchiProcedure")
 	Municipality = temporal.NewSearchAttributeKeyKeyword("MadoguchiMunicipality")
 	Step         = temporal.NewSearchAttributeKeyKeyword("MadoguchiStep")
+	// Status is the case's status: open, completed, rejected, lapsed,
+	// failed or cancelled.
+	Status = temporal.NewSearchAttributeKeyKeyword("MadoguchiStatus")
+	// Waiting names who the case waits for at its step (a role such as
+	// "clerk" or "terminal", never a person); unset when nobody is awaited.
+	Waiting = temporal.NewSearchAttributeKeyKeyword("MadoguchiWaiting")
 )
+
+// Names lists every key, for registration and checks.
+var Names = []string{"MadoguchiCaseNumber", "MadoguchiProcedure", "MadoguchiMunicipality", "MadoguchiStep", "MadoguchiStatus", "MadoguchiWaiting"}
 
 // Start returns the attributes a procedure starts with.
 func Start(procedure, caseNumber, municipality, step string) temporal.SearchAttributes {
@@ -20,5 +30,6 @@ func Start(procedure, caseNumber, municipality, step string) temporal.SearchAttr
 		Procedure.ValueSet(procedure),
 		Municipality.ValueSet(municipality),
 		Step.ValueSet(step),
+		Status.ValueSet("open"),
 	)
 }

@@ -45,13 +45,15 @@ type Card struct {
 	Serial       string
 	ResidentCode string
 	ExpiresOn    time.Time
+	// Status is active, lost, returned or expired.
+	Status string
 }
 
 // Card returns the card with the given serial number.
 func (db *DB) Card(ctx context.Context, serial string) (Card, error) {
 	var c Card
-	err := db.Pool.QueryRow(ctx, `SELECT card_serial, resident_code, expires_on FROM cards WHERE card_serial = $1`, serial).
-		Scan(&c.Serial, &c.ResidentCode, &c.ExpiresOn)
+	err := db.Pool.QueryRow(ctx, `SELECT card_serial, resident_code, expires_on, status FROM cards WHERE card_serial = $1`, serial).
+		Scan(&c.Serial, &c.ResidentCode, &c.ExpiresOn, &c.Status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Card{}, ErrNotFound
 	}
