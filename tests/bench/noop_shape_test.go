@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/internal/searchattr"
 	"github.com/madoguchi/madoguchi/workflows"
 )
 
@@ -37,7 +38,7 @@ func NoopShape(ctx workflow.Context, in workflows.InPersonIssuanceInput) (workfl
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, workflows.ConfirmIdentityUpdate,
 		func(ctx workflow.Context, in workflows.ConfirmIdentityInput) (workflows.ConfirmIdentityResult, error) {
 			identity = true
-			return workflows.ConfirmIdentityResult{Step: step}, nil
+			return workflows.ConfirmIdentityResult{Person: step}, nil
 		}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in workflows.ConfirmIdentityInput) error { return nil }}); err != nil {
 		return workflows.InPersonIssuanceResult{}, err
 	}
@@ -46,14 +47,24 @@ func NoopShape(ctx workflow.Context, in workflows.InPersonIssuanceInput) (workfl
 		StartToCloseTimeout: time.Minute, HeartbeatTimeout: 20 * time.Second})
 	cctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{TaskQueue: contract.CATaskQueue,
 		StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1}})
-	enter := func(s string) {
-		step = s
-		if s == workflows.StepIdentityCheck || s == workflows.StepPINSetting || s == workflows.StepDone {
-			_ = workflow.UpsertTypedSearchAttributes(ctx, workflows.SAStep.ValueSet(s))
-		}
+	// The kit writes the step and who is awaited when a case starts to wait
+	// for a person, clears it when the wait ends, and writes the ending.
+	enter := func(s string) { step = s }
+	wait := func() {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, searchattr.Step.ValueSet(step), searchattr.Waiting.ValueSet("clerk"))
+	}
+	done := func() {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, searchattr.Step.ValueSet(step), searchattr.Waiting.ValueUnset())
 	}
 	local := func() error { return workflow.ExecuteLocalActivity(lctx, n.Local, in.CaseNumber).Get(ctx, nil) }
 	term := func() error { return workflow.ExecuteActivity(tctx, n.Terminal, in.CaseNumber).Get(ctx, nil) }
+	waited := func(run func() error) func() error {
+		return func() error {
+			wait()
+			defer done()
+			return run()
+		}
+	}
 
 	enter(workflows.StepReception)
 	enter(workflows.StepRegisterCheck)
@@ -61,24 +72,29 @@ func NoopShape(ctx workflow.Context, in workflows.InPersonIssuanceInput) (workfl
 		return workflows.InPersonIssuanceResult{}, err
 	}
 	enter(workflows.StepIdentityCheck)
+	wait()
 	if err := workflow.Await(ctx, func() bool { return identity }); err != nil {
 		return workflows.InPersonIssuanceResult{}, err
 	}
+	done()
 	steps := []struct {
 		step string
 		run  func() error
 	}{
 		{"", local}, // RecordEvent
-		{workflows.StepCardCheck, term},
+		{workflows.StepCardCheck, waited(term)},
 		{"", local}, // CheckCard
-		{workflows.StepPINSetting, term},
+		{workflows.StepPINSetting, waited(term)},
 		{workflows.StepKeyGeneration, term},
 		{workflows.StepIssuance, func() error { return workflow.ExecuteActivity(cctx, n.Issue, in.CaseNumber).Get(ctx, nil) }},
 		{workflows.StepCardWrite, term},
 		{"", local}, // RecordIssued
 		{workflows.StepFee, local},
 		{workflows.StepDocuments, local},
-		{workflows.StepDone, local}, // CloseCase
+		{workflows.StepDone, func() error { // the ending, then CloseCase
+			_ = workflow.UpsertTypedSearchAttributes(ctx, searchattr.Step.ValueSet(step), searchattr.Status.ValueSet(workflows.StatusCompleted), searchattr.Waiting.ValueUnset())
+			return local()
+		}},
 	}
 	for _, s := range steps {
 		if s.step != "" {
