@@ -109,4 +109,3 @@ func (h *handOver) handOver(ctx workflow.Context, in HandOverInput) (HandOverRes
 	})
 	return HandOverResult{At: workflow.Now(ctx)}, err
 }
-

@@ -31,10 +31,10 @@ const (
 
 // IssuanceResult is the detail of an issuance procedure's outcome.
 type IssuanceResult struct {
-	Certificates []kit.CertificateSummary `json:"certificates,omitempty"`
-	Revoked      []string                 `json:"revoked,omitempty"`
+	Certificates []kit.CertificateSummary  `json:"certificates,omitempty"`
+	Revoked      []string                  `json:"revoked,omitempty"`
 	Fee          *contract.RecordFeeResult `json:"fee,omitempty"`
-	RetainUntil  string                   `json:"retainUntil,omitempty"`
+	RetainUntil  string                    `json:"retainUntil,omitempty"`
 }
 
 // issuance holds the steps every issuance procedure shares (第2 1(1)ア(イ),

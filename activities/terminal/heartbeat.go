@@ -14,7 +14,9 @@ import (
 // is noticed within the timeout.
 func Heartbeats() interceptor.WorkerInterceptor { return &heartbeats{} }
 
-type heartbeats struct{ interceptor.WorkerInterceptorBase }
+type heartbeats struct {
+	interceptor.WorkerInterceptorBase
+}
 
 func (h *heartbeats) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
 	return &heartbeatActivity{ActivityInboundInterceptorBase: interceptor.ActivityInboundInterceptorBase{Next: next}}
