@@ -49,7 +49,7 @@ func run(log *slog.Logger) error {
 	}
 	defer tc.Close()
 	srv := &http.Server{Addr: cfg.GatewayAddr, Handler: gateway.New(db, tc, c, log, workflows.InquiryPolicy{
-		ReplyWindow: cfg.InquiryReplyWindow, EarliestReplyAfter: cfg.InquiryEarliestReply}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+		ReplyDays: cfg.InquiryReplyDays, ReplyWindow: cfg.InquiryReplyWindow, EarliestReplyAfter: cfg.InquiryEarliestReply}).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("gateway listening", "addr", cfg.GatewayAddr)

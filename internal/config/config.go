@@ -7,6 +7,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,12 +28,15 @@ type Config struct {
 	PKCS11Token       string
 	PKCS11PIN         string
 	Bin               string
-	// InquiryReplyWindow and InquiryEarliestReply set the proxy inquiry
-	// policy (0: the embedded default, 30 days and the next Tokyo day).
-	// InquiryEarliestReply weakens a rule, so only a binary built with the
-	// madoguchi_faults tag (the tests') reads it; production builds leave
-	// it 0 (earliest_reply.go).
-	InquiryReplyWindow   time.Duration
+	// InquiryReplyWindow and InquiryEarliestReply replace the proxy
+	// inquiry's legal deadline and next-Tokyo-day rule with durations. They
+	// weaken a rule, so only a binary built with the madoguchi_faults tag
+	// (the tests') reads them; production builds leave them 0
+	// (earliest_reply.go).
+	InquiryReplyWindow time.Duration
+	// InquiryReplyDays is the municipality's reply period in days (0: the
+	// embedded default of internal/deadline).
+	InquiryReplyDays     int
 	InquiryEarliestReply time.Duration
 }
 
@@ -52,9 +56,19 @@ func FromEnv() Config {
 		PKCS11Token:          env("MADOGUCHI_PKCS11_TOKEN", "jlis"),
 		PKCS11PIN:            os.Getenv("MADOGUCHI_PKCS11_PIN"),
 		Bin:                  env("MADOGUCHI_BIN", ".dev/bin"),
-		InquiryReplyWindow:   duration("MADOGUCHI_INQUIRY_REPLY_WINDOW"),
+		InquiryReplyWindow:   inquiryReplyWindow(),
+		InquiryReplyDays:     days("MADOGUCHI_INQUIRY_REPLY_DAYS"),
 		InquiryEarliestReply: inquiryEarliestReply(),
 	}
+}
+
+// days reads a whole number of days; unset or malformed is 0.
+func days(name string) int {
+	n, err := strconv.Atoi(os.Getenv(name))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // duration reads a Go duration ("720h"); unset or malformed is 0.

@@ -12,9 +12,9 @@ import (
 )
 
 // weakeningSwitches are the environment variables that weaken a rule for the
-// tests: the proxy inquiry's earliest reply and the crash test's fault
+// tests: the proxy inquiry's earliest reply and reply window, and the crash test's fault
 // points. Only a build with the madoguchi_faults tag may know them.
-var weakeningSwitches = []string{"MADOGUCHI_INQUIRY_EARLIEST_REPLY", "MADOGUCHI_FAULT_"}
+var weakeningSwitches = []string{"MADOGUCHI_INQUIRY_EARLIEST_REPLY", "MADOGUCHI_INQUIRY_REPLY_WINDOW", "MADOGUCHI_FAULT_"}
 
 // TestProductionBinariesHaveNoWeakeningSwitch builds every command as
 // production does (no build tags) and checks that none of them contains the
