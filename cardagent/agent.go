@@ -26,6 +26,9 @@ type Options struct {
 	PanelAddr  string // loopback address of the touch panel
 	// HoldBeforeWrite is the crash test's fault hook (see terminal.Card).
 	HoldBeforeWrite bool
+	// WriteDelay and FailWrite are the kit tests' fault hooks (see terminal.Card).
+	WriteDelay time.Duration
+	FailWrite  bool
 	// SealingKeys is the folder of the municipality's sealing private keys
 	// (PIN notices of relay applications); empty on a terminal without.
 	SealingKeys string
@@ -72,7 +75,7 @@ func Run(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) er
 		// One card, one reader: card steps run one at a time.
 		MaxConcurrentActivityExecutionSize: 1,
 	})
-	cardActs := &terminal.Card{Reader: Reader{Name: o.ReaderName}, Panel: panel, HoldBeforeWrite: o.HoldBeforeWrite}
+	cardActs := &terminal.Card{Reader: Reader{Name: o.ReaderName}, Panel: panel, HoldBeforeWrite: o.HoldBeforeWrite, WriteDelay: o.WriteDelay, FailWrite: o.FailWrite}
 	if o.SealingKeys != "" {
 		cardActs.Notices = keyringOpener{dir: o.SealingKeys}
 	}

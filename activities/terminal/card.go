@@ -64,6 +64,11 @@ type Card struct {
 	// HoldBeforeWrite makes WriteCertificates wait until cancelled: a fault
 	// hook the crash test uses to kill the workers at a known point.
 	HoldBeforeWrite bool
+	// WriteDelay makes WriteCertificates take that long first, as a slow
+	// card would; FailWrite makes it fail for good. Fault hooks of the
+	// tests' build only.
+	WriteDelay time.Duration
+	FailWrite  bool
 }
 
 // ReadCard reads the inserted card's identity.
@@ -192,6 +197,16 @@ func (c *Card) WriteCertificates(ctx context.Context, in contract.WriteCertifica
 		defer stop()
 		<-ctx.Done()
 		return contract.WriteCertificatesResult{}, ctx.Err()
+	}
+	if c.FailWrite {
+		return contract.WriteCertificatesResult{}, temporal.NewNonRetryableApplicationError("the card refused the certificates (fault hook)", "CardWriteFailed", nil)
+	}
+	if c.WriteDelay > 0 {
+		select {
+		case <-time.After(c.WriteDelay):
+		case <-ctx.Done():
+			return contract.WriteCertificatesResult{}, ctx.Err()
+		}
 	}
 	for _, cert := range in.Certificates {
 		if _, err := x509.ParseCertificate(cert.DER); err != nil {

@@ -22,7 +22,8 @@ func main() {
 	flag.StringVar(&o.PanelAddr, "panel", "127.0.0.1:8181", "touch panel address (loopback only)")
 	flag.StringVar(&o.SealingKeys, "sealing-keys", "", "folder of the municipality's sealing private keys (relay PIN notices)")
 	flag.Parse()
-	o.HoldBeforeWrite = holdBeforeWrite() // the crash test's fault hook: always false in production builds
+	// The tests' fault hooks: always off in production builds.
+	o.HoldBeforeWrite, o.WriteDelay, o.FailWrite = holdBeforeWrite(), writeDelay(), failWrite()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
