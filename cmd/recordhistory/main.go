@@ -11,14 +11,11 @@ import (
 	"fmt"
 	"os"
 
-	"go.temporal.io/api/common/v1"
-	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/proxy"
 	"go.temporal.io/sdk/client"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/historyrec"
 )
 
 func main() {
@@ -46,25 +43,7 @@ func run(id, out string) error {
 		return err
 	}
 	defer tc.Close()
-	ctx := context.Background()
-	hist := &historypb.History{}
-	it := tc.GetWorkflowHistory(ctx, id, "", false, 0)
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			return err
-		}
-		hist.Events = append(hist.Events, ev)
-	}
-	if err := proxy.VisitPayloads(ctx, hist, proxy.VisitPayloadsOptions{
-		SkipSearchAttributes: true,
-		Visitor: func(_ *proxy.VisitPayloadsContext, p []*common.Payload) ([]*common.Payload, error) {
-			return c.Decode(p)
-		},
-	}); err != nil {
-		return err
-	}
-	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+	b, err := historyrec.Record(context.Background(), tc, c, id)
 	if err != nil {
 		return err
 	}

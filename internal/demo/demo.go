@@ -35,6 +35,9 @@ const (
 	ResidentSecondCard = "00000000095" // for a second terminal
 	ResidentProxy      = "00000000109" // applies through a proxy
 	ResidentRelay      = "00000000117" // applies through a relay municipality
+	ResidentKitFail    = "00000000125" // the kit test of a case that fails for good
+	ResidentKitSlow    = "00000000133" // the kit test of a slow card write
+	ResidentKitReach   = "00000000141" // the kit test of a terminal that does not respond
 )
 
 // Resident is a demo register record with its card.
@@ -68,6 +71,12 @@ var Residents = []Resident{
 		Sex: "male", Address: "東京都千代田区外神田4丁目5番6号", Status: "resident"}, "C131016000010", "2034-08-08"},
 	{storage.Resident{ResidentCode: ResidentRelay, MunicipalityCode: Chiyoda, Name: "松本 遥", NameKana: "マツモト ハルカ",
 		Sex: "female", Address: "東京都千代田区一番町7番地", Status: "resident"}, "C131016000011", "2035-01-20"},
+	{storage.Resident{ResidentCode: ResidentKitFail, MunicipalityCode: Chiyoda, Name: "山本 陽子", NameKana: "ヤマモト ヨウコ",
+		Sex: "female", Address: "東京都千代田区三番町2番地", Status: "resident"}, "C131016000012", "2034-10-10"},
+	{storage.Resident{ResidentCode: ResidentKitSlow, MunicipalityCode: Chiyoda, Name: "井上 大輔", NameKana: "イノウエ ダイスケ",
+		Sex: "male", Address: "東京都千代田区四番町3番地", Status: "resident"}, "C131016000013", "2034-12-12"},
+	{storage.Resident{ResidentCode: ResidentKitReach, MunicipalityCode: Chiyoda, Name: "木村 彩", NameKana: "キムラ アヤ",
+		Sex: "female", Address: "東京都千代田区五番町4番地", Status: "resident"}, "C131016000014", "2035-06-06"},
 }
 
 // birthDates are kept apart from the struct literal for readability.
@@ -76,6 +85,7 @@ var birthDates = map[string]string{
 	ResidentAdultWard: "1955-09-30", ResidentMovedOut: "1988-12-01", ResidentYokohama: "1975-07-07",
 	ResidentCrash: "1990-05-05", ResidentPrivacy: "1985-03-03", ResidentSecondCard: "1979-11-11",
 	ResidentProxy: "1948-08-08", ResidentRelay: "1996-01-20",
+	ResidentKitFail: "1983-10-10", ResidentKitSlow: "1977-12-12", ResidentKitReach: "1999-06-06",
 }
 
 // BirthDate returns a demo resident's date of birth (YYYY-MM-DD).
@@ -121,6 +131,9 @@ func Seed(ctx context.Context, db *storage.DB) error {
 		}
 		for _, m := range [][2]string{{Chiyoda, "東京都千代田区"}, {Yokohama, "神奈川県横浜市"}} {
 			if err := exec(`INSERT INTO municipalities (code, name) VALUES ($1, $2) ON CONFLICT DO NOTHING`, m[0], m[1]); err != nil {
+				return err
+			}
+			if err := exec(`INSERT INTO offices (code, kind, name) VALUES ($1, 'municipality', $2) ON CONFLICT DO NOTHING`, m[0], m[1]); err != nil {
 				return err
 			}
 			// Certificate issuance on the individual number card is free of

@@ -52,7 +52,7 @@ func TestGatewayRefusesClearly(t *testing.T) {
 		}(), "mismatch_name"},
 		{"resident of another municipality", application(demo.ResidentYokohama, true, true), "other_municipality"},
 		{"moved out", application(demo.ResidentMovedOut, false, true), "not_resident"},
-		{"under 15 asks for a signing certificate", application(demo.ResidentChild, true, true), "under_15_signing"},
+		{"under 15 asks for a signing certificate only", application(demo.ResidentChild, true, false), "under_15_signing"},
 		{"adult ward asks for a signing certificate", application(demo.ResidentAdultWard, true, false), "adult_ward_signing"},
 	}
 	db := jlis(t)

@@ -71,6 +71,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if err := recordHistories(); err != nil {
+		fmt.Fprintln(os.Stderr, "record histories:", err)
+		code = 1
+	}
 	stopAll()
 	os.Exit(code)
 }
@@ -201,16 +205,23 @@ func startTerminal(t testing.TB, cardSerial, cardExpiry string, hold bool) {
 // when cardSerial is set. Each municipality's agent holds its own sealing keys.
 func startTerminalOf(t testing.TB, term terminal, cardSerial, cardExpiry string, hold bool) {
 	t.Helper()
+	var env []string
 	if hold {
+		env = append(env, "MADOGUCHI_FAULT_HOLD_BEFORE_WRITE=1")
+	}
+	startTerminalWith(t, term, cardSerial, cardExpiry, env...)
+}
+
+// startTerminalWith starts a terminal's card agent with fault switches of
+// the tests' build in its environment; they end with the test.
+func startTerminalWith(t testing.TB, term terminal, cardSerial, cardExpiry string, env ...string) {
+	t.Helper()
+	if len(env) > 0 {
 		// The fault hook must not outlive the test that set it.
 		t.Cleanup(func() { kill(t, "cardagent-"+term.id) })
 	}
 	if cardSerial != "" {
 		insertCard(t, term, cardSerial, cardExpiry)
-	}
-	var env []string
-	if hold {
-		env = append(env, "MADOGUCHI_FAULT_HOLD_BEFORE_WRITE=1")
 	}
 	start(t, "cardagent-"+term.id, "cardagent", env, "-terminal", term.id, "-reader", term.reader,
 		"-panel", strings.TrimPrefix(term.panel, "http://"), "-sealing-keys", filepath.Join(cfg.State, "sealing", term.municipality))

@@ -107,7 +107,8 @@ func loadCA(t *testing.T, kind cardproto.Kind) *x509.Certificate {
 
 func certsOf(st map[string]any) map[string]map[string]any {
 	out := map[string]map[string]any{}
-	list, _ := st["certificates"].([]any)
+	iss, _ := st["issuance"].(map[string]any)
+	list, _ := iss["certificates"].([]any)
 	for _, c := range list {
 		m := c.(map[string]any)
 		out[m["kind"].(string)] = m
@@ -137,7 +138,7 @@ func TestInPersonIssuanceAndRenewal(t *testing.T) {
 	}
 	first := certsOf(st)
 	if len(first) != 2 {
-		t.Fatalf("want 2 certificates, state says %v", st["certificates"])
+		t.Fatalf("want 2 certificates, state says %v", st["issuance"])
 	}
 
 	// Read both certificates back from the card over PC/SC and check them.
@@ -220,7 +221,7 @@ func TestInPersonIssuanceAndRenewal(t *testing.T) {
 
 	// Renewal: a second issuance for the same resident supersedes the first.
 	renewCase, st2 := issue(t, clerk, application(demo.ResidentLeapDay, true, true))
-	if st2["status"] != workflows.StatusCompleted || st2["renewal"] != true {
+	if st2["status"] != workflows.StatusCompleted || st2["issuance"].(map[string]any)["renewal"] != true {
 		t.Fatalf("renewal did not complete as a renewal: %v", st2)
 	}
 	second := certsOf(st2)
@@ -288,7 +289,7 @@ func TestUserAuthOnlyIssuance(t *testing.T) {
 	}
 	certs := certsOf(st)
 	if len(certs) != 1 || certs[contract.KindUserAuth] == nil {
-		t.Fatalf("want only a user-authentication certificate, state says %v", st["certificates"])
+		t.Fatalf("want only a user-authentication certificate, state says %v", st["issuance"])
 	}
 	card, closeCard := readCard(t)
 	defer closeCard()

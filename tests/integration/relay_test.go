@@ -39,17 +39,15 @@ func TestRelayIssuance(t *testing.T) {
 	defer cancel()
 	enterPINsAt(t, ctx, yokohamaT.panel, testPINs) // the applicant, at the relay
 	st := yokohama.waitStep(rc, time.Minute, workflows.StepForwarded)
-	detail, _ := st["detail"].(map[string]any)
-	ac, _ := detail["addressCase"].(string)
+	relayState, _ := st["relay"].(map[string]any)
+	ac, _ := relayState["addressCase"].(string)
 	if ac == "" {
 		t.Fatalf("the relay does not know the address case: %v", st)
 	}
 
 	// The address municipality sees the notice arrived and reviews it.
 	clerk1.waitStep(ac, time.Minute, workflows.StepRelayReview)
-	var waiting struct{ Waiting []map[string]any }
-	clerk1.do("GET", "/api/waiting", nil, &waiting)
-	if !listed(waiting.Waiting, ac) {
+	if !eventuallyListed(t, clerk1, "/api/waiting", ac) {
 		t.Fatal("the arrived notice is not in the address municipality's waiting list")
 	}
 	var e apiErr
