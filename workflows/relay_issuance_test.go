@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/madoguchi/madoguchi/activities/municipal"
@@ -46,13 +47,15 @@ func (s *relaySuite) send(at time.Duration, name string, arg any, accept bool) {
 }
 
 // TestAddressSideSetsTheNotifiedPIN: the forwarded application is reviewed,
+// the register is checked again after the review (new: CheckRegister twice),
 // another clerk confirms, the notice is opened on the terminal, the card is
-// handed over here, and the relay hears each status.
+// handed over here, the case is closed once as completed, and the relay
+// hears each status.
 func (s *relaySuite) TestAddressSideSetsTheNotifiedPIN() {
 	notice := sealing.Notice{Municipality: "131016", KeyID: "k1", Enc: []byte{1}, Ciphertext: []byte{2}, Kinds: []string{"sign", "auth"}}
 	app := contract.RelayApplication{RelayCase: "141003-20261126-000001", RelayMunicipality: "141003", RelayClerk: "yokohama1",
 		Application: testInput.Application, Notice: notice, HandOverAt: HandOverAtAddress}
-	s.env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).Return(contract.CheckRegisterResult{Person: testPerson}, nil)
+	s.env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).Return(contract.CheckRegisterResult{Person: testPerson}, nil).Twice()
 	s.env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil)
 	s.env.OnActivity(contract.ReadCard.Name, mock.Anything, mock.Anything).Return(contract.ReadCardResult{CardSerial: "C1", Expiry: "20340401"}, nil)
 	s.env.OnActivity(contract.CheckCard.Name, mock.Anything, mock.Anything).Return(contract.CheckCardResult{Expiry: "2034-04-01"}, nil)
@@ -68,7 +71,8 @@ func (s *relaySuite) TestAddressSideSetsTheNotifiedPIN() {
 	s.env.OnActivity(contract.RecordIssued.Name, mock.Anything, mock.Anything).Return(contract.RecordIssuedResult{}, nil)
 	s.env.OnActivity(contract.RecordFee.Name, mock.Anything, mock.Anything).Return(contract.RecordFeeResult{}, nil)
 	s.env.OnActivity(contract.RegisterDocuments.Name, mock.Anything, mock.Anything).Return(contract.RegisterDocumentsResult{}, nil)
-	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.Anything).Return(contract.CloseCaseResult{}, nil).Once()
+	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.MatchedBy(func(in contract.CloseCaseInput) bool { return in.Status == StatusCompleted })).
+		Return(contract.CloseCaseResult{}, nil).Once()
 	var statuses []RelayStatus
 	s.env.OnSignalExternalWorkflow(mock.Anything, WorkflowID(ProcedureRelayForwarding, app.RelayCase), "", RelayStatusSignal, mock.Anything).Return(
 		func(_ string, _ string, _ string, _ string, arg any) error {
@@ -84,7 +88,8 @@ func (s *relaySuite) TestAddressSideSetsTheNotifiedPIN() {
 
 	s.env.ExecuteWorkflow(RelayIssuance, RelayIssuanceInput{CaseNumber: RelayAddressCase("131016", app.RelayCase), MunicipalityCode: "131016"})
 	s.NoError(s.env.GetWorkflowError())
-	var res InPersonIssuanceResult
+	s.env.AssertNumberOfCalls(s.T(), contract.CheckRegister.Name, 2)
+	var res RelayIssuanceResult
 	s.NoError(s.env.GetWorkflowResult(&res))
 	s.Equal(StatusCompleted, res.Status)
 	s.Equal("k1", opened.KeyID)
@@ -130,9 +135,110 @@ func (s *relaySuite) TestRelaySideSealsForwardsAndHandsOver() {
 
 	s.env.ExecuteWorkflow(RelayForwarding, in)
 	s.NoError(s.env.GetWorkflowError())
-	var res InPersonIssuanceResult
+	var res RelayForwardingResult
 	s.NoError(s.env.GetWorkflowResult(&res))
 	s.Equal(StatusCompleted, res.Status)
 	s.Equal(addressCase, sealedFor, "the notice is bound to the address municipality's case")
 	s.True(handed)
+}
+
+var relayInput = RelayForwardingInput{CaseNumber: "141003-20261126-000002", MunicipalityCode: "141003", AddressMunicipality: "131016",
+	TerminalID: "Y0001", Clerk: "yokohama1", ClerkID: 4, Application: testInput.Application, HandOverAt: HandOverAtAddress}
+
+// forwarded mocks the relay side up to the forwarding and sends the
+// identity check, so the case then follows the address municipality's.
+func (s *relaySuite) forwarded() (addressCase string) {
+	addressCase = RelayAddressCase(relayInput.AddressMunicipality, relayInput.CaseNumber)
+	s.env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil)
+	s.env.OnActivity(contract.SealingKey.Name, mock.Anything, mock.Anything).Return(contract.SealingKeyResult{Key: sealing.PublicKey{Municipality: "131016", KeyID: "k1"}}, nil).Once()
+	s.env.OnActivity(contract.SealPINNotice.Name, mock.Anything, mock.Anything).Return(contract.SealPINNoticeResult{Notice: sealing.Notice{Municipality: "131016", KeyID: "k1"}}, nil).Once()
+	s.env.OnActivity(contract.ForwardApplication.Name, mock.Anything, mock.Anything).Return(contract.ForwardApplicationResult{AddressCase: addressCase}, nil).Once()
+	s.send(time.Minute, ConfirmIdentityUpdate, ConfirmIdentityInput{Clerk: "yokohama1", DocumentType: "individual_number_card", Verified: true}, true)
+	return addressCase
+}
+
+func (s *relaySuite) closeWith(status string) {
+	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.MatchedBy(func(in contract.CloseCaseInput) bool { return in.Status == status })).
+		Return(contract.CloseCaseResult{}, nil).Once()
+}
+
+// TestRelaySideEndsAsTheAddressCaseEnded: however the address
+// municipality's case ends, the relay case ends the same way, with the
+// address side's reason where it is one the clerk can read out.
+func (s *relaySuite) TestRelaySideEndsAsTheAddressCaseEnded() {
+	why := &contract.Rejection{Code: "relay_refused", Message: "認められませんでした / refused"}
+	for _, tc := range []struct {
+		status    string
+		rejection *contract.Rejection
+		wantCode  string
+	}{
+		{StatusFailed, &contract.Rejection{Code: "failed", Message: "failed at card_write"}, "failed"},
+		{StatusCancelled, &contract.Rejection{Code: "cancelled", Message: "cancelled by clerk1"}, "cancelled"},
+		{StatusLapsed, &contract.Rejection{Code: "review_timeout", Message: "not reviewed"}, "review_timeout"},
+		{StatusRejected, why, "relay_refused"},
+	} {
+		s.Run(tc.status, func() {
+			s.SetupTest()
+			addressCase := s.forwarded()
+			s.closeWith(tc.status)
+			s.env.RegisterDelayedCallback(func() {
+				s.env.SignalWorkflow(RelayStatusSignal, RelayStatus{AddressCase: addressCase, Step: StepRelayReview, Status: StatusOpen})
+			}, time.Hour)
+			s.env.RegisterDelayedCallback(func() {
+				s.env.SignalWorkflow(RelayStatusSignal, RelayStatus{AddressCase: addressCase, Step: tc.status, Status: tc.status, Rejection: tc.rejection})
+			}, 3*24*time.Hour)
+			s.env.ExecuteWorkflow(RelayForwarding, relayInput)
+			s.NoError(s.env.GetWorkflowError())
+			var res RelayForwardingResult
+			s.NoError(s.env.GetWorkflowResult(&res))
+			s.Equal(tc.status, res.Status)
+			s.Require().NotNil(res.Rejection)
+			s.Equal(tc.wantCode, res.Rejection.Code)
+			s.Equal(tc.status, res.Detail.Status, "the detail is the address side's last status")
+			s.env.AssertExpectations(s.T())
+		})
+	}
+}
+
+// TestRelaySideLapsesWhenTheAddressSideNeverAnswers: the relay no longer
+// waits forever; after RelayFollowWindow without an ending it lapses.
+func (s *relaySuite) TestRelaySideLapsesWhenTheAddressSideNeverAnswers() {
+	addressCase := s.forwarded()
+	s.closeWith(StatusLapsed)
+	var closedAfter time.Duration
+	start := s.env.Now()
+	s.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, args []any) {
+		if info.ActivityType.Name == contract.CloseCase.Name {
+			closedAfter = s.env.Now().Sub(start)
+		}
+	})
+	// An open status does not end the wait.
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(RelayStatusSignal, RelayStatus{AddressCase: addressCase, Step: StepRelayReview, Status: StatusOpen})
+	}, time.Hour)
+	s.env.ExecuteWorkflow(RelayForwarding, relayInput)
+	var res RelayForwardingResult
+	s.NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(StatusLapsed, res.Status)
+	s.Equal("address_no_answer", res.Rejection.Code)
+	s.GreaterOrEqual(closedAfter, RelayFollowWindow)
+}
+
+// TestUpdatesOfModulesNotOptedIntoAreUnknown: the relay side never lets a
+// clerk type a PIN, so it has no pin-entry or intent handler; Temporal
+// refuses those updates as unknown (the gateway answers 409).
+func (s *relaySuite) TestUpdatesOfModulesNotOptedIntoAreUnknown() {
+	s.closeWith(StatusLapsed) // nobody checks the identity
+	declare := sendAt(s.env, time.Minute, DeclarePINEntryUpdate, DeclarePINEntryInput{Clerk: "yokohama1"})
+	intent := sendAt(s.env, time.Minute, ConfirmIntentUpdate, ConfirmIntentInput{Clerk: "yokohama1"})
+	reply := sendAt(s.env, time.Minute, EnterReplyUpdate, EnterReplyInput{Clerk: "yokohama1"})
+	// The identity check is one of its modules: refused for its input, not unknown.
+	identity := sendAt(s.env, time.Minute, ConfirmIdentityUpdate, ConfirmIdentityInput{Clerk: "yokohama1", DocumentType: "library_card"})
+	s.env.ExecuteWorkflow(RelayForwarding, relayInput)
+	for _, u := range []*sent{declare, intent, reply} {
+		s.False(u.accepted, u.name)
+		s.Contains(u.rejection(), "unknown update", u.name)
+	}
+	s.NotContains(identity.rejection(), "unknown update")
+	s.Contains(identity.rejection(), "Unknown identity document type")
 }
