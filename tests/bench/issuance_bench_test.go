@@ -8,7 +8,7 @@
 // (a real card generates them on its own chip, not on our CPU) and are
 // attached to the card agents' activities in-process, without PC/SC.
 //
-//	make bench   (or: source <state>/env; go test -run '^$' -bench . -benchtime 100x ./tests/bench)
+//	make bench   (or: source <state>/env; go test -run '^$' -bench 'InPersonIssuance|NoopShape' -benchtime 100x ./tests/bench)
 package bench
 
 import (
