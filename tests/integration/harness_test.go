@@ -217,7 +217,9 @@ func startTerminalOf(t testing.TB, term terminal, cardSerial, cardExpiry string,
 func startTerminalWith(t testing.TB, term terminal, cardSerial, cardExpiry string, env ...string) {
 	t.Helper()
 	if len(env) > 0 {
-		// The fault hook must not outlive the test that set it.
+		// An agent already running lacks the fault hook; the hook must not
+		// outlive the test that set it.
+		kill(t, "cardagent-"+term.id)
 		t.Cleanup(func() { kill(t, "cardagent-"+term.id) })
 	}
 	if cardSerial != "" {
