@@ -91,6 +91,9 @@ type Inquiry struct {
 	mailed   bool
 	replied  bool
 	locked   bool
+	// checking counts reply handlers accepted by the validator and not yet
+	// finished.
+	checking int
 	// replyClerk is the clerk who took the reply.
 	replyClerk string
 }
@@ -145,8 +148,19 @@ func (q *Inquiry) Send(ctx workflow.Context, residentCode, proxyName string) err
 	// 第2 1(2)ア(オ) 回答書の受理: wait for the proxy to bring the reply.
 	q.c.Enter(ctx, StepReplyWait, "")
 	lastDay := deadline.LastDayOf(q.deadline).String()
-	if err := q.c.Await(ctx, until(ctx, q.deadline), "proxy", "proxy: the reply, by "+lastDay, replyLapse,
-		func() bool { return q.replied || q.locked }); err != nil {
+	err := q.c.Await(ctx, until(ctx, q.deadline), "proxy", "proxy: the reply, by "+lastDay, replyLapse,
+		func() bool { return q.replied || q.locked })
+	if _, lapsed := contract.AsLapse(err); lapsed && q.checking > 0 {
+		// A reply entered before the deadline is still being checked: it
+		// came in time, so its check decides, not the timer.
+		if err := workflow.Await(ctx, func() bool { return q.checking == 0 }); err != nil {
+			return err
+		}
+		if q.replied || q.locked {
+			err = nil
+		}
+	}
+	if err != nil {
 		return err
 	}
 	if q.locked {
@@ -220,6 +234,8 @@ func (q *Inquiry) validateReply(ctx workflow.Context, in EnterReplyInput) error 
 }
 
 func (q *Inquiry) enterReply(ctx workflow.Context, in EnterReplyInput) (EnterReplyResult, error) {
+	q.checking++
+	defer func() { q.checking-- }()
 	var res contract.CheckReplyCodeResult
 	err := q.c.Serialized(ctx, func(ctx workflow.Context) error {
 		// Checked again under the lock: a reply accepted by a handler that
