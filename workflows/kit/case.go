@@ -192,8 +192,12 @@ func (c *Case) State() *State { return &c.st }
 // Accepting returns an error for a validator when the case no longer takes
 // steps (it is settling or closed).
 func (c *Case) Accepting() error {
-	if c.settling || c.st.Status != StatusOpen {
+	if c.st.Status != StatusOpen {
 		return fmt.Errorf("この手続は終了しています（%s） / This procedure has ended (%s)", c.st.Status, c.st.Status)
+	}
+	if c.settling {
+		// Still "open" until it is closed: say so, not "ended (open)".
+		return errors.New("この手続は終了処理中です / This procedure has ended and is being closed")
 	}
 	return nil
 }
