@@ -60,8 +60,8 @@ if ((infra_only == 0)); then
 
 	md_require_port "${MD_GATEWAY_PORT}" gateway
 	md_require_port 8181 "card agent touch panel"
-	start worker-ca "${MD_BIN}/worker" -role ca
-	start worker-municipal "${MD_BIN}/worker" -role municipal
+	start worker-ca "${MD_BIN}/caworker"
+	start worker-municipal "${MD_BIN}/worker"
 	start gateway "${MD_BIN}/gateway"
 	# The Organization's repository for verifiers: OCSP, CRLs, past daily files.
 	start repository "${MD_BIN}/repository" serve

@@ -1,6 +1,6 @@
-// Package worker runs madoguchi's Temporal workers: the municipal worker
-// (procedures and the municipal database's activities) and the
-// Organization's CA worker (issuance and revocation through the HSM).
+// Package worker runs the municipal worker: the procedures of the catalog
+// and the municipal database's activities. The Organization's CA worker is
+// worker/caworker, a binary of its own.
 package worker
 
 import (
@@ -51,11 +51,6 @@ func RunMunicipal(ctx context.Context, cfg config.Config) error {
 // workflow tasks, so more pollers keep a burst of counters from queueing.
 func MunicipalOptions() sdkworker.Options {
 	return sdkworker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentLocalActivityExecutionSize: 64}
-}
-
-// CAOptions tunes the CA worker: issuance is short HSM work.
-func CAOptions() sdkworker.Options {
-	return sdkworker.Options{MaxConcurrentActivityTaskPollers: 8}
 }
 
 // run runs a worker until ctx ends.

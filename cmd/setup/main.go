@@ -18,7 +18,7 @@ import (
 	"github.com/madoguchi/madoguchi/internal/sealing"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
-	"github.com/madoguchi/madoguchi/worker"
+	"github.com/madoguchi/madoguchi/worker/caworker"
 	"github.com/madoguchi/madoguchi/workflows"
 )
 
@@ -47,7 +47,7 @@ func run() error {
 	if err := demo.Seed(ctx, db); err != nil {
 		return err
 	}
-	if err := worker.SetupCA(ctx, cfg); err != nil {
+	if err := caworker.Setup(ctx, cfg); err != nil {
 		return fmt.Errorf("CA: %w", err)
 	}
 	// The daily CRL publication (manual 第1 4 (3)) is a Temporal Schedule.

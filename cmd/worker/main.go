@@ -1,13 +1,10 @@
-// Command worker runs a madoguchi Temporal worker:
-//
-//	worker -role municipal   procedures and the municipal database's activities
-//	worker -role ca          the Organization's CA (HSM, jlis database)
+// Command worker runs the municipal worker: the procedures of the catalog
+// and the municipal database's activities. The Organization's CA worker is
+// the separate command caworker, so this binary links no PKCS#11.
 package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -18,22 +15,10 @@ import (
 )
 
 func main() {
-	role := flag.String("role", "municipal", "municipal or ca")
-	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := config.FromEnv()
-	var err error
-	switch *role {
-	case "municipal":
-		err = worker.RunMunicipal(ctx, cfg)
-	case "ca":
-		err = worker.RunCA(ctx, cfg)
-	default:
-		err = fmt.Errorf("unknown role %q: use municipal or ca", *role)
-	}
-	if err != nil {
-		slog.Error("worker stopped", "role", *role, "err", err)
+	if err := worker.RunMunicipal(ctx, config.FromEnv()); err != nil {
+		slog.Error("municipal worker stopped", "err", err)
 		os.Exit(1)
 	}
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
 	"github.com/madoguchi/madoguchi/internal/vcard"
 	"github.com/madoguchi/madoguchi/worker"
+	"github.com/madoguchi/madoguchi/worker/caworker"
 	"github.com/madoguchi/madoguchi/workflows"
 )
 
@@ -82,7 +83,7 @@ func newStack() (*stack, error) {
 	if err := demo.Seed(ctx, db); err != nil {
 		return nil, err
 	}
-	if err := worker.SetupCA(ctx, cfg); err != nil {
+	if err := caworker.Setup(ctx, cfg); err != nil {
 		return nil, err
 	}
 	clerk, err := db.ClerkByLogin(ctx, "clerk1")
@@ -114,8 +115,8 @@ func newStack() (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	cw := sdkworker.New(tc, contract.CATaskQueue, worker.CAOptions())
-	worker.RegisterCA(cw, authority)
+	cw := sdkworker.New(tc, contract.CATaskQueue, caworker.Options())
+	caworker.Register(cw, authority)
 	cw.RegisterActivity(&noop{})
 	workers := []sdkworker.Worker{mw, cw}
 

@@ -72,8 +72,8 @@ func crashAndRecover(t *testing.T, cc crashCase) {
 		kill(t, "worker-ca")
 		// The fault switch must not outlive the test that set it.
 		t.Cleanup(func() { kill(t, "worker-ca") })
-		start(t, "worker-ca", "worker", []string{"MADOGUCHI_FAULT_CA_HOLD=" + cc.caHold,
-			"MADOGUCHI_FAULT_CA_KIND=" + cc.caKind, "MADOGUCHI_FAULT_CA_MARK=" + mark}, "-role", "ca")
+		start(t, "worker-ca", "caworker", []string{"MADOGUCHI_FAULT_CA_HOLD=" + cc.caHold,
+			"MADOGUCHI_FAULT_CA_KIND=" + cc.caKind, "MADOGUCHI_FAULT_CA_MARK=" + mark})
 	}
 	clerk := login(t, "clerk1")
 	n := startInPersonToIssuance(t, clerk, demo.ResidentCrash)

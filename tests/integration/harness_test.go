@@ -185,8 +185,8 @@ func stopAll() {
 // startBackOffice starts the workers and the gateway (idempotent).
 func startBackOffice(t testing.TB) {
 	t.Helper()
-	start(t, "worker-ca", "worker", nil, "-role", "ca")
-	start(t, "worker-municipal", "worker", nil, "-role", "municipal")
+	start(t, "worker-ca", "caworker", nil)
+	start(t, "worker-municipal", "worker", nil)
 	start(t, "gateway", "gateway", []string{
 		"MADOGUCHI_INQUIRY_REPLY_WINDOW=" + testReplyWindow.String(),
 		"MADOGUCHI_INQUIRY_EARLIEST_REPLY=" + testEarliestReply.String()})

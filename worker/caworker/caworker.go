@@ -1,4 +1,8 @@
-package worker
+// Package caworker runs the Organization's CA worker (機構): issuance,
+// revocation, hold and release through the HSM, and the publication of
+// revocation lists. It is its own binary (cmd/caworker), so the municipal
+// worker links no PKCS#11 and this one no municipal database code.
+package caworker
 
 import (
 	"context"
@@ -87,17 +91,17 @@ func caErr(err error) error {
 	return err
 }
 
-// RegisterCA registers the CA activities on w.
-func RegisterCA(w sdkworker.Registry, c *ca.CA) {
+// Register registers the CA activities on w.
+func Register(w sdkworker.Registry, c *ca.CA) {
 	w.RegisterActivity(&org.CA{Issuer: Issuer{CA: c}})
 	// The Organization's CRL publication runs on this worker with its activities.
 	w.RegisterWorkflowWithOptions(workflows.PublishRevocationLists, workflow.RegisterOptions{Name: workflows.PublishRevocationListsWorkflow})
 	w.RegisterActivity(&org.CRL{CA: c, DB: c.Pool()})
 }
 
-// RunCA runs the Organization's CA worker until ctx ends. It alone holds the
+// Run runs the Organization's CA worker until ctx ends. It alone holds the
 // HSM session and the jlis database credentials.
-func RunCA(ctx context.Context, cfg config.Config) error {
+func Run(ctx context.Context, cfg config.Config) error {
 	if err := config.Require("MADOGUCHI_JLIS_DSN", cfg.JLISDSN, "MADOGUCHI_PKCS11_PIN", cfg.PKCS11PIN); err != nil {
 		return err
 	}
@@ -115,14 +119,19 @@ func RunCA(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer tc.Close()
-	w := sdkworker.New(tc, contract.CATaskQueue, CAOptions())
-	RegisterCA(w, c)
-	return run(ctx, w)
+	w := sdkworker.New(tc, contract.CATaskQueue, Options())
+	Register(w, c)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("ca worker: start: %w", err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
 }
 
-// SetupCA migrates the jlis database and bootstraps both issuing CAs in the
+// Setup migrates the jlis database and bootstraps both issuing CAs in the
 // HSM (idempotent), exporting their certificates to <state>/ca.
-func SetupCA(ctx context.Context, cfg config.Config) error {
+func Setup(ctx context.Context, cfg config.Config) error {
 	if err := config.Require("MADOGUCHI_JLIS_DSN", cfg.JLISDSN, "MADOGUCHI_PKCS11_PIN", cfg.PKCS11PIN); err != nil {
 		return err
 	}
@@ -196,4 +205,9 @@ func unchanged(err error) string {
 		return "unknown"
 	}
 	return ""
+}
+
+// Options tunes the CA worker: issuance is short HSM work.
+func Options() sdkworker.Options {
+	return sdkworker.Options{MaxConcurrentActivityTaskPollers: 8}
 }
