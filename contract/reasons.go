@@ -23,14 +23,18 @@ const (
 
 // allowedReasons is the allowlist of revocation reasons per procedure, after
 // boulder's per-caller reasons: an issuance may revoke only the certificate
-// it renews (superseded) and, as compensation, the certificates it issued
-// but could not write to the card (cessationOfOperation: they will never be
-// used). The revocation procedures add theirs as they are built.
+// it renews (superseded), the certificates of the card a new card replaces
+// (keyCompromise when that card was reported lost, cessationOfOperation
+// otherwise) and, as compensation, the certificates it issued but could not
+// write to the card (cessationOfOperation: they will never be used). The
+// revocation procedures add theirs as they are built.
 var allowedReasons = map[string][]reasons.Reason{
-	ProcInPersonIssuance: {reasons.Superseded, reasons.CessationOfOperation},
-	ProcProxyIssuance:    {reasons.Superseded, reasons.CessationOfOperation},
-	ProcRelayIssuance:    {reasons.Superseded, reasons.CessationOfOperation},
+	ProcInPersonIssuance: issuanceReasons,
+	ProcProxyIssuance:    issuanceReasons,
+	ProcRelayIssuance:    issuanceReasons,
 }
+
+var issuanceReasons = []reasons.Reason{reasons.Superseded, reasons.CessationOfOperation, reasons.KeyCompromise}
 
 // ReasonAllowed reports whether a procedure may revoke (or hold) with the
 // reason. The CA asks it about the workflow that called it, which no input
