@@ -134,6 +134,9 @@ func (f *issuance) onCard(ctx workflow.Context, term *kit.Terminal, reg contract
 			renewing[cur.Kind] = cur
 		}
 	}
+	// The register check could only guess; only this card's certificates
+	// are renewed.
+	f.c.State().Issuance.Renewal = len(renewing) > 0
 	// Validity (規則 13, 49) is fixed before anything is written, so a card
 	// too close to its expiry is refused before its PINs are set.
 	per, err := f.periods(workflow.Now(ctx), reg, card.Expiry, renewing, read.CardSerial)
