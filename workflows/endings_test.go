@@ -85,6 +85,9 @@ type kitSuite struct {
 	// MadoguchiStatus written to the search attributes.
 	closed []string
 	status string
+	// pins are the kinds of each SetPINs call; docs the documents registered.
+	pins [][]string
+	docs []string
 }
 
 func TestKit(t *testing.T) { suite.Run(t, new(kitSuite)) }
@@ -94,7 +97,7 @@ func (s *kitSuite) SetupTest() {
 	s.SetLogger(s.log)
 	s.env = s.NewTestWorkflowEnvironment()
 	s.ca = &fakeIssuer{}
-	s.closed, s.status = nil, ""
+	s.closed, s.status, s.pins, s.docs = nil, "", nil, nil
 	s.env.RegisterActivity(&municipal.Municipal{})
 	s.env.RegisterActivity(&municipal.Inquiry{})
 	s.env.RegisterActivity(&municipal.Relay{})
@@ -127,6 +130,7 @@ func (s *kitSuite) inPerson(reg contract.CheckRegisterResult) {
 	s.env.OnActivity(contract.CheckCard.Name, mock.Anything, mock.Anything).Return(contract.CheckCardResult{Expiry: "2034-04-01"}, nil).Maybe()
 	s.env.OnActivity(contract.SetPINs.Name, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.SetPINsInput) (contract.SetPINsResult, error) {
+			s.pins = append(s.pins, in.Kinds)
 			return contract.SetPINsResult{Kinds: in.Kinds}, nil
 		}).Maybe()
 	s.env.OnActivity(contract.GenerateKeys.Name, mock.Anything, mock.Anything).Return(
@@ -139,7 +143,11 @@ func (s *kitSuite) inPerson(reg contract.CheckRegisterResult) {
 		}).Maybe()
 	s.env.OnActivity(contract.RecordIssued.Name, mock.Anything, mock.Anything).Return(contract.RecordIssuedResult{}, nil).Maybe()
 	s.env.OnActivity(contract.RecordFee.Name, mock.Anything, mock.Anything).Return(contract.RecordFeeResult{}, nil).Maybe()
-	s.env.OnActivity(contract.RegisterDocuments.Name, mock.Anything, mock.Anything).Return(contract.RegisterDocumentsResult{}, nil).Maybe()
+	s.env.OnActivity(contract.RegisterDocuments.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.RegisterDocumentsInput) (contract.RegisterDocumentsResult, error) {
+			s.docs = in.DocTypes
+			return contract.RegisterDocumentsResult{}, nil
+		}).Maybe()
 }
 
 func (s *kitSuite) readCard() {
