@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/madoguchi/madoguchi/contract"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 )
@@ -21,13 +22,23 @@ func fail(c *gin.Context, status int, code, message string) {
 }
 
 // failTemporal maps an error from Temporal to an answer. Update validator
-// rejections carry messages written for clerks; anything else is logged and
-// answered generically.
+// rejections and handler refusals carry messages written for clerks, and so
+// do Rejected errors of activities; an activity's other errors (a database
+// or HSM failure inside an update handler) may carry internal text, so they
+// are logged and answered generically, like anything else.
 func (s *Server) failTemporal(c *gin.Context, err error) {
 	var appErr *temporal.ApplicationError
+	var actErr *temporal.ActivityError
 	var notFound *serviceerror.NotFound
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
+	case errors.As(err, &actErr):
+		if r, ok := contract.AsRejection(err); ok {
+			fail(c, http.StatusConflict, "step_not_accepted", r.Message)
+			return
+		}
+		s.log.Error("activity of a clerk's step failed", "path", c.FullPath(), "err", err)
+		fail(c, http.StatusBadGateway, "backend_unavailable", "処理を完了できませんでした。しばらくしてから再度お試しください / The back office could not complete the request; try again shortly.")
 	case errors.As(err, &appErr):
 		fail(c, http.StatusConflict, "step_not_accepted", appErr.Message())
 	case errors.As(err, &notFound):

@@ -66,10 +66,9 @@ func (s *Server) Handler() http.Handler {
 	api.GET("/waiting", s.waiting)
 	api.GET("/cases/:case", s.caseState)
 	api.GET("/cases/:case/inquiry.pdf", s.inquiryPDF)
+	// Who may start which procedure is the catalog's (startProcedure).
+	api.POST("/procedures/:procedure", s.startProcedure)
 	clerks := api.Group("", requireRole("clerk", "manager"))
-	clerks.POST("/procedures/inperson-issuance", s.startInPersonIssuance)
-	clerks.POST("/procedures/proxy-issuance", s.startProxyIssuance)
-	clerks.POST("/procedures/relay-forwarding", s.startRelayForwarding)
 	clerks.POST("/cases/:case/:step", s.clerkStep)
 
 	// The Temporal UI decodes encrypted payloads here: managers only, their

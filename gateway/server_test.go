@@ -17,11 +17,14 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -217,6 +220,26 @@ func validatorRefusal(msg string) error {
 	})
 }
 
+// activityFailure is an update handler's failure caused by an activity's
+// error, as the client sees it.
+func activityFailure(msg, errType string, detail *contract.Rejection) error {
+	app := &failurepb.ApplicationFailureInfo{Type: errType, NonRetryable: true}
+	if detail != nil {
+		p, err := converter.GetDefaultDataConverter().ToPayloads(*detail)
+		if err != nil {
+			panic(err)
+		}
+		app.Details = p
+	}
+	return temporal.GetDefaultFailureConverter().FailureToError(&failurepb.Failure{
+		Message: "activity error", Source: "GoSDK",
+		FailureInfo: &failurepb.Failure_ActivityFailureInfo{ActivityFailureInfo: &failurepb.ActivityFailureInfo{
+			ActivityType: &commonpb.ActivityType{Name: "MarkMailed"}, ActivityId: "7"}},
+		Cause: &failurepb.Failure{Message: msg, Source: "GoSDK",
+			FailureInfo: &failurepb.Failure_ApplicationFailureInfo{ApplicationFailureInfo: app}},
+	})
+}
+
 // internalText is planted in every internal error: it must never reach a
 // body, and must reach the log.
 const internalText = "pgx: 10.0.0.7:5432 password authentication failed for user madoguchi"
@@ -240,6 +263,8 @@ func TestTemporalErrorsMapped(t *testing.T) {
 		{"validator refusal, wrapped", fmt.Errorf("update identity-check: %w", validatorRefusal(refusal)), http.StatusConflict, "step_not_accepted", refusal, false},
 		{"not found", serviceerror.NewNotFound("workflow not found for ID: inperson-issuance/131016-20260401-0001; " + internalText), http.StatusConflict, "procedure_finished", msgFinished, true},
 		{"already started", serviceerror.NewWorkflowExecutionAlreadyStarted("Workflow execution is already running. "+internalText, "req-1", "run-1"), http.StatusConflict, "already_started", msgAlready, true},
+		{"an activity's error inside a handler", activityFailure("storage: mark mailed: "+internalText, "", nil), http.StatusBadGateway, "backend_unavailable", msgUnavailable, true},
+		{"an activity's rejection inside a handler", activityFailure(refusal, contract.ErrTypeRejected, &contract.Rejection{Code: "card_not_applicants", Message: refusal}), http.StatusConflict, "step_not_accepted", refusal, false},
 		{"plain error", errors.New(internalText), http.StatusBadGateway, "backend_unavailable", msgUnavailable, true},
 		{"unavailable", serviceerror.NewUnavailable("connection refused: " + internalText), http.StatusBadGateway, "backend_unavailable", msgUnavailable, true},
 		{"server internal", serviceerror.NewInternal(internalText), http.StatusBadGateway, "backend_unavailable", msgUnavailable, true},
