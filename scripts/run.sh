@@ -7,7 +7,10 @@
 #                             `source .dev/env` in another shell)
 #
 # Environment: MADOGUCHI_DEV (state folder, default <repo>/.dev), MADOGUCHI_RUN_SECONDS (stop by
-# itself after N seconds — for smoke tests; default: run until Ctrl-C), the port overrides of lib.sh.
+# itself after N seconds — for smoke tests; default: run until Ctrl-C), MADOGUCHI_RUN_CARD=0 (start
+# neither the virtual card nor the card agent: they take pcscd's reader 0 and port 8181, which the
+# whole machine shares — scripts/startcheck.sh runs beside `make test` so), MADOGUCHI_REPOSITORY_URL
+# and the port overrides of lib.sh.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -59,16 +62,18 @@ if ((infra_only == 0)); then
 		md_log "WARNING: could not register the demo verifiers; see ${MD_STATE}/logs/setup.log"
 
 	md_require_port "${MD_GATEWAY_PORT}" gateway
-	md_require_port 8181 "card agent touch panel"
+	[[ ${MADOGUCHI_RUN_CARD:-1} == 0 ]] || md_require_port 8181 "card agent touch panel"
 	start worker-ca "${MD_BIN}/caworker"
 	start worker-municipal "${MD_BIN}/worker"
 	start gateway "${MD_BIN}/gateway"
 	# The Organization's repository for verifiers: OCSP, CRLs, past daily files.
 	start repository "${MD_BIN}/repository" serve
-	# The virtual card in reader 0 is the demo resident 山田 太郎's card (internal/demo).
-	start vcard "${MD_BIN}/vcard" -state "${MD_STATE}/cards/C131016000001.json" -port 35963 -serial C131016000001 -expiry 20340401
-	start cardagent "${MD_BIN}/cardagent" -terminal T0001 -reader "Virtual PCD 00 00" -panel 127.0.0.1:8181 \
-		-sealing-keys "${MD_STATE}/sealing/131016"
+	if [[ ${MADOGUCHI_RUN_CARD:-1} != 0 ]]; then
+		# The virtual card in reader 0 is the demo resident 山田 太郎's card (internal/demo).
+		start vcard "${MD_BIN}/vcard" -state "${MD_STATE}/cards/C131016000001.json" -port 35963 -serial C131016000001 -expiry 20340401
+		start cardagent "${MD_BIN}/cardagent" -terminal T0001 -reader "Virtual PCD 00 00" -panel 127.0.0.1:8181 \
+			-sealing-keys "${MD_STATE}/sealing/131016"
+	fi
 	md_wait_port "${MD_GATEWAY_PORT}" 30 || md_log "WARNING: the gateway is not listening on ${MADOGUCHI_GATEWAY_ADDR} yet; see ${MD_STATE}/logs/gateway.log"
 fi
 

@@ -106,6 +106,7 @@ if ((${#last[@]} > 0)); then
 	rc2=${PIPESTATUS[0]}
 	((rc == 0)) && rc=${rc2}
 fi
+bash "${MD_ROOT}/scripts/startcheck.sh" || rc=$((rc == 0 ? 1 : rc)) # `make run` comes up 10 times in a row (issue 14)
 set -e
 
 passed=$(grep -cE '^[[:space:]]*--- PASS' "${log}" || true)

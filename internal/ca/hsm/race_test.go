@@ -92,7 +92,7 @@ func TestOpenRace(t *testing.T) {
 	t.Logf("%d opens from %d processes at once: %d failed, %d transient failures retried %v", procs*rounds, procs, failures, retries, codes)
 }
 
-// TestOpenRaceChild is the child of TestOpenRace; it skips unless run as one.
+// TestOpenRaceChild is the child of TestOpenRace; it does nothing unless run as one.
 func TestOpenRaceChild(t *testing.T) {
 	if os.Getenv(envRaceChild) == "" {
 		// Only TestOpenRace's child processes run it; a plain return, not a
