@@ -1,0 +1,25 @@
+package gateway
+
+import (
+	"testing"
+
+	"github.com/madoguchi/madoguchi/workflows"
+)
+
+// TestEveryStartableProcedureHasARoute: a catalog entry that staff may
+// start has a request reader in the gateway, and the gateway reads no
+// procedure the catalog does not list as startable.
+func TestEveryStartableProcedureHasARoute(t *testing.T) {
+	starters := (&Server{}).starters()
+	for _, p := range workflows.Catalog {
+		_, ok := starters[p.Name]
+		if (len(p.StartRoles) > 0) != ok {
+			t.Errorf("%s: startable %v, gateway route %v", p.Name, len(p.StartRoles) > 0, ok)
+		}
+	}
+	for name := range starters {
+		if p, ok := workflows.Lookup(name); !ok || len(p.StartRoles) == 0 {
+			t.Errorf("the gateway starts %s, which the catalog does not list as startable", name)
+		}
+	}
+}
