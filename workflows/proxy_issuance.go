@@ -51,6 +51,9 @@ func ProxyIssuance(ctx workflow.Context, in ProxyIssuanceInput) (ProxyIssuanceRe
 	if err != nil {
 		return ProxyIssuanceResult{}, err
 	}
+	// The proxy's check is expected from the start, so one made while the
+	// register check runs is the proxy's (with the power of attorney).
+	id.Expect(kit.PersonProxy)
 	q, err := kit.UseInquiry(ctx, c, in.Policy, started)
 	if err != nil {
 		return ProxyIssuanceResult{}, err
