@@ -153,6 +153,10 @@ func (f *issuance) onCard(ctx workflow.Context, term *kit.Terminal, reg contract
 		}
 	}
 	if len(pinKinds) > 0 || pins.Notice != nil {
+		if pins.Clerk == "" && pins.Notice == nil && clerkPIN != nil && clerkPIN.Enterer() != "" {
+			// A clerk declared during the card check that they will type.
+			pins = kit.FromClerk(clerkPIN.Enterer())
+		}
 		if pins.Clerk != "" {
 			// A clerk sets the PIN for the applicant: another clerk confirms
 			// the applicant's own intent first (令和4年1月31日改正).
