@@ -86,8 +86,9 @@ type kitSuite struct {
 	closed []string
 	status string
 	// pins are the kinds of each SetPINs call; docs the documents registered.
-	pins [][]string
-	docs []string
+	pins   [][]string
+	pinsBy string
+	docs   []string
 }
 
 func TestKit(t *testing.T) { suite.Run(t, new(kitSuite)) }
@@ -97,7 +98,7 @@ func (s *kitSuite) SetupTest() {
 	s.SetLogger(s.log)
 	s.env = s.NewTestWorkflowEnvironment()
 	s.ca = &fakeIssuer{}
-	s.closed, s.status, s.pins, s.docs = nil, "", nil, nil
+	s.closed, s.status, s.pins, s.pinsBy, s.docs = nil, "", nil, "", nil
 	s.env.RegisterActivity(&municipal.Municipal{})
 	s.env.RegisterActivity(&municipal.Inquiry{})
 	s.env.RegisterActivity(&municipal.Relay{})
@@ -131,6 +132,7 @@ func (s *kitSuite) inPerson(reg contract.CheckRegisterResult) {
 	s.env.OnActivity(contract.SetPINs.Name, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.SetPINsInput) (contract.SetPINsResult, error) {
 			s.pins = append(s.pins, in.Kinds)
+			s.pinsBy = in.EnteredBy
 			return contract.SetPINsResult{Kinds: in.Kinds}, nil
 		}).Maybe()
 	s.env.OnActivity(contract.GenerateKeys.Name, mock.Anything, mock.Anything).Return(

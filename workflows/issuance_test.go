@@ -8,6 +8,7 @@ import (
 	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/reasons"
 	"github.com/madoguchi/madoguchi/internal/validity"
+	"github.com/madoguchi/madoguchi/workflows/kit"
 )
 
 // The issuance fixes of issue 7 item 10, each pinned by a test. The CA
@@ -157,4 +158,26 @@ func (s *kitSuite) TestSigningBarredSigningOnlyIsRejected() {
 	s.Equal("成年被後見人には署名用電子証明書を発行できません", res.Rejection.Message)
 	s.Empty(s.ca.issued)
 	s.env.AssertNotCalled(s.T(), contract.ReadCard.Name, mock.Anything, mock.Anything)
+}
+
+// TestClerkDeclaresPINEntryWhileTheCardIsRead: a declaration accepted at
+// the card check (one of the steps in-person issuance accepts it at) makes
+// the clerk type the PINs after a second clerk's confirmation; it used to
+// be accepted and then ignored, the applicant being asked at the panel.
+func (s *kitSuite) TestClerkDeclaresPINEntryWhileTheCardIsRead() {
+	s.inPerson(contract.CheckRegisterResult{Person: testPerson})
+	s.env.OnActivity(contract.ReadCard.Name, mock.Anything, mock.Anything).After(5*time.Minute).Return(contract.ReadCardResult{CardSerial: "C1", Expiry: "20340401"}, nil).Once()
+	s.write()
+	sendAt(s.env, time.Minute, ConfirmIdentityUpdate, identityOK)
+	declare := sendAt(s.env, 3*time.Minute, DeclarePINEntryUpdate, DeclarePINEntryInput{Clerk: "clerk1", Reason: "cannot operate the panel"})
+	intent := sendAt(s.env, 10*time.Minute, ConfirmIntentUpdate, ConfirmIntentInput{Clerk: "clerk2"})
+	res := s.runInPerson(testInput)
+	s.Equal(StatusCompleted, res.Status)
+	s.True(declare.accepted, declare.rejection())
+	s.Equal(kit.DeclarePINEntryResult{Step: StepCardCheck}, declare.result)
+	s.True(intent.accepted, intent.rejection())
+	s.Equal("clerk1", s.pinsBy, "the declared clerk types the PINs")
+	st := s.state()
+	s.Equal("clerk1", st.PINEnteredBy)
+	s.Equal("clerk2", st.PINConfirmedBy)
 }

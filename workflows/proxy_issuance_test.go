@@ -327,3 +327,34 @@ func (s *proxySuite) TestRegisterCheckedAgainBeforeTheCardSteps() {
 	s.env.AssertNumberOfCalls(s.T(), contract.CheckRegister.Name, 2)
 	s.env.AssertNotCalled(s.T(), contract.ReadCard.Name, mock.Anything, mock.Anything)
 }
+
+// TestProxyCheckedWhileTheRegisterIsChecked: the clerk may check the
+// proxy's documents while the register check runs; that check counts (it
+// used to be taken as the applicant's and dropped, so the case waited for
+// a check already made).
+func (s *proxySuite) TestProxyCheckedWhileTheRegisterIsChecked() {
+	s.env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).After(time.Minute).Return(contract.CheckRegisterResult{Person: testPerson}, nil).Once()
+	s.env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil)
+	s.env.OnActivity(contract.PrepareInquiry.Name, mock.Anything, mock.Anything).Return(contract.PrepareInquiryResult{}, nil).Once()
+	s.env.OnActivity(contract.LapseInquiry.Name, mock.Anything, mock.Anything).Return(contract.LapseInquiryResult{}, nil).Once()
+	s.closeWith(StatusLapsed)
+	noPoA := proxyID
+	noPoA.PowerOfAttorney = false
+	refused := sendAt(s.env, 20*time.Second, ConfirmIdentityUpdate, noPoA)
+	early := sendAt(s.env, 30*time.Second, ConfirmIdentityUpdate, proxyID)
+	var st State
+	s.env.RegisterDelayedCallback(func() {
+		v, err := s.env.QueryWorkflow(StateQuery)
+		s.Require().NoError(err)
+		s.NoError(v.Get(&st))
+	}, 2*time.Minute)
+	s.env.ExecuteWorkflow(ProxyIssuance, proxyInput)
+	s.Contains(refused.rejection(), "power of attorney", "the proxy's check needs the power of attorney from the start")
+	s.True(early.accepted, early.rejection())
+	s.Equal(StepInquiryMailing, st.Step, "the early check was kept")
+	s.Require().Len(st.Identity.Checks, 1)
+	s.Equal("proxy", st.Identity.Checks[0].Person)
+	var res ProxyIssuanceResult
+	s.NoError(s.env.GetWorkflowResult(&res))
+	s.Equal("reply_deadline_passed", res.Rejection.Code, "nobody mailed the letter")
+}
