@@ -357,8 +357,17 @@ func (c *Case) ending(err error) (status, step string, why *contract.Rejection) 
 		return StatusLapsed, StepLapsed, &r
 	}
 	if temporal.IsCanceledError(err) {
-		return StatusCancelled, StepCancelled, &contract.Rejection{Code: "cancelled",
-			Message: "手続はシステムにより取り消されました / The procedure was cancelled through Temporal"}
+		msg := "手続はシステムにより取り消されました / The procedure was cancelled through Temporal"
+		// A procedure ending as another case was cancelled (the relay side)
+		// passes that case's reason as the detail.
+		var ce *temporal.CanceledError
+		if errors.As(err, &ce) && ce.HasDetails() {
+			var why string
+			if ce.Details(&why) == nil && why != "" {
+				msg = why
+			}
+		}
+		return StatusCancelled, StepCancelled, &contract.Rejection{Code: "cancelled", Message: msg}
 	}
 	at := c.failedAt()
 	return StatusFailed, StepFailed, &contract.Rejection{Code: "failed",
