@@ -171,11 +171,13 @@ func (s *relaySuite) TestRelaySideEndsAsTheAddressCaseEnded() {
 		status    string
 		rejection *contract.Rejection
 		wantCode  string
+		// wantMessage is what the relay's clerk reads out.
+		wantMessage string
 	}{
-		{StatusFailed, &contract.Rejection{Code: "failed", Message: "failed at card_write"}, "failed"},
-		{StatusCancelled, &contract.Rejection{Code: "cancelled", Message: "cancelled by clerk1"}, "cancelled"},
-		{StatusLapsed, &contract.Rejection{Code: "review_timeout", Message: "not reviewed"}, "review_timeout"},
-		{StatusRejected, why, "relay_refused"},
+		{StatusFailed, &contract.Rejection{Code: "failed", Message: "failed at card_write"}, "failed", "failed for good"},
+		{StatusCancelled, &contract.Rejection{Code: "cancelled", Message: "Cancelled by clerk1: 申請の取下げ"}, "cancelled", "Cancelled by clerk1: 申請の取下げ"},
+		{StatusLapsed, &contract.Rejection{Code: "review_timeout", Message: "not reviewed"}, "review_timeout", "not reviewed"},
+		{StatusRejected, why, "relay_refused", why.Message},
 	} {
 		s.Run(tc.status, func() {
 			s.SetupTest()
@@ -194,6 +196,7 @@ func (s *relaySuite) TestRelaySideEndsAsTheAddressCaseEnded() {
 			s.Equal(tc.status, res.Status)
 			s.Require().NotNil(res.Rejection)
 			s.Equal(tc.wantCode, res.Rejection.Code)
+			s.Contains(res.Rejection.Message, tc.wantMessage)
 			s.Equal(tc.status, res.Detail.Status, "the detail is the address side's last status")
 			s.env.AssertExpectations(s.T())
 		})
