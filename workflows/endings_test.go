@@ -251,12 +251,20 @@ func (s *kitSuite) TestFailedAfterIssuanceRevokesWhatWasIssued() {
 	s.inPerson(contract.CheckRegisterResult{Person: testPerson})
 	s.readCard()
 	s.failWrite()
+	// Compensations are bounded, so a failing case always ends.
+	var bounds []time.Duration
+	s.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == contract.RevokeCertificate.Name {
+			bounds = append(bounds, info.ScheduleToCloseTimeout)
+		}
+	})
 	sendAt(s.env, time.Minute, ConfirmIdentityUpdate, identityOK)
 	s.env.ExecuteWorkflow(InPersonIssuance, testInput)
 	var res InPersonIssuanceResult
 	s.NoError(s.env.GetWorkflowResult(&res))
 	s.Equal(StatusFailed, res.Status)
 	s.Equal("failed", res.Rejection.Code)
+	s.Equal([]time.Duration{time.Hour, time.Hour}, bounds)
 	s.Equal(map[string]reasons.Reason{"new-sign": reasons.CessationOfOperation, "new-auth": reasons.CessationOfOperation}, s.ca.revokedWith())
 	for _, r := range s.ca.revoked {
 		s.Equal(testInput.CaseNumber+"/revoke/"+r.Serial, r.RequestID, "a retried revocation revokes once")

@@ -33,12 +33,17 @@ func Local[In, Out any](ctx workflow.Context, a contract.Activity[In, Out], in I
 
 // Org runs a step at the Organization's CA worker.
 func Org[In, Out any](ctx workflow.Context, a contract.Activity[In, Out], in In) (Out, error) {
+	// The CA may be down for maintenance; a day later the case fails (and
+	// compensates) rather than waiting forever. A compensation itself gets
+	// an hour, so a failing case still ends.
+	bound := 24 * time.Hour
+	if c, _ := ctx.Value(compensatingKey{}).(bool); c {
+		bound = compensationTimeout
+	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           contract.CATaskQueue,
-		StartToCloseTimeout: 30 * time.Second,
-		// The CA may be down for maintenance; a day later the case fails
-		// (and compensates) rather than waiting forever.
-		ScheduleToCloseTimeout: 24 * time.Hour,
+		TaskQueue:              contract.CATaskQueue,
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: bound,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, MaximumInterval: time.Minute, NonRetryableErrorTypes: nonRetryable,
 		},

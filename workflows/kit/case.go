@@ -149,6 +149,10 @@ type Case struct {
 	lock     workflow.Mutex
 }
 
+// compensatingKey marks the context compensations run on, so that their
+// activities are bounded by compensationTimeout.
+type compensatingKey struct{}
+
 type compensation struct {
 	name string
 	run  func(ctx workflow.Context) error
@@ -385,7 +389,7 @@ func (c *Case) compensate(ctx workflow.Context) {
 			continue
 		}
 		c.Enter(ctx, "compensation", "")
-		if err := comp.run(ctx); err != nil {
+		if err := comp.run(workflow.WithValue(ctx, compensatingKey{}, true)); err != nil {
 			c.Note(comp.name + ": failed")
 			workflow.GetLogger(ctx).Error("compensation failed", "case", c.st.CaseNumber, "compensation", comp.name, "error", err)
 			continue
