@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"regexp"
 
-	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/madoguchi/madoguchi/internal/searchattr"
 )
@@ -40,9 +38,9 @@ func ListCases(ctx context.Context, tc Lister, municipality, status string, wait
 		}
 		for _, e := range resp.GetExecutions() {
 			f := e.GetSearchAttributes().GetIndexedFields()
-			row := CaseSummary{CaseNumber: keyword(f, searchattr.CaseNumber.GetName()), Procedure: keyword(f, searchattr.Procedure.GetName()),
-				OpenedAt: e.GetStartTime().AsTime(), Status: keyword(f, searchattr.Status.GetName()),
-				Step: keyword(f, searchattr.Step.GetName()), WaitingFor: keyword(f, searchattr.Waiting.GetName())}
+			row := CaseSummary{CaseNumber: searchattr.KeywordOf(f, searchattr.CaseNumber), Procedure: searchattr.KeywordOf(f, searchattr.Procedure),
+				OpenedAt: e.GetStartTime().AsTime(), Status: searchattr.KeywordOf(f, searchattr.Status),
+				Step: searchattr.KeywordOf(f, searchattr.Step), WaitingFor: searchattr.KeywordOf(f, searchattr.Waiting)}
 			if waitingOnly && row.WaitingFor == "" {
 				continue
 			}
@@ -56,17 +54,4 @@ func ListCases(ctx context.Context, tc Lister, municipality, status string, wait
 		}
 	}
 	return out, nil
-}
-
-func keyword(f map[string]*commonpb.Payload, name string) string {
-	p, ok := f[name]
-	if !ok {
-		return ""
-	}
-	var s string
-	// Search attributes are never codec-encoded: the default converter reads them.
-	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
-		return ""
-	}
-	return s
 }

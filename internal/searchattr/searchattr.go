@@ -4,7 +4,11 @@
 // waiting lists from them (visibility), not by querying each case.
 package searchattr
 
-import "go.temporal.io/sdk/temporal"
+import (
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+)
 
 // The keys, registered with the dev server by scripts/lib.sh (all Keyword).
 var (
@@ -32,4 +36,19 @@ func Start(procedure, caseNumber, municipality, step string) temporal.SearchAttr
 		Step.ValueSet(step),
 		Status.ValueSet("open"),
 	)
+}
+
+// KeywordOf reads a Keyword attribute from a visibility row's indexed
+// fields ("" when unset). Search attributes are never codec-encoded, so the
+// default converter reads them.
+func KeywordOf(fields map[string]*commonpb.Payload, key temporal.SearchAttributeKeyKeyword) string {
+	p, ok := fields[key.GetName()]
+	if !ok {
+		return ""
+	}
+	var s string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
+		return ""
+	}
+	return s
 }

@@ -6,13 +6,12 @@ import (
 	"os"
 	"path/filepath"
 
-	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/historyrec"
+	"github.com/madoguchi/madoguchi/internal/searchattr"
 	"github.com/madoguchi/madoguchi/workflows"
 )
 
@@ -52,7 +51,7 @@ func recordHistories() error {
 		done := map[string]bool{}
 		for _, e := range resp.GetExecutions() {
 			f := e.GetSearchAttributes().GetIndexedFields()
-			status := keyword(f, "MadoguchiStatus")
+			status := searchattr.KeywordOf(f, searchattr.Status)
 			if status == "" || done[status] {
 				continue
 			}
@@ -67,17 +66,4 @@ func recordHistories() error {
 		}
 	}
 	return nil
-}
-
-// keyword reads a Keyword search attribute ("" when unset).
-func keyword(f map[string]*commonpb.Payload, name string) string {
-	p, ok := f[name]
-	if !ok {
-		return ""
-	}
-	var s string
-	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
-		return ""
-	}
-	return s
 }
