@@ -104,16 +104,20 @@ func Reject(code, message string) error {
 }
 
 // AsRejection extracts the rejection from an activity error, if it is one.
-func AsRejection(err error) (Rejection, bool) {
+func AsRejection(err error) (Rejection, bool) { return detailOf(err, ErrTypeRejected, "rejected") }
+
+// detailOf extracts the Rejection of an application error of the given
+// type; one without details gets the fallback code and its message.
+func detailOf(err error, errType, fallback string) (Rejection, bool) {
 	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeRejected {
+	if !errors.As(err, &appErr) || appErr.Type() != errType {
 		return Rejection{}, false
 	}
 	var r Rejection
 	if appErr.HasDetails() && appErr.Details(&r) == nil {
 		return r, true
 	}
-	return Rejection{Code: "rejected", Message: appErr.Message()}, true
+	return Rejection{Code: fallback, Message: appErr.Message()}, true
 }
 
 // ErrTypeLapsed is a human step that never came within its bound; the case
@@ -126,14 +130,4 @@ func Lapse(code, message string) error {
 }
 
 // AsLapse extracts the detail of a Lapsed error, if it is one.
-func AsLapse(err error) (Rejection, bool) {
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeLapsed {
-		return Rejection{}, false
-	}
-	var r Rejection
-	if appErr.HasDetails() && appErr.Details(&r) == nil {
-		return r, true
-	}
-	return Rejection{Code: "lapsed", Message: appErr.Message()}, true
-}
+func AsLapse(err error) (Rejection, bool) { return detailOf(err, ErrTypeLapsed, "lapsed") }
