@@ -3,7 +3,8 @@
 # the benchmarks, `go test -run '^$' -bench . -benchtime …`, of the packages listed below.
 #
 # Environment: MADOGUCHI_BENCH_PKGS (space-separated packages; overrides the list below),
-# MADOGUCHI_BENCHTIME (default 2s), MADOGUCHI_BENCH_COUNT (default 1), the port overrides of lib.sh.
+# MADOGUCHI_BENCHTIME (default 2s), MADOGUCHI_BENCH_COUNT (default 1), MADOGUCHI_BENCH_ISSUANCE (the
+# issuance benchmarks to run, default 'InPersonIssuance|NoopShape'), the port overrides of lib.sh.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -54,7 +55,7 @@ others=()
 for pkg in "${BENCH_PKGS[@]}"; do
 	if [[ ${pkg} == ./tests/bench ]]; then
 		# Procedures end to end: a fixed count per run (each needs fresh residents, cards and keys).
-		go test -count="${MADOGUCHI_BENCH_COUNT:-1}" -run '^$' -bench 'InPersonIssuance|NoopShape' \
+		go test -count="${MADOGUCHI_BENCH_COUNT:-1}" -run '^$' -bench "${MADOGUCHI_BENCH_ISSUANCE:-InPersonIssuance|NoopShape}" \
 			-benchtime "${MADOGUCHI_ISSUANCE_BENCHTIME:-200x}" -timeout 60m ./tests/bench 2>&1 |
 			tee -a "${MD_ROOT}/.dev/bench.txt"
 		# The waiting list of 1,000 open cases, visibility against one query per case: one pass

@@ -73,7 +73,8 @@ func NoopShape(ctx workflow.Context, in workflows.InPersonIssuanceInput) (workfl
 	}
 	enter(workflows.StepIdentityCheck)
 	wait()
-	if err := workflow.Await(ctx, func() bool { return identity }); err != nil {
+	// The kit bounds every wait for a person with a timer.
+	if _, err := workflow.AwaitWithTimeout(ctx, 8*time.Hour, func() bool { return identity }); err != nil {
 		return workflows.InPersonIssuanceResult{}, err
 	}
 	done()
