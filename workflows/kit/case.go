@@ -13,6 +13,11 @@
 // its handlers to finish, is closed in the municipal database, and its final
 // step and status go to the search attributes.
 //
+// Every ending returns an Outcome with the status, not a workflow error, so
+// the Temporal execution completes; the case's status is in the outcome, the
+// state query and the MadoguchiStatus search attribute, from which managers
+// list failed, lapsed and cancelled cases.
+//
 // Everything here is deterministic workflow code: I/O only through
 // activities named in contract.
 //
