@@ -129,21 +129,7 @@ func (s *Server) codecAuthenticate(c *gin.Context) {
 		}
 		raw = ck.Value
 	}
-	clerk, err := s.sessionClerk(c, raw)
-	if errors.Is(err, storage.ErrNotFound) {
-		fail(c, http.StatusUnauthorized, "unauthenticated", "ログインの有効期限が切れました。再度ログインしてください / Your login has expired; please log in again.")
-		return
-	}
-	if errors.Is(err, errBadToken) {
-		fail(c, http.StatusUnauthorized, "unauthenticated", "ログインしてください / Please log in.")
-		return
-	}
-	if err != nil {
-		s.failInternal(c, err)
-		return
-	}
-	c.Set(clerkKey, clerk)
-	c.Next()
+	s.admit(c, raw)
 }
 
 var errBadToken = errors.New("gateway: malformed session token")
@@ -157,12 +143,26 @@ func decodeToken(raw string) ([]byte, error) {
 	return token, nil
 }
 
-func (s *Server) sessionClerk(ctx context.Context, raw string) (storage.Clerk, error) {
+// admit looks the session token up and puts its clerk in the context, or
+// answers 401 (malformed or expired) or 500. Both the bearer and the codec
+// cookie come through here.
+func (s *Server) admit(c *gin.Context, raw string) {
 	token, err := decodeToken(raw)
 	if err != nil {
-		return storage.Clerk{}, err
+		fail(c, http.StatusUnauthorized, "unauthenticated", "ログインしてください / Please log in.")
+		return
 	}
-	return s.db.SessionClerk(ctx, token, s.now())
+	clerk, err := s.db.SessionClerk(c, token, s.now())
+	if errors.Is(err, storage.ErrNotFound) {
+		fail(c, http.StatusUnauthorized, "unauthenticated", "ログインの有効期限が切れました。再度ログインしてください / Your login has expired; please log in again.")
+		return
+	}
+	if err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	c.Set(clerkKey, clerk)
+	c.Next()
 }
 
 // setCodecCookie puts the login token in the codec cookie of the answer.
