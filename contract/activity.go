@@ -28,11 +28,3 @@ type Activity[In, Out any] struct {
 	Name string
 	Zone Zone
 }
-
-// ActivityName is any Activity, for lists that check registration.
-type ActivityName interface{ activityName() (string, Zone) }
-
-func (a Activity[In, Out]) activityName() (string, Zone) { return a.Name, a.Zone }
-
-// NameAndZone returns an activity's name and zone.
-func NameAndZone(a ActivityName) (string, Zone) { return a.activityName() }

@@ -28,8 +28,6 @@ type Store interface {
 	NextCaseNumber(ctx context.Context, municipality string, now time.Time) (string, error)
 	InsertCase(ctx context.Context, c storage.Case) error
 	Case(ctx context.Context, number string) (storage.Case, error)
-	OpenCases(ctx context.Context, municipality string, limit int) ([]storage.Case, error)
-	CasesByStatus(ctx context.Context, municipality, status string, limit int) ([]storage.Case, error)
 	InquiryPDF(ctx context.Context, caseNumber string) ([]byte, error)
 }
 

@@ -61,25 +61,6 @@ func (db *DB) Case(ctx context.Context, number string) (Case, error) {
 	return c, nil
 }
 
-// OpenCases lists a municipality's open cases, newest first.
-func (db *DB) OpenCases(ctx context.Context, municipality string, limit int) ([]Case, error) {
-	return db.CasesByStatus(ctx, municipality, "open", limit)
-}
-
-// CasesByStatus lists a municipality's cases with a status, newest first.
-func (db *DB) CasesByStatus(ctx context.Context, municipality, status string, limit int) ([]Case, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT case_number, municipality_code, procedure, workflow_id, opened_by, opened_at, status
-		FROM cases WHERE municipality_code = $1 AND status = $2 ORDER BY opened_at DESC LIMIT $3`, municipality, status, limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: open cases: %w", err)
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Case, error) {
-		var c Case
-		err := r.Scan(&c.CaseNumber, &c.MunicipalityCode, &c.Procedure, &c.WorkflowID, &c.OpenedBy, &c.OpenedAt, &c.Status)
-		return c, err
-	})
-}
-
 // CloseCase marks a case finished with the given status; repeating it is harmless.
 func (db *DB) CloseCase(ctx context.Context, number, status string, at time.Time) error {
 	_, err := db.Pool.Exec(ctx, `UPDATE cases SET status = $2, closed_at = COALESCE(closed_at, $3) WHERE case_number = $1`, number, status, at)

@@ -10,8 +10,8 @@ package bench
 // is an in-process fake registered under its contract name on a task queue
 // of this benchmark, so it needs Temporal only (no Postgres, no HSM). The
 // per-case side queries by the workflow ids the benchmark started, where the
-// old gateway read them from the municipal database first (storage
-// OpenCases): the database read is left out of its figure.
+// old gateway read them from the municipal database first (a query of
+// the cases table): the database read is left out of its figure.
 //
 //	make bench   (or: source <state>/env; go test -run '^$' -bench WaitingList -benchtime 1x ./tests/bench)
 

@@ -22,9 +22,9 @@ type Terminal struct {
 	c      *Case
 	id     string
 	serial string
-	// waiting is what the case waited for before the terminal stopped
+	// waitWhat is what the case waited for before the terminal stopped
 	// responding, restored when it responds again.
-	waitWho, waitWhat string
+	waitWhat string
 }
 
 // UseTerminal opts the case into card steps on a terminal.
