@@ -15,6 +15,11 @@ type ReadCardInput struct {
 type ReadCardResult struct {
 	CardSerial string `json:"cardSerial"`
 	Expiry     string `json:"expiry"` // YYYYMMDD as the card records it
+	// AuthSerial is the serial (decimal) of the user-authentication
+	// certificate written on the card, read without a PIN; empty when the
+	// card holds none. The signing certificate is readable only after its
+	// PIN, so it is not read here.
+	AuthSerial string `json:"authSerial,omitempty"`
 }
 
 // SetPINsInput asks the applicant to choose PINs on the touch panel
@@ -91,6 +96,25 @@ type WriteCertificatesInput struct {
 // WriteCertificatesResult is empty; writing twice is harmless.
 type WriteCertificatesResult struct{}
 
+// VerifyPINInput asks the holder to type the PIN of one kind on the touch
+// panel (once, not chosen anew), which is verified on the card: the holder
+// proves possession of the card (第3 2, 一時保留の解除). The PIN never leaves
+// the terminal.
+type VerifyPINInput struct {
+	CaseNumber string `json:"caseNumber"`
+	CardSerial string `json:"cardSerial"`
+	Kind       string `json:"kind"`
+}
+
+// VerifyPINResult says whether the card accepted the PIN. A wrong PIN is an
+// answer, not an error: RetriesLeft counts down to Blocked (the PIN must
+// then be reset at a counter, 第3 1).
+type VerifyPINResult struct {
+	Verified    bool `json:"verified"`
+	RetriesLeft int  `json:"retriesLeft"`
+	Blocked     bool `json:"blocked,omitempty"`
+}
+
 // Activities that run in the counter terminal's card agent.
 var (
 	ReadCard          = Activity[ReadCardInput, ReadCardResult]{Name: "ReadCard", Zone: ZoneTerminal}
@@ -99,4 +123,5 @@ var (
 	SealPINNotice     = Activity[SealPINNoticeInput, SealPINNoticeResult]{Name: "SealPINNotice", Zone: ZoneTerminal}
 	GenerateKeys      = Activity[GenerateKeysInput, GenerateKeysResult]{Name: "GenerateKeys", Zone: ZoneTerminal}
 	WriteCertificates = Activity[WriteCertificatesInput, WriteCertificatesResult]{Name: "WriteCertificates", Zone: ZoneTerminal}
+	VerifyPIN         = Activity[VerifyPINInput, VerifyPINResult]{Name: "VerifyPIN", Zone: ZoneTerminal}
 )

@@ -121,3 +121,14 @@ func (t *Terminal) Write(ctx workflow.Context, cardSerial string, certs []contra
 func SealNotice(ctx workflow.Context, t *Terminal, in contract.SealPINNoticeInput) (contract.SealPINNoticeResult, error) {
 	return onTerminal(ctx, t, contract.SealPINNotice, 30*time.Minute, in)
 }
+
+// VerifyPIN has the holder type the PIN of one kind on the touch panel and
+// verifies it on the card (第3 2): possession of the card, proven without the
+// PIN leaving the terminal.
+func (t *Terminal) VerifyPIN(ctx workflow.Context, cardSerial, kind string) (contract.VerifyPINResult, error) {
+	t.c.Waiting(ctx, "applicant", "applicant: touch panel (PIN) / 暗証番号の入力")
+	res, err := onTerminal(ctx, t, contract.VerifyPIN, 30*time.Minute, contract.VerifyPINInput{
+		CaseNumber: t.c.Number(), CardSerial: cardSerial, Kind: kind})
+	t.c.Done(ctx)
+	return res, err
+}
