@@ -232,3 +232,48 @@ var (
 	SealingKey         = Activity[SealingKeyInput, SealingKeyResult]{Name: "SealingKey", Zone: ZoneMunicipal}
 	ForwardApplication = Activity[ForwardApplicationInput, ForwardApplicationResult]{Name: "ForwardApplication", Zone: ZoneMunicipal}
 )
+
+// FindCertificatesInput asks for the municipality's record of a resident's
+// certificates: the current ones of the kinds asked for, or the serials
+// named.
+type FindCertificatesInput struct {
+	MunicipalityCode string   `json:"municipalityCode"`
+	ResidentCode     string   `json:"residentCode"`
+	Kinds            []string `json:"kinds,omitempty"`
+	Serials          []string `json:"serials,omitempty"`
+	// Today is the application date; an expired certificate is not current.
+	Today time.Time `json:"today"`
+}
+
+// RecordedCertificate is the municipality's record of one certificate.
+type RecordedCertificate struct {
+	Serial   string    `json:"serial"`
+	Kind     string    `json:"kind"`
+	Card     string    `json:"card"`
+	NotAfter time.Time `json:"notAfter"`
+	Status   string    `json:"status"`
+}
+
+// FindCertificatesResult lists them; a resident with none to act on is a
+// Rejection, not an empty list.
+type FindCertificatesResult struct {
+	Certificates []RecordedCertificate `json:"certificates"`
+}
+
+// RecordRevokedInput updates the municipal record after a revocation: the
+// certificates are revoked and, when reported lost, the card is lost.
+type RecordRevokedInput struct {
+	CaseNumber string   `json:"caseNumber"`
+	Serials    []string `json:"serials"`
+	// LostCard is the serial of the card reported lost, or empty.
+	LostCard string `json:"lostCard,omitempty"`
+}
+
+// RecordRevokedResult is empty; the activity is idempotent.
+type RecordRevokedResult struct{}
+
+// The revocation family's municipal records.
+var (
+	FindCertificates = Activity[FindCertificatesInput, FindCertificatesResult]{Name: "FindCertificates", Zone: ZoneMunicipal}
+	RecordRevoked    = Activity[RecordRevokedInput, RecordRevokedResult]{Name: "RecordRevoked", Zone: ZoneMunicipal}
+)

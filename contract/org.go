@@ -20,6 +20,9 @@ type CertificateRequest struct {
 	// CounterpartSerial is the person's certificate of the other kind on
 	// the same card (対応証明書), when only one kind is issued.
 	CounterpartSerial string `json:"counterpartSerial,omitempty"`
+	// CardSerial is the card the certificate is written to, which the
+	// Organization records so that a loss report needs only the card.
+	CardSerial string `json:"cardSerial,omitempty"`
 }
 
 // IssueCertificatesInput asks the Organization to issue the certificates of
@@ -126,4 +129,47 @@ type ReleaseHoldResult struct {
 var (
 	HoldCertificate = Activity[HoldCertificateInput, HoldCertificateResult]{Name: "HoldCertificate", Zone: ZoneOrganization}
 	ReleaseHold     = Activity[ReleaseHoldInput, ReleaseHoldResult]{Name: "ReleaseHold", Zone: ZoneOrganization}
+)
+
+// CertificateStatus is a certificate's status at the Organization, without
+// personal data.
+type CertificateStatus struct {
+	Serial string `json:"serial"`
+	Kind   string `json:"kind"`
+	// State is "good", "revoked" (Reason says why; certificateHold while on
+	// hold) or "unknown".
+	State     string         `json:"state"`
+	Reason    reasons.Reason `json:"reason,omitempty"`
+	NotAfter  time.Time      `json:"notAfter,omitzero"`
+	RevokedAt time.Time      `json:"revokedAt,omitzero"`
+}
+
+// Held reports whether the certificate is on hold.
+func (s CertificateStatus) Held() bool { return s.State == "revoked" && s.Reason == reasons.CertificateHold }
+
+// CardCertificatesInput asks which certificates were issued for a card.
+type CardCertificatesInput struct {
+	CardSerial string `json:"cardSerial"`
+}
+
+// CardCertificatesResult lists them, newest first; empty for a card the
+// Organization never issued for.
+type CardCertificatesResult struct {
+	Certificates []CertificateStatus `json:"certificates,omitempty"`
+}
+
+// CertificateStatusInput asks for one certificate's status.
+type CertificateStatusInput struct {
+	Serial string `json:"serial"`
+}
+
+// CertificateStatusResult is its status.
+type CertificateStatusResult struct {
+	Status CertificateStatus `json:"status"`
+}
+
+// The Organization's status lookups (the 24-hour line, the counter).
+var (
+	CardCertificates = Activity[CardCertificatesInput, CardCertificatesResult]{Name: "CardCertificates", Zone: ZoneOrganization}
+	CertificateState = Activity[CertificateStatusInput, CertificateStatusResult]{Name: "CertificateStatus", Zone: ZoneOrganization}
 )

@@ -19,6 +19,19 @@ const (
 	ProcRelayForwarding = "relay-forwarding"
 	// ProcRelayIssuance is the address municipality's side of it.
 	ProcRelayIssuance = "relay-issuance"
+	// ProcInPersonRevocation is 第2 2(1): revocation on the holder's
+	// application, or on a report that the key leaked or the card was lost.
+	ProcInPersonRevocation = "inperson-revocation"
+	// ProcProxyRevocation is 第2 2(2): the same, applied for by a proxy.
+	ProcProxyRevocation = "proxy-revocation"
+	// ProcLossReport is the Organization's 24-hour line taking a loss
+	// report by card serial (一時保留 of the user-authentication
+	// certificate, revocation of the signing one).
+	ProcLossReport = "loss-report"
+	// ProcInPersonHoldRelease is 第3 2(1): release of the hold in person.
+	ProcInPersonHoldRelease = "inperson-hold-release"
+	// ProcProxyHoldRelease is 第3 2(2): the same, by a proxy.
+	ProcProxyHoldRelease = "proxy-hold-release"
 )
 
 // allowedReasons is the allowlist of revocation reasons per procedure, after
@@ -32,7 +45,18 @@ var allowedReasons = map[string][]reasons.Reason{
 	ProcInPersonIssuance: issuanceReasons,
 	ProcProxyIssuance:    issuanceReasons,
 	ProcRelayIssuance:    issuanceReasons,
+	// The holder's wish, or a leak or loss (第1 4(3)イ (E), (A)).
+	ProcInPersonRevocation: revocationReasons,
+	ProcProxyRevocation:    revocationReasons,
+	// A lost card: the user-authentication certificate is held, the signing
+	// one revoked as compromised.
+	ProcLossReport: {reasons.CertificateHold, reasons.KeyCompromise},
+	// A hold release only lifts the hold.
+	ProcInPersonHoldRelease: {reasons.CertificateHold},
+	ProcProxyHoldRelease:    {reasons.CertificateHold},
 }
+
+var revocationReasons = []reasons.Reason{reasons.KeyCompromise, reasons.CessationOfOperation}
 
 var issuanceReasons = []reasons.Reason{reasons.Superseded, reasons.CessationOfOperation, reasons.KeyCompromise}
 

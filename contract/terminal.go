@@ -15,7 +15,7 @@ type ReadCardInput struct {
 type ReadCardResult struct {
 	CardSerial string `json:"cardSerial"`
 	Expiry     string `json:"expiry"` // YYYYMMDD as the card records it
-	// AuthSerial is the serial (decimal) of the user-authentication
+	// AuthSerial is the serial (lower-case hex, as the CA writes it) of the user-authentication
 	// certificate written on the card, read without a PIN; empty when the
 	// card holds none. The signing certificate is readable only after its
 	// PIN, so it is not read here.

@@ -103,28 +103,36 @@ func (s *Server) checkTerminal(c *gin.Context, id string) bool {
 // start allocates a case number, records the case and starts the procedure
 // with the input built for that case number.
 func (s *Server) start(c *gin.Context, procedure string, wf any, input func(caseNumber string) any) {
+	if number, _, ok := s.open(c, procedure, wf, input); ok {
+		c.JSON(http.StatusCreated, StartResult{CaseNumber: number, Procedure: procedure})
+	}
+}
+
+// open is start without the answer: it returns the case number and the run,
+// or answers the error itself and returns false.
+func (s *Server) open(c *gin.Context, procedure string, wf any, input func(caseNumber string) any) (string, client.WorkflowRun, bool) {
 	clerk := currentClerk(c)
 	number, err := s.db.NextCaseNumber(c, clerk.MunicipalityCode, s.now())
 	if err != nil {
 		s.failInternal(c, err)
-		return
+		return "", nil, false
 	}
 	id := workflows.WorkflowID(procedure, number)
 	if err := s.db.InsertCase(c, storage.Case{CaseNumber: number, MunicipalityCode: clerk.MunicipalityCode,
 		Procedure: procedure, WorkflowID: id, OpenedBy: clerk.ID}); err != nil {
 		s.failInternal(c, err)
-		return
+		return "", nil, false
 	}
-	_, err = s.temporal.ExecuteWorkflow(c, client.StartWorkflowOptions{
+	run, err := s.temporal.ExecuteWorkflow(c, client.StartWorkflowOptions{
 		ID:                    id,
 		TaskQueue:             contract.MunicipalTaskQueue,
 		TypedSearchAttributes: workflows.SearchAttributes(procedure, number, clerk.MunicipalityCode),
 	}, wf, input(number))
 	if err != nil {
 		s.failTemporal(c, err)
-		return
+		return "", nil, false
 	}
-	c.JSON(http.StatusCreated, StartResult{CaseNumber: number, Procedure: procedure})
+	return number, run, true
 }
 
 // starters read each startable procedure's request; the catalog says who
@@ -144,15 +152,15 @@ func (s *Server) startProcedure(c *gin.Context) {
 	name := c.Param("procedure")
 	p, ok := workflows.Lookup(name)
 	start, startable := s.starters()[name]
+	if ok && !startable && p.Start != nil {
+		start, startable = func(c *gin.Context) { s.startFromCatalog(c, p) }, true
+	}
 	if !ok || !startable || len(p.StartRoles) == 0 {
 		fail(c, http.StatusNotFound, "unknown_procedure", "この手続は窓口から開始できません / There is no such procedure to start here.")
 		return
 	}
 	clerk := currentClerk(c)
-	// Every clerk account today is a municipality's (the offices table
-	// holds the kinds); a post office's or the Organization's staff arrive
-	// with their procedures.
-	if !slices.Contains(p.StartRoles, clerk.Role) || !slices.Contains(p.StartOffices, workflows.OfficeMunicipality) {
+	if !slices.Contains(p.StartRoles, clerk.Role) || !slices.Contains(p.StartOffices, clerk.OfficeKind) {
 		fail(c, http.StatusForbidden, "not_permitted", "この手続を開始する権限がありません / You may not start this procedure.")
 		return
 	}

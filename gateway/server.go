@@ -29,6 +29,10 @@ type Store interface {
 	InsertCase(ctx context.Context, c storage.Case) error
 	Case(ctx context.Context, number string) (storage.Case, error)
 	InquiryPDF(ctx context.Context, caseNumber string) ([]byte, error)
+	Resident(ctx context.Context, code string) (storage.Resident, error)
+	Card(ctx context.Context, serial string) (storage.Card, error)
+	Certificate(ctx context.Context, serial string) (storage.IssuedCertificate, error)
+	MunicipalityName(ctx context.Context, code string) (string, error)
 }
 
 // Server is the gateway.
@@ -64,6 +68,7 @@ func (s *Server) Handler() http.Handler {
 	api.GET("/waiting", s.waiting)
 	api.GET("/cases/:case", s.caseState)
 	api.GET("/cases/:case/inquiry.pdf", s.inquiryPDF)
+	api.GET("/cases/:case/revocation-notice.pdf", s.revocationNotice)
 	// Who may start which procedure is the catalog's (startProcedure).
 	api.POST("/procedures/:procedure", s.startProcedure)
 	clerks := api.Group("", requireRole("clerk", "manager"))

@@ -89,6 +89,29 @@ func (s *apiStore) NextCaseNumber(_ context.Context, municipality string, _ time
 	return fmt.Sprintf("%s-20260401-%04d", municipality, len(s.inserted)+1), nil
 }
 
+// The register the holder checks read: one resident of apiMunicipality,
+// with card C1 and certificate 51.
+func (s *apiStore) Resident(_ context.Context, code string) (storage.Resident, error) {
+	if code != "12345678901" {
+		return storage.Resident{}, storage.ErrNotFound
+	}
+	return storage.Resident{ResidentCode: code, MunicipalityCode: apiMunicipality}, nil
+}
+
+func (s *apiStore) Card(_ context.Context, serial string) (storage.Card, error) {
+	if serial != "C1" {
+		return storage.Card{}, storage.ErrNotFound
+	}
+	return storage.Card{Serial: serial, ResidentCode: "12345678901"}, nil
+}
+
+func (s *apiStore) Certificate(_ context.Context, serial string) (storage.IssuedCertificate, error) {
+	if serial != "51" {
+		return storage.IssuedCertificate{}, storage.ErrNotFound
+	}
+	return storage.IssuedCertificate{Serial: serial, ResidentCode: "12345678901", Kind: "sign", CardSerial: "C1", Status: "active"}, nil
+}
+
 func (s *apiStore) InsertCase(_ context.Context, c storage.Case) error {
 	if s.err != nil {
 		return s.err
@@ -107,6 +130,8 @@ type apiTemporal struct {
 	updateErr error
 	getErr    error
 	startErr  error
+	// outcome is the started workflows' outcome (JSON); a completion when empty.
+	outcome string
 }
 
 func (t *apiTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
@@ -119,8 +144,19 @@ func (t *apiTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowO
 
 func (t *apiTemporal) ExecuteWorkflow(_ context.Context, _ client.StartWorkflowOptions, _ any, args ...any) (client.WorkflowRun, error) {
 	t.starts = append(t.starts, args...)
-	return nil, t.startErr
+	if t.startErr != nil {
+		return nil, t.startErr
+	}
+	return apiRun{outcome: cmp.Or(t.outcome, `{"status":"completed","detail":{}}`)}, nil
 }
+
+// apiRun is a started workflow whose outcome is known at once.
+type apiRun struct {
+	client.WorkflowRun
+	outcome string
+}
+
+func (r apiRun) Get(_ context.Context, v any) error { return json.Unmarshal([]byte(r.outcome), v) }
 
 type apiUpdateHandle struct {
 	o   client.UpdateWorkflowOptions
@@ -158,11 +194,12 @@ func newAPIFixture(t *testing.T, tc *apiTemporal) *apiFixture {
 		{Login: "clerk1", MunicipalityCode: apiMunicipality, Role: workflows.RoleClerk},
 		{Login: "manager1", MunicipalityCode: apiMunicipality, Role: workflows.RoleManager},
 		{Login: "auditor1", MunicipalityCode: apiMunicipality, Role: workflows.RoleAuditor},
-		{Login: "operator1", MunicipalityCode: apiMunicipality, Role: workflows.RoleOperator},
+		{Login: "operator1", MunicipalityCode: "jlis", OfficeKind: workflows.OfficeOrganization, Role: workflows.RoleOperator},
 		{Login: "norole", MunicipalityCode: apiMunicipality},
 		{Login: "yokohama1", MunicipalityCode: "141003", Role: workflows.RoleClerk},
 	} {
 		c.ID, c.DisplayName = int64(i+1), c.Login
+		c.OfficeKind = cmp.Or(c.OfficeKind, workflows.OfficeMunicipality)
 		token := bytes.Repeat([]byte{byte(i + 1)}, 32)
 		f.store.sessions[string(token)] = c
 		f.tokens[c.Login] = base64.RawURLEncoding.EncodeToString(token)
@@ -318,6 +355,8 @@ func sendStart(f *apiFixture) *httptest.ResponseRecorder {
 func startBody(t *testing.T) []byte {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{"terminalId": apiTerminal, "addressMunicipality": "141003", "handOverAt": workflows.HandOverAtRelay,
+		// The status-change procedures' requests.
+		"residentCode": "12345678901", "signing": true, "reason": "cessationOfOperation", "cardSerial": "C1",
 		"application": map[string]any{"residentCode": "12345678901", "name": "試験 花子", "birthDate": "1985-06-15", "sex": "female",
 			"address": "東京都千代田区千代田1番1号", "signing": true, "userAuth": true},
 		"proxy": map[string]any{"name": "試験 太郎", "address": "東京都千代田区千代田1番1号", "relationship": "spouse"}})
@@ -522,7 +561,11 @@ func TestStartRoles(t *testing.T) {
 			t.Run(p.Name+"/"+cmp.Or(role, "none"), func(t *testing.T) {
 				f := newAPIFixture(t, &apiTemporal{})
 				rec := f.post(login, "/api/procedures/"+p.Name, startBody(t))
-				allowed := slices.Contains(p.StartRoles, role) && slices.Contains(p.StartOffices, workflows.OfficeMunicipality)
+				office := workflows.OfficeMunicipality
+				if role == workflows.RoleOperator {
+					office = workflows.OfficeOrganization
+				}
+				allowed := slices.Contains(p.StartRoles, role) && slices.Contains(p.StartOffices, office)
 				switch {
 				case len(p.StartRoles) == 0:
 					if rec.Code != http.StatusNotFound && rec.Code != http.StatusForbidden {

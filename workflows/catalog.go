@@ -39,6 +39,46 @@ type Procedure struct {
 	StartOffices []string
 	// Steps are the clerk steps, from the modules the procedure uses.
 	Steps []kit.HumanStep
+	// Start makes an empty start request, which the gateway decodes the
+	// body of POST /api/procedures/{Name} into; nil for the procedures whose
+	// start the gateway still reads itself (the issuance family).
+	Start func() StartRequest
+	// Synchronous procedures end within seconds (a loss report): the
+	// gateway waits for the outcome and answers a rejection as a 4xx.
+	Synchronous bool
+}
+
+// StartRequest is a procedure's start request as the gateway reads it.
+type StartRequest interface {
+	// Check refuses a malformed request with a clerk-readable reason.
+	Check() *contract.Rejection
+	// Input makes the workflow input for the case being opened.
+	Input(s Opening) any
+}
+
+// Opening is what the gateway knows of the case it opens: its number and
+// the clerk's session.
+type Opening struct {
+	CaseNumber string
+	// Office is the clerk's office code (a municipality's code, or the
+	// Organization's).
+	Office  string
+	Clerk   string
+	ClerkID int64
+}
+
+// OnTerminal is a start request naming a counter terminal, which the
+// gateway checks belongs to the clerk's office.
+type OnTerminal interface{ Terminal() string }
+
+// CertificateHolder is a start request about the certificates of one
+// resident: the gateway refuses it, before any case exists, for a person
+// who is not its municipality's resident, a serial it did not record, or
+// a card that is not the person's.
+type CertificateHolder interface {
+	// Holder is the resident code, the serials named (may be empty) and the
+	// card named (may be empty).
+	Holder() (residentCode string, serials []string, cardSerial string)
 }
 
 // Catalog is the one list of procedures.
@@ -58,6 +98,31 @@ var Catalog = []Procedure{
 	{Name: contract.ProcRelayIssuance, Workflow: RelayIssuance, WorkflowType: "RelayIssuance",
 		Manual: "第2 1(1)ア(エ)C（令和4年改正・住所地市区町村）", Title: "経由市区町村を経由した申請に基づく発行",
 		Steps: []kit.HumanStep{kit.CancelStep, reviewStep, kit.IntentStep, handOverStep}},
+	{Name: contract.ProcInPersonRevocation, Workflow: InPersonRevocation, WorkflowType: "InPersonRevocation",
+		Manual: "第2 2(1)", Title: "利用者による申請／秘密鍵の漏えい等届出に基づく電子証明書の失効（本人の場合）",
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
+		Start: func() StartRequest { return &StartInPersonRevocation{} }},
+	{Name: contract.ProcProxyRevocation, Workflow: ProxyRevocation, WorkflowType: "ProxyRevocation",
+		Manual: "第2 2(2)", Title: "利用者による申請／秘密鍵の漏えい等届出に基づく電子証明書の失効（代理人の場合）",
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
+		Start: func() StartRequest { return &StartProxyRevocation{} }},
+	{Name: contract.ProcLossReport, Workflow: LossReport, WorkflowType: "LossReport",
+		Manual: "第2 2(1)（機構の24時間受付）", Title: "カード紛失の届出による一時保留と失効",
+		StartRoles: []string{RoleOperator}, StartOffices: []string{OfficeOrganization},
+		Steps: []kit.HumanStep{kit.CancelStep}, Synchronous: true,
+		Start: func() StartRequest { return &StartLossReport{} }},
+	{Name: contract.ProcInPersonHoldRelease, Workflow: InPersonHoldRelease, WorkflowType: "InPersonHoldRelease",
+		Manual: "第3 2(1)", Title: "利用者証明用電子証明書の一時保留の解除（本人の場合）",
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
+		Start: func() StartRequest { return &StartInPersonHoldRelease{} }},
+	{Name: contract.ProcProxyHoldRelease, Workflow: ProxyHoldRelease, WorkflowType: "ProxyHoldRelease",
+		Manual: "第3 2(2)", Title: "利用者証明用電子証明書の一時保留の解除（代理人の場合）",
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
+		Start: func() StartRequest { return &StartProxyHoldRelease{} }},
 }
 
 // Lookup returns a procedure of the catalog by name.

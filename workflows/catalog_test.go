@@ -22,10 +22,15 @@ import (
 // catalogStarts is a start input per catalog entry, for the tests that run
 // every procedure; a new entry without one fails TestCatalogStepsAreItsUpdates.
 var catalogStarts = map[string]any{
-	contract.ProcInPersonIssuance: testInput,
-	contract.ProcProxyIssuance:    proxyInput,
-	contract.ProcRelayForwarding:  relayInput,
-	contract.ProcRelayIssuance:    RelayIssuanceInput{CaseNumber: RelayAddressCase("131016", relayInput.CaseNumber), MunicipalityCode: "131016"},
+	contract.ProcInPersonIssuance:    testInput,
+	contract.ProcProxyIssuance:       proxyInput,
+	contract.ProcRelayForwarding:     relayInput,
+	contract.ProcRelayIssuance:       RelayIssuanceInput{CaseNumber: RelayAddressCase("131016", relayInput.CaseNumber), MunicipalityCode: "131016"},
+	contract.ProcInPersonRevocation:  revocationInput,
+	contract.ProcProxyRevocation:     ProxyRevocationInput{CaseNumber: revocationInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: revocationInput.Request, Proxy: testProxy},
+	contract.ProcLossReport:          lossInput,
+	contract.ProcInPersonHoldRelease: releaseInput,
+	contract.ProcProxyHoldRelease:    ProxyHoldReleaseInput{CaseNumber: releaseInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: releaseInput.Request, Proxy: testProxy},
 }
 
 // registry records what RegisterAll registers, and registers it on a real
@@ -143,6 +148,13 @@ func TestCatalogStepsAreItsUpdates(t *testing.T) {
 			env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).Return(contract.CheckRegisterResult{Person: testPerson}, nil).Maybe()
 			env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil).Maybe()
 			env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.Anything).Return(contract.CloseCaseResult{}, nil).Maybe()
+			// The status-change procedures find their certificates, then wait
+			// (the loss report's lookup takes a while, so the steps reach it open).
+			env.OnActivity(contract.FindCertificates.Name, mock.Anything, mock.Anything).Return(heldTargets, nil).Maybe()
+			env.OnActivity(contract.CardCertificates.Name, mock.Anything, mock.Anything).After(2*time.Minute).
+				Return(contract.CardCertificatesResult{}, nil).Maybe()
+			env.OnActivity(contract.CertificateState.Name, mock.Anything, mock.Anything).Return(
+				contract.CertificateStatusResult{Status: heldStatus}, nil).Maybe()
 			sentTo := map[string]*sent{}
 			for name, s := range steps {
 				arg, err := s.Decode([]byte(`{}`), "clerk1")

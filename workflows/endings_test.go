@@ -31,9 +31,14 @@ import (
 // (with the reason allowlist) run on it, so a revocation is observed at the
 // CA as the workflow's id names the calling procedure.
 type fakeIssuer struct {
-	mu      sync.Mutex
-	issued  []contract.CertificateRequest
-	revoked []contract.RevokeCertificateInput
+	mu       sync.Mutex
+	issued   []contract.CertificateRequest
+	revoked  []contract.RevokeCertificateInput
+	held     []string
+	released []string
+	// cards and status are the Organization's records the lookups read.
+	cards  map[string][]contract.CertificateStatus
+	status map[string]contract.CertificateStatus
 }
 
 func (f *fakeIssuer) Issue(_ context.Context, reqs []contract.CertificateRequest) ([]contract.IssuedCertificate, error) {
@@ -54,12 +59,33 @@ func (f *fakeIssuer) Revoke(_ context.Context, req contract.RevokeCertificateInp
 	return contract.RevokeCertificateResult{Outcome: "revoked", RevokedAt: req.At}, nil
 }
 
-func (f *fakeIssuer) Hold(context.Context, contract.HoldCertificateInput) (contract.HoldCertificateResult, error) {
-	return contract.HoldCertificateResult{Outcome: "held"}, nil
+func (f *fakeIssuer) Hold(_ context.Context, in contract.HoldCertificateInput) (contract.HoldCertificateResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.held = append(f.held, in.Serial)
+	return contract.HoldCertificateResult{Outcome: "held", At: in.At}, nil
 }
 
-func (f *fakeIssuer) Release(context.Context, contract.ReleaseHoldInput) (contract.ReleaseHoldResult, error) {
-	return contract.ReleaseHoldResult{Outcome: "released"}, nil
+func (f *fakeIssuer) Release(_ context.Context, in contract.ReleaseHoldInput) (contract.ReleaseHoldResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.released = append(f.released, in.Serial)
+	return contract.ReleaseHoldResult{Outcome: "released", At: in.At}, nil
+}
+
+func (f *fakeIssuer) CardCertificates(_ context.Context, card string) ([]contract.CertificateStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cards[card], nil
+}
+
+func (f *fakeIssuer) Status(_ context.Context, serial string) (contract.CertificateStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st, ok := f.status[serial]; ok {
+		return st, nil
+	}
+	return contract.CertificateStatus{Serial: serial, State: "unknown"}, nil
 }
 
 // revokedWith returns serial → reason of what the CA revoked.

@@ -182,7 +182,7 @@ func (f *issuance) onCard(ctx workflow.Context, term *kit.Terminal, reg contract
 	var reqs []contract.CertificateRequest
 	for _, k := range keys.Keys {
 		req := contract.CertificateRequest{RequestID: f.c.Number() + "/" + k.Kind, Kind: k.Kind, MunicipalityCode: f.c.Office(),
-			ResidentCode: f.app.ResidentCode, SPKIDER: k.SPKIDER, NotAfter: per[k.Kind].NotAfter}
+			ResidentCode: f.app.ResidentCode, SPKIDER: k.SPKIDER, NotAfter: per[k.Kind].NotAfter, CardSerial: read.CardSerial}
 		if k.Kind == contract.KindSigning {
 			person := reg.Person
 			req.Person = &person

@@ -22,6 +22,8 @@ type MunicipalStore interface {
 	ActiveCertificate(ctx context.Context, residentCode, kind string) (storage.IssuedCertificate, error)
 	RecordIssued(ctx context.Context, certs []storage.IssuedCertificate) error
 	MarkCertificate(ctx context.Context, serial, status string) error
+	Certificate(ctx context.Context, serial string) (storage.IssuedCertificate, error)
+	MarkCard(ctx context.Context, serial, status string) error
 	RecordFee(ctx context.Context, number, item string, at time.Time) (int, error)
 	RegisterDocuments(ctx context.Context, number string, docTypes []string, at time.Time) (time.Time, error)
 	RecordEvent(ctx context.Context, number, key, actor, detail string, at time.Time) error

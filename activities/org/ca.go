@@ -29,6 +29,9 @@ type Issuer interface {
 	// take it off, idempotently by request id.
 	Hold(ctx context.Context, req contract.HoldCertificateInput) (contract.HoldCertificateResult, error)
 	Release(ctx context.Context, req contract.ReleaseHoldInput) (contract.ReleaseHoldResult, error)
+	// CardCertificates and Status read the Organization's records.
+	CardCertificates(ctx context.Context, cardSerial string) ([]contract.CertificateStatus, error)
+	Status(ctx context.Context, serial string) (contract.CertificateStatus, error)
 }
 
 // ErrInvalidRequest marks CA input no retry can fix; Issuer implementations
@@ -89,6 +92,26 @@ func (a *CA) ReleaseHold(ctx context.Context, in contract.ReleaseHoldInput) (con
 		return res, classify("release", err)
 	}
 	return res, nil
+}
+
+// CardCertificates lists the certificates issued for a card (a loss report
+// names only the card).
+func (a *CA) CardCertificates(ctx context.Context, in contract.CardCertificatesInput) (contract.CardCertificatesResult, error) {
+	certs, err := a.Issuer.CardCertificates(ctx, in.CardSerial)
+	if err != nil {
+		return contract.CardCertificatesResult{}, classify("card certificates", err)
+	}
+	return contract.CardCertificatesResult{Certificates: certs}, nil
+}
+
+// CertificateStatus tells one certificate's status (a hold release checks
+// that the certificate is held, not revoked).
+func (a *CA) CertificateStatus(ctx context.Context, in contract.CertificateStatusInput) (contract.CertificateStatusResult, error) {
+	st, err := a.Issuer.Status(ctx, in.Serial)
+	if err != nil {
+		return contract.CertificateStatusResult{}, classify("status", err)
+	}
+	return contract.CertificateStatusResult{Status: st}, nil
 }
 
 // classify makes input no retry can fix a non-retryable Invalid error; any

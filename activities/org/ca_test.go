@@ -37,6 +37,14 @@ func (i *issuer) Release(context.Context, contract.ReleaseHoldInput) (contract.R
 	return contract.ReleaseHoldResult{Outcome: "released"}, nil
 }
 
+func (i *issuer) CardCertificates(context.Context, string) ([]contract.CertificateStatus, error) {
+	return nil, nil
+}
+
+func (i *issuer) Status(_ context.Context, serial string) (contract.CertificateStatus, error) {
+	return contract.CertificateStatus{Serial: serial, State: "good"}, nil
+}
+
 // refusedForGood reports whether err is the CA's non-retryable refusal.
 func refusedForGood(err error) bool {
 	var appErr *temporal.ApplicationError

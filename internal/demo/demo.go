@@ -24,20 +24,23 @@ const (
 
 // Resident codes of the demo residents, by what they are good for.
 const (
-	ResidentAdult      = "00000000011" // an ordinary adult with a card
-	ResidentLeapDay    = "00000000028" // born on 29 February
-	ResidentChild      = "00000000036" // under 15: no signing certificate
-	ResidentAdultWard  = "00000000044" // adult ward: no signing certificate
-	ResidentMovedOut   = "00000000052" // moved out of Chiyoda
-	ResidentYokohama   = "00000000060" // a resident of Yokohama
-	ResidentCrash      = "00000000079" // used by the crash test
-	ResidentPrivacy    = "00000000087" // used by the privacy test
-	ResidentSecondCard = "00000000095" // for a second terminal
-	ResidentProxy      = "00000000109" // applies through a proxy
-	ResidentRelay      = "00000000117" // applies through a relay municipality
-	ResidentKitFail    = "00000000125" // the kit test of a case that fails for good
-	ResidentKitSlow    = "00000000133" // the kit test of a slow card write
-	ResidentKitReach   = "00000000141" // the kit test of a terminal that does not respond
+	ResidentAdult       = "00000000011" // an ordinary adult with a card
+	ResidentLeapDay     = "00000000028" // born on 29 February
+	ResidentChild       = "00000000036" // under 15: no signing certificate
+	ResidentAdultWard   = "00000000044" // adult ward: no signing certificate
+	ResidentMovedOut    = "00000000052" // moved out of Chiyoda
+	ResidentYokohama    = "00000000060" // a resident of Yokohama
+	ResidentCrash       = "00000000079" // used by the crash test
+	ResidentPrivacy     = "00000000087" // used by the privacy test
+	ResidentSecondCard  = "00000000095" // for a second terminal
+	ResidentProxy       = "00000000109" // applies through a proxy
+	ResidentRelay       = "00000000117" // applies through a relay municipality
+	ResidentKitFail     = "00000000125" // the kit test of a case that fails for good
+	ResidentKitSlow     = "00000000133" // the kit test of a slow card write
+	ResidentKitReach    = "00000000141" // the kit test of a terminal that does not respond
+	ResidentRevoke      = "00000000206" // revokes in person (第2 2(1))
+	ResidentProxyRevoke = "00000000214" // revokes through a proxy (第2 2(2))
+	ResidentLostCard    = "00000000222" // reports the card lost, then finds it (第3 2)
 )
 
 // Resident is a demo register record with its card.
@@ -77,6 +80,12 @@ var Residents = []Resident{
 		Sex: "male", Address: "東京都千代田区四番町3番地", Status: "resident"}, "C131016000013", "2034-12-12"},
 	{storage.Resident{ResidentCode: ResidentKitReach, MunicipalityCode: Chiyoda, Name: "木村 彩", NameKana: "キムラ アヤ",
 		Sex: "female", Address: "東京都千代田区五番町4番地", Status: "resident"}, "C131016000014", "2035-06-06"},
+	{storage.Resident{ResidentCode: ResidentRevoke, MunicipalityCode: Chiyoda, Name: "林 和夫", NameKana: "ハヤシ カズオ",
+		Sex: "male", Address: "東京都千代田区六番町5番地", Status: "resident"}, "C131016000020", "2034-05-20"},
+	{storage.Resident{ResidentCode: ResidentProxyRevoke, MunicipalityCode: Chiyoda, Name: "清水 京子", NameKana: "シミズ キョウコ",
+		Sex: "female", Address: "東京都千代田区紀尾井町6番地", Status: "resident"}, "C131016000021", "2035-04-21"},
+	{storage.Resident{ResidentCode: ResidentLostCard, MunicipalityCode: Chiyoda, Name: "森 正樹", NameKana: "モリ マサキ",
+		Sex: "male", Address: "東京都千代田区平河町7番地", Status: "resident"}, "C131016000022", "2034-09-22"},
 }
 
 // birthDates are kept apart from the struct literal for readability.
@@ -86,6 +95,7 @@ var birthDates = map[string]string{
 	ResidentCrash: "1990-05-05", ResidentPrivacy: "1985-03-03", ResidentSecondCard: "1979-11-11",
 	ResidentProxy: "1948-08-08", ResidentRelay: "1996-01-20",
 	ResidentKitFail: "1983-10-10", ResidentKitSlow: "1977-12-12", ResidentKitReach: "1999-06-06",
+	ResidentRevoke: "1970-05-20", ResidentProxyRevoke: "1986-04-21", ResidentLostCard: "1991-09-22",
 }
 
 // BirthDate returns a demo resident's date of birth (YYYY-MM-DD).
@@ -107,7 +117,12 @@ var Clerks = [][4]string{
 	{"clerk2", "窓口 二郎", "clerk", Chiyoda},
 	{"manager1", "管理 花子", "manager", Chiyoda},
 	{"yokohama1", "横浜 窓口", "clerk", Yokohama},
+	// The Organization's operator takes loss reports (the 24-hour line).
+	{"jlis1", "機構 受付", "operator", Organization},
 }
+
+// Organization is the Organization's (機構) office code.
+const Organization = "jlis"
 
 // Terminals are the demo counter terminals: id, municipality, reader.
 var Terminals = [][3]string{

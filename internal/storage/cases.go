@@ -174,3 +174,19 @@ func (db *DB) MarkCertificate(ctx context.Context, serial, status string) error 
 	}
 	return nil
 }
+
+// Certificate returns the municipality's record of one certificate, in
+// whatever status.
+func (db *DB) Certificate(ctx context.Context, serial string) (IssuedCertificate, error) {
+	var c IssuedCertificate
+	err := db.Pool.QueryRow(ctx, `SELECT serial, kind, case_number, resident_code, card_serial, not_after, status
+		FROM issued_certificates WHERE serial = $1`, serial).
+		Scan(&c.Serial, &c.Kind, &c.CaseNumber, &c.ResidentCode, &c.CardSerial, &c.NotAfter, &c.Status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return IssuedCertificate{}, ErrNotFound
+	}
+	if err != nil {
+		return IssuedCertificate{}, fmt.Errorf("storage: certificate: %w", err)
+	}
+	return c, nil
+}

@@ -83,3 +83,12 @@ func (db *DB) Terminal(ctx context.Context, id string) (Terminal, error) {
 	}
 	return t, nil
 }
+
+// MarkCard sets a card's status (active, lost, returned, expired).
+func (db *DB) MarkCard(ctx context.Context, serial, status string) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE cards SET status = $2 WHERE card_serial = $1`, serial, status)
+	if err != nil {
+		return fmt.Errorf("storage: mark card: %w", err)
+	}
+	return nil
+}

@@ -12,12 +12,17 @@ import (
 
 // Clerk is a staff account.
 type Clerk struct {
-	ID               int64
+	ID int64
+	// MunicipalityCode is the code of the clerk's office: a municipality's
+	// 6-digit code, or the Organization's ("jlis").
 	MunicipalityCode string
-	Login            string
-	DisplayName      string
-	Role             string
-	PasswordHash     string
+	// OfficeKind is the office's kind: municipality, post_office or
+	// organization.
+	OfficeKind   string
+	Login        string
+	DisplayName  string
+	Role         string
+	PasswordHash string
 }
 
 // ClerkByLogin returns the account with the given login name.
@@ -32,8 +37,9 @@ func (db *DB) ClerkByID(ctx context.Context, id int64) (Clerk, error) {
 
 func (db *DB) clerk(ctx context.Context, where string, arg any) (Clerk, error) {
 	var c Clerk
-	err := db.Pool.QueryRow(ctx, `SELECT id, municipality_code, login, display_name, role, password_hash FROM clerks WHERE `+where, arg).
-		Scan(&c.ID, &c.MunicipalityCode, &c.Login, &c.DisplayName, &c.Role, &c.PasswordHash)
+	err := db.Pool.QueryRow(ctx, `SELECT c.id, c.municipality_code, o.kind, c.login, c.display_name, c.role, c.password_hash
+		FROM clerks c JOIN offices o ON o.code = c.municipality_code WHERE c.`+where, arg).
+		Scan(&c.ID, &c.MunicipalityCode, &c.OfficeKind, &c.Login, &c.DisplayName, &c.Role, &c.PasswordHash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Clerk{}, ErrNotFound
 	}

@@ -57,6 +57,15 @@ func (i Issuer) Issue(ctx context.Context, reqs []contract.CertificateRequest) (
 	default:
 		return nil, fmt.Errorf("%w: ask for one certificate, or a signing and a user-authentication certificate in that order", org.ErrInvalidRequest)
 	}
+	// The card each certificate goes onto, for loss reports (idempotent,
+	// like the issuance: a retry links the same serials again).
+	for n, r := range results {
+		if reqs[n].CardSerial != "" {
+			if err := i.CA.LinkCard(ctx, reqs[n].CardSerial, r.Serial); err != nil {
+				return nil, err
+			}
+		}
+	}
 	out := make([]contract.IssuedCertificate, len(results))
 	for n, r := range results {
 		issuer, err := i.CA.IssuerCertificate(r.Kind)
@@ -192,6 +201,36 @@ func (i Issuer) Release(ctx context.Context, in contract.ReleaseHoldInput) (cont
 		return contract.ReleaseHoldResult{Outcome: o}, nil
 	}
 	return contract.ReleaseHoldResult{}, caErr(err)
+}
+
+// CardCertificates lists the certificates issued for a card.
+func (i Issuer) CardCertificates(ctx context.Context, cardSerial string) ([]contract.CertificateStatus, error) {
+	sts, err := i.CA.CardCertificates(ctx, cardSerial)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]contract.CertificateStatus, len(sts))
+	for n, st := range sts {
+		out[n] = statusOf(st)
+	}
+	return out, nil
+}
+
+// Status tells one certificate's status; a malformed serial is unknown.
+func (i Issuer) Status(ctx context.Context, serial string) (contract.CertificateStatus, error) {
+	st, err := i.CA.Status(ctx, serial)
+	if err != nil {
+		if ca.IsPermanent(err) {
+			return contract.CertificateStatus{Serial: serial, State: string(ca.StateUnknown)}, nil
+		}
+		return contract.CertificateStatus{}, err
+	}
+	return statusOf(st), nil
+}
+
+func statusOf(st ca.CertStatus) contract.CertificateStatus {
+	return contract.CertificateStatus{Serial: st.Serial, Kind: string(st.Kind), State: string(st.State), Reason: st.Reason,
+		NotAfter: st.NotAfter, RevokedAt: st.RevokedAt}
 }
 
 // unchanged names why a status change changed nothing, or "".

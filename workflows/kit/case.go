@@ -114,6 +114,9 @@ type State struct {
 	Inquiry  *InquiryState  `json:"inquiry,omitempty"`
 	Deadline *DeadlineState `json:"deadline,omitempty"`
 	Relay    *RelayState    `json:"relay,omitempty"`
+	// Status is the Organization's status changes of the case's
+	// certificates (revocation, hold, release).
+	CertStatus *StatusChangeState `json:"certificateStatus,omitempty"`
 }
 
 // Info names a case.

@@ -54,6 +54,37 @@ func Issue(ctx workflow.Context, c *Case, reqs []contract.CertificateRequest) (c
 	return issued, drop, nil
 }
 
+// StatusChangeState is the section of a procedure that changes the status
+// of existing certificates: what it is about and what the Organization did.
+type StatusChangeState struct {
+	// Reason is the revocation reason applied (RFC 5280 name).
+	Reason reasons.Reason `json:"reason,omitempty"`
+	// Targets are the certificates the procedure is about.
+	Targets []CertificateSummary `json:"targets,omitempty"`
+	// Revoked, Held and Released list what the Organization changed, each
+	// with the time it recorded.
+	Revoked  []StatusChange `json:"revoked,omitempty"`
+	Held     []StatusChange `json:"held,omitempty"`
+	Released []StatusChange `json:"released,omitempty"`
+	// Unchanged lists serials the Organization left as they were, and why
+	// ("already_revoked", "expired", …).
+	Unchanged []StatusChange `json:"unchanged,omitempty"`
+}
+
+// StatusChange is one certificate's change at the Organization.
+type StatusChange struct {
+	Serial  string    `json:"serial"`
+	Kind    string    `json:"kind,omitempty"`
+	At      time.Time `json:"at,omitzero"`
+	Outcome string    `json:"outcome,omitempty"`
+}
+
+// UseStatusChanges opts the case into the status-change section.
+func UseStatusChanges(c *Case) *StatusChangeState {
+	c.st.CertStatus = &StatusChangeState{}
+	return c.st.CertStatus
+}
+
 // Revoke revokes a certificate with a typed reason; the CA refuses a
 // reason this procedure may not use. The request id derives from the case
 // and serial, so a retry revokes once.
@@ -63,17 +94,58 @@ func Revoke(ctx workflow.Context, c *Case, serial string, reason reasons.Reason)
 	if err == nil && c.st.Issuance != nil {
 		c.st.Issuance.Revoked = append(c.st.Issuance.Revoked, serial)
 	}
+	if err == nil && c.st.CertStatus != nil {
+		c.st.CertStatus.note(&c.st.CertStatus.Revoked, serial, res.Outcome, "revoked", res.RevokedAt)
+	}
 	return res, err
+}
+
+// note files a status change under done, or under Unchanged when the
+// Organization changed nothing.
+func (s *StatusChangeState) note(done *[]StatusChange, serial, outcome, changed string, at time.Time) {
+	kind := ""
+	for _, t := range s.Targets {
+		if t.Serial == serial {
+			kind = t.Kind
+		}
+	}
+	ch := StatusChange{Serial: serial, Kind: kind, At: at, Outcome: outcome}
+	if outcome == changed {
+		*done = append(*done, ch)
+	} else {
+		s.Unchanged = append(s.Unchanged, ch)
+	}
 }
 
 // Hold puts a user-authentication certificate on hold (一時保留).
 func Hold(ctx workflow.Context, c *Case, serial string) (contract.HoldCertificateResult, error) {
-	return Org(ctx, contract.HoldCertificate, contract.HoldCertificateInput{
+	res, err := Org(ctx, contract.HoldCertificate, contract.HoldCertificateInput{
 		RequestID: c.Number() + "/hold/" + serial, Serial: serial, At: workflow.Now(ctx)})
+	if err == nil && c.st.CertStatus != nil {
+		c.st.CertStatus.note(&c.st.CertStatus.Held, serial, res.Outcome, "held", res.At)
+	}
+	return res, err
 }
 
 // Release releases the hold (第3 2).
 func Release(ctx workflow.Context, c *Case, serial string) (contract.ReleaseHoldResult, error) {
-	return Org(ctx, contract.ReleaseHold, contract.ReleaseHoldInput{
+	res, err := Org(ctx, contract.ReleaseHold, contract.ReleaseHoldInput{
 		RequestID: c.Number() + "/release/" + serial, Serial: serial, At: workflow.Now(ctx)})
+	if err == nil && c.st.CertStatus != nil {
+		c.st.CertStatus.note(&c.st.CertStatus.Released, serial, res.Outcome, "released", res.At)
+	}
+	return res, err
+}
+
+// CardCertificates asks the Organization which certificates it issued for
+// a card.
+func CardCertificates(ctx workflow.Context, cardSerial string) ([]contract.CertificateStatus, error) {
+	res, err := Org(ctx, contract.CardCertificates, contract.CardCertificatesInput{CardSerial: cardSerial})
+	return res.Certificates, err
+}
+
+// StatusAt asks the Organization for one certificate's status.
+func StatusAt(ctx workflow.Context, serial string) (contract.CertificateStatus, error) {
+	res, err := Org(ctx, contract.CertificateState, contract.CertificateStatusInput{Serial: serial})
+	return res.Status, err
 }

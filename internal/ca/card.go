@@ -1,0 +1,39 @@
+package ca
+
+import (
+	"context"
+	"fmt"
+)
+
+// LinkCard records that certificates were issued for a card; repeating it
+// is harmless.
+func (c *CA) LinkCard(ctx context.Context, cardSerial string, serials ...string) error {
+	for _, s := range serials {
+		if _, err := c.pool.Exec(ctx, `INSERT INTO ca_card_certificates (card_serial, serial) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+			cardSerial, s); err != nil {
+			return fmt.Errorf("ca: link card: %w", err)
+		}
+	}
+	return nil
+}
+
+// CardCertificates returns the status of every certificate issued for a
+// card, newest first; none for a card the Organization never issued for.
+func (c *CA) CardCertificates(ctx context.Context, cardSerial string) ([]CertStatus, error) {
+	rows, err := c.pool.Query(ctx, `SELECT `+certCols+` FROM ca_certificates
+		WHERE serial IN (SELECT serial FROM ca_card_certificates WHERE card_serial = $1) AND cert_der IS NOT NULL
+		ORDER BY issued_at DESC, serial`, cardSerial)
+	if err != nil {
+		return nil, fmt.Errorf("ca: card certificates: %w", err)
+	}
+	defer rows.Close()
+	var out []CertStatus
+	for rows.Next() {
+		r, err := scanCert(rows)
+		if err != nil {
+			return nil, fmt.Errorf("ca: card certificates: %w", err)
+		}
+		out = append(out, statusOf(r))
+	}
+	return out, rows.Err()
+}
