@@ -26,8 +26,9 @@ var panelHTML embed.FS
 // ErrPanelBusy is returned when the panel already asks for another case's PINs.
 var ErrPanelBusy = errors.New("touch panel is busy with another procedure")
 
-// Panel is the touch panel: the applicant types each PIN twice; the panel
-// checks the PIN rules locally and hands the PINs to the waiting activity.
+// Panel is the touch panel: the applicant types each new PIN twice, or, in
+// verify mode, the holder types the existing PIN once; the panel checks the
+// PIN rules locally and hands the PINs to the waiting activity.
 type Panel struct {
 	mu      sync.Mutex
 	pending *pinSession
@@ -88,10 +89,20 @@ func (s *pinSession) wipe() {
 	}
 }
 
+// The panel's modes, as GET /api/pending names them.
+const (
+	// ModeSet: new PINs are chosen, each typed twice.
+	ModeSet = "set"
+	// ModeVerify: the holder types the existing PIN once, for the card to verify.
+	ModeVerify = "verify"
+)
+
 // PendingResult is GET /api/pending: what the panel asks for now.
 type PendingResult struct {
-	Pending    bool     `json:"pending"`
-	ID         string   `json:"id,omitempty"`
+	Pending bool   `json:"pending"`
+	ID      string `json:"id,omitempty"`
+	// Mode is ModeSet or ModeVerify while a request is pending.
+	Mode       string   `json:"mode,omitempty"`
 	CaseNumber string   `json:"caseNumber,omitempty"`
 	Kinds      []string `json:"kinds,omitempty"`
 	Entered    []string `json:"entered,omitempty"`
@@ -99,12 +110,14 @@ type PendingResult struct {
 	EnteredBy string `json:"enteredBy,omitempty"`
 }
 
-// EnterPINInput is POST /api/pin: one PIN, typed twice.
+// EnterPINInput is POST /api/pin: one PIN, typed twice. In verify mode
+// Confirm is not needed and, if sent, ignored: the card judges the PIN, and
+// the panel's format check already spares a try on a slip of the finger.
 type EnterPINInput struct {
 	ID      string `json:"id"`
 	Kind    string `json:"kind"`
 	PIN     string `json:"pin"`
-	Confirm string `json:"confirm"`
+	Confirm string `json:"confirm,omitempty"`
 }
 
 // Handler serves the panel page and its API.
@@ -120,7 +133,10 @@ func (p *Panel) Handler() http.Handler {
 		defer p.mu.Unlock()
 		res := PendingResult{}
 		if s := p.pending; s != nil {
-			res = PendingResult{Pending: true, ID: s.id, CaseNumber: s.req.CaseNumber, Kinds: s.req.Kinds, EnteredBy: s.req.EnteredBy}
+			res = PendingResult{Pending: true, ID: s.id, Mode: ModeSet, CaseNumber: s.req.CaseNumber, Kinds: s.req.Kinds, EnteredBy: s.req.EnteredBy}
+			if s.req.Verify {
+				res.Mode = ModeVerify
+			}
 			for _, k := range s.req.Kinds {
 				if _, ok := s.pins[k]; ok {
 					res.Entered = append(res.Entered, k)
@@ -159,7 +175,7 @@ func (p *Panel) enterPIN(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": err.Error()})
 		return
 	}
-	if string(pin) != string(confirm) {
+	if !s.req.Verify && string(pin) != string(confirm) {
 		clear(pin)
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": "確認のために入力した暗証番号が一致しません / The two entries differ."})
 		return

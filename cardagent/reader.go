@@ -3,6 +3,7 @@ package cardagent
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 
 	"github.com/madoguchi/madoguchi/activities/terminal"
@@ -86,6 +87,52 @@ func (s *session) SetPIN(kind string, pin []byte) error {
 		return err
 	}
 	return s.c.SetPIN(k, pin)
+}
+
+func (s *session) AuthCertificate() ([]byte, error) {
+	der, err := s.c.ReadCertificate(cardclient.UserAuth)
+	if errors.Is(err, cardclient.ErrNoCertificate) {
+		return nil, nil
+	}
+	return der, err
+}
+
+func (s *session) PINRetries(kind string) (int, error) {
+	k, err := kindOf(kind)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.c.RetriesLeft(k)
+	if errors.Is(err, cardclient.ErrPINNotSet) {
+		return 0, fmt.Errorf("%w: %w", terminal.ErrPINNotSet, err)
+	}
+	return n, err
+}
+
+func (s *session) VerifyPIN(kind string, pin []byte) (int, error) {
+	k, err := kindOf(kind)
+	if err != nil {
+		return 0, err
+	}
+	err = s.c.Verify(k, pin)
+	var wrong *cardclient.WrongPINError
+	switch {
+	case err == nil:
+		// Reselecting the application drops the verified state, so the key
+		// is not left open for the next program on the reader (PC/SC leaves
+		// the card powered on disconnect).
+		if err := s.c.SelectJPKI(); err != nil {
+			return 0, fmt.Errorf("drop the verified PIN: %w", err)
+		}
+		return k.MaxRetries(), nil // a right PIN resets the counter
+	case errors.As(err, &wrong):
+		return wrong.Left, fmt.Errorf("%w: %w", terminal.ErrWrongPIN, err)
+	case errors.Is(err, cardclient.ErrPINBlocked):
+		return 0, fmt.Errorf("%w: %w", terminal.ErrPINBlocked, err)
+	case errors.Is(err, cardclient.ErrPINNotSet):
+		return 0, fmt.Errorf("%w: %w", terminal.ErrPINNotSet, err)
+	}
+	return 0, err
 }
 
 func (s *session) Close() error { return s.close() }

@@ -5,6 +5,7 @@ import (
 
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,8 +22,36 @@ type CardSession interface {
 	GenerateKeyPair(kind string) (spkiDER []byte, err error)
 	WriteCertificate(kind string, certDER, caDER []byte) error
 	SetPIN(kind string, pin []byte) error
+	// AuthCertificate returns the DER of the user-authentication
+	// certificate (EF 000A), which needs no PIN; empty when none is written.
+	AuthCertificate() ([]byte, error)
+	// PINRetries returns how many wrong entries the kind's PIN still
+	// tolerates (0: blocked) without spending one; ErrPINNotSet when the
+	// card has no such PIN.
+	PINRetries(kind string) (int, error)
+	// VerifyPIN presents the kind's PIN. nil: verified, retriesLeft is the
+	// full count again. Otherwise an error wrapping ErrWrongPIN (with the
+	// tries left), ErrPINBlocked or ErrPINNotSet. The card forgets the
+	// verification before VerifyPIN returns: it proves possession only and
+	// must not leave the key usable for whoever uses the reader next.
+	VerifyPIN(kind string, pin []byte) (retriesLeft int, err error)
 	Close() error
 }
+
+// Errors a CardSession reports for a PIN; the card agent maps the card
+// client's status words to them, so this package needs no PC/SC code.
+var (
+	// ErrWrongPIN: the card refused the PIN and counted a try.
+	ErrWrongPIN = errors.New("terminal: wrong PIN")
+	// ErrPINBlocked: no tries are left; only a reset at a counter helps.
+	ErrPINBlocked = errors.New("terminal: PIN blocked")
+	// ErrPINNotSet: the card was never given a PIN of this kind.
+	ErrPINNotSet = errors.New("terminal: no PIN of this kind on the card")
+)
+
+// errWrongCard is what openCard reports for a card whose serial is not the
+// expected one; each activity turns it into its own application error.
+var errWrongCard = errors.New("terminal: a different card is inserted")
 
 // CardReader opens a session with the card in the terminal's reader,
 // waiting for a card to be inserted.
@@ -38,6 +67,9 @@ type PINRequest struct {
 	// EnteredBy is the clerk typing for the applicant; empty when the
 	// applicant types.
 	EnteredBy string
+	// Verify asks the holder for an existing PIN, typed once, to be verified
+	// on the card; otherwise new PINs are chosen and typed twice.
+	Verify bool
 }
 
 // PINPanel collects PINs on the terminal's touch panel. The PINs stay on
@@ -71,7 +103,8 @@ type Card struct {
 	FailWrite  bool
 }
 
-// ReadCard reads the inserted card's identity.
+// ReadCard reads the inserted card's identity and the serial of its
+// user-authentication certificate, if one is written.
 func (c *Card) ReadCard(ctx context.Context, in contract.ReadCardInput) (contract.ReadCardResult, error) {
 	s, err := c.Reader.Open(ctx)
 	if err != nil {
@@ -82,7 +115,124 @@ func (c *Card) ReadCard(ctx context.Context, in contract.ReadCardInput) (contrac
 	if err != nil {
 		return contract.ReadCardResult{}, fmt.Errorf("read card: %w", err)
 	}
-	return contract.ReadCardResult{CardSerial: serial, Expiry: expiry}, nil
+	der, err := s.AuthCertificate()
+	if err != nil {
+		return contract.ReadCardResult{}, fmt.Errorf("read user-authentication certificate: %w", err)
+	}
+	res := contract.ReadCardResult{CardSerial: serial, Expiry: expiry}
+	if len(der) > 0 {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			// The card accepts only X.509 certificates, so no retry reads better.
+			return contract.ReadCardResult{}, temporal.NewNonRetryableApplicationError(
+				"カードの利用者証明用電子証明書を読み取れません / The user-authentication certificate on the card cannot be read.", contract.ErrTypeInvalid, err)
+		}
+		res.AuthSerial = CertificateSerial(cert)
+	}
+	return res, nil
+}
+
+// CertificateSerial renders a certificate's serial as the CA stores and
+// returns it (internal/ca FormatSerial: lower-case hexadecimal without
+// leading zeros), so a serial read off a card compares equal to the one the
+// register holds. Not imported from internal/ca: the terminal links no CA code.
+func CertificateSerial(cert *x509.Certificate) string { return cert.SerialNumber.Text(16) }
+
+// kindLabel names a PIN's certificate for the clerk, in Japanese and English.
+func kindLabel(kind string) (ja, en string) {
+	if kind == contract.KindSigning {
+		return "署名用電子証明書", "signing"
+	}
+	return "利用者証明用電子証明書", "user-authentication"
+}
+
+// VerifyPIN has the holder type the kind's PIN once on the touch panel and
+// verifies it on the card (第3 2): possession of the card, proven without the
+// PIN leaving the terminal. A wrong or blocked PIN is an answer, not an
+// error; a card without that PIN, or another card than the holder's, is
+// ErrTypeInvalid, since no retry mends it.
+func (c *Card) VerifyPIN(ctx context.Context, in contract.VerifyPINInput) (contract.VerifyPINResult, error) {
+	stop := heartbeatEvery(ctx, 5*time.Second)
+	defer stop()
+	if in.Kind != contract.KindSigning && in.Kind != contract.KindUserAuth {
+		return contract.VerifyPINResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("電子証明書の種類 %q は不明です / Unknown certificate kind %q.", in.Kind, in.Kind), contract.ErrTypeInvalid, nil)
+	}
+	// Ask the card first, so the holder types nothing for the wrong card, a
+	// card without that PIN, or a PIN that is blocked already.
+	left, err := c.pinRetries(ctx, in.CardSerial, in.Kind)
+	if err != nil {
+		return contract.VerifyPINResult{}, err
+	}
+	if left == 0 {
+		return contract.VerifyPINResult{Blocked: true}, nil
+	}
+	pins, err := c.Panel.Collect(ctx, PINRequest{CaseNumber: in.CaseNumber, Kinds: []string{in.Kind}, Verify: true})
+	defer func() {
+		for _, p := range pins {
+			clear(p)
+		}
+	}()
+	if err != nil {
+		return contract.VerifyPINResult{}, fmt.Errorf("touch panel: %w", err)
+	}
+	pin := pins[in.Kind]
+	if len(pin) == 0 {
+		return contract.VerifyPINResult{}, fmt.Errorf("touch panel: no %s PIN entered", in.Kind)
+	}
+	// The card may have been swapped while the holder typed: check again.
+	s, err := c.openHolders(ctx, in.CardSerial)
+	if err != nil {
+		return contract.VerifyPINResult{}, err
+	}
+	defer s.Close()
+	left, err = s.VerifyPIN(in.Kind, pin)
+	switch {
+	case err == nil:
+		return contract.VerifyPINResult{Verified: true, RetriesLeft: left}, nil
+	case errors.Is(err, ErrWrongPIN):
+		return contract.VerifyPINResult{RetriesLeft: left}, nil
+	case errors.Is(err, ErrPINBlocked):
+		return contract.VerifyPINResult{Blocked: true}, nil
+	case errors.Is(err, ErrPINNotSet):
+		return contract.VerifyPINResult{}, pinNotSet(in.Kind, err)
+	}
+	return contract.VerifyPINResult{}, fmt.Errorf("verify %s PIN: %w", in.Kind, err)
+}
+
+// pinRetries reads the kind's retry counter off the holder's card.
+func (c *Card) pinRetries(ctx context.Context, wantSerial, kind string) (int, error) {
+	s, err := c.openHolders(ctx, wantSerial)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	left, err := s.PINRetries(kind)
+	if errors.Is(err, ErrPINNotSet) {
+		return 0, pinNotSet(kind, err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read %s PIN retry counter: %w", kind, err)
+	}
+	return left, nil
+}
+
+func pinNotSet(kind string, err error) error {
+	ja, en := kindLabel(kind)
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("このカードには%sの暗証番号が設定されていません / This card has no %s PIN.", ja, en), contract.ErrTypeInvalid, err)
+}
+
+// openHolders opens the card for a holder's PIN: another card than the one
+// the case names is refused for good, since the holder must bring their
+// own card, not have the step retried against someone else's.
+func (c *Card) openHolders(ctx context.Context, wantSerial string) (CardSession, error) {
+	s, err := c.openCard(ctx, wantSerial)
+	if errors.Is(err, errWrongCard) {
+		return nil, temporal.NewNonRetryableApplicationError(
+			"挿入されたカードは本人のカードではありません / The inserted card is not the holder's card.", contract.ErrTypeInvalid, err)
+	}
+	return s, err
 }
 
 // SetPINs waits for the applicant's PINs on the touch panel and sets them on
@@ -229,6 +379,15 @@ func (c *Card) WriteCertificates(ctx context.Context, in contract.WriteCertifica
 // open opens the card and checks it is still the applicant's card: a card
 // swapped mid-procedure must not receive another person's keys.
 func (c *Card) open(ctx context.Context, wantSerial string) (CardSession, error) {
+	s, err := c.openCard(ctx, wantSerial)
+	if errors.Is(err, errWrongCard) {
+		return nil, temporal.NewApplicationError("a different card is inserted; insert the applicant's card", "CardSwapped")
+	}
+	return s, err
+}
+
+// openCard opens the card and checks its serial (errWrongCard).
+func (c *Card) openCard(ctx context.Context, wantSerial string) (CardSession, error) {
 	s, err := c.Reader.Open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open card: %w", err)
@@ -240,7 +399,7 @@ func (c *Card) open(ctx context.Context, wantSerial string) (CardSession, error)
 	}
 	if serial != wantSerial {
 		s.Close()
-		return nil, temporal.NewApplicationError("a different card is inserted; insert the applicant's card", "CardSwapped")
+		return nil, errWrongCard
 	}
 	return s, nil
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -383,6 +384,42 @@ func enterPINsAt(t testing.TB, ctx context.Context, panelURL string, pins map[st
 		select {
 		case <-ctx.Done():
 			t.Fatal("the touch panel never asked for the PINs")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// verifyPINAt answers a terminal's touch panel in verify mode: it waits for
+// the request for the kind's PIN and types it once, as the holder does.
+func verifyPINAt(t testing.TB, ctx context.Context, panelURL, kind, pin string) {
+	t.Helper()
+	for {
+		var p struct {
+			Pending bool
+			ID      string
+			Mode    string
+			Kinds   []string
+		}
+		resp, err := http.Get(panelURL + "/api/pending")
+		if err == nil {
+			_ = json.NewDecoder(resp.Body).Decode(&p)
+			resp.Body.Close()
+		}
+		if p.Pending && p.Mode == "verify" && slices.Contains(p.Kinds, kind) {
+			b, _ := json.Marshal(map[string]string{"id": p.ID, "kind": kind, "pin": pin})
+			r, err := http.Post(panelURL+"/api/pin", "application/json", bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Body.Close()
+			if r.StatusCode != http.StatusNoContent {
+				t.Fatalf("touch panel refused the %s PIN: HTTP %d", kind, r.StatusCode)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the touch panel never asked to verify the %s PIN", kind)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
