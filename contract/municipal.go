@@ -243,6 +243,10 @@ type FindCertificatesInput struct {
 	Serials          []string `json:"serials,omitempty"`
 	// Today is the application date; an expired certificate is not current.
 	Today time.Time `json:"today"`
+	// OnCard asks instead for every unexpired certificate of the kinds on
+	// that card, whatever the municipal record says of it (a hold release
+	// tells a revoked certificate from a held one).
+	OnCard string `json:"onCard,omitempty"`
 }
 
 // RecordedCertificate is the municipality's record of one certificate.

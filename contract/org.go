@@ -145,7 +145,9 @@ type CertificateStatus struct {
 }
 
 // Held reports whether the certificate is on hold.
-func (s CertificateStatus) Held() bool { return s.State == "revoked" && s.Reason == reasons.CertificateHold }
+func (s CertificateStatus) Held() bool {
+	return s.State == "revoked" && s.Reason == reasons.CertificateHold
+}
 
 // CardCertificatesInput asks which certificates were issued for a card.
 type CardCertificatesInput struct {

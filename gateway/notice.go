@@ -55,4 +55,3 @@ func (s *Server) revocationNotice(c *gin.Context) {
 	c.Header("Content-Disposition", `inline; filename="revocation-notice-`+cs.CaseNumber+`.pdf"`)
 	c.Data(http.StatusOK, "application/pdf", pdf)
 }
-

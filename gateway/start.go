@@ -140,4 +140,3 @@ func (s *Server) checkHolder(c *gin.Context, h workflows.CertificateHolder) bool
 	}
 	return true
 }
-

@@ -4,7 +4,8 @@
 # <repo>/.dev/test-XXXXXX, runs `go test ./...` with that state's env, tears everything down and
 # removes the state folder when all is green (it is kept, with its logs, when something failed).
 #
-# Environment: MADOGUCHI_TEST_PKGS (packages to test, default ./...), MADOGUCHI_TEST_TIMEOUT
+# Environment: MADOGUCHI_TEST_PKGS (packages to test, default ./...), MADOGUCHI_TEST_RUN (a go test
+# -run pattern, for a partial run), MADOGUCHI_TEST_TIMEOUT
 # (default 40m), MADOGUCHI_KEEP_STATE=1 (keep the state folder even when green), CI=true (a skipped
 # test fails the run), and the port overrides of lib.sh. The binaries and the packages holding the
 # tests' fault switches are also built and tested with the madoguchi_faults tag (lib.sh md_build).
@@ -76,6 +77,8 @@ md_infra_start
 # The integration tests (tests/integration) run only on this real stack.
 export MADOGUCHI_INTEGRATION=1
 pkgs=("${MADOGUCHI_TEST_PKGS:-./...}")
+run=()
+if [[ -n ${MADOGUCHI_TEST_RUN:-} ]]; then run=(-run "${MADOGUCHI_TEST_RUN}"); fi
 log="${MD_STATE}/logs/go-test.log"
 md_log "go test -count=1 -timeout ${MADOGUCHI_TEST_TIMEOUT:-40m} ${pkgs[*]} (log ${log})"
 # The packages whose tests put virtual cards into pcscd's two readers run one after the other, so
@@ -92,7 +95,7 @@ set +e
 : >"${log}"
 rc=0
 if ((${#first[@]} > 0)); then
-	go test -count=1 -timeout "${MADOGUCHI_TEST_TIMEOUT:-40m}" -v "${first[@]}" 2>&1 | tee -a "${log}"
+	go test -count=1 -timeout "${MADOGUCHI_TEST_TIMEOUT:-40m}" -v "${run[@]}" "${first[@]}" 2>&1 | tee -a "${log}"
 	rc=${PIPESTATUS[0]}
 fi
 if ((${#fault_pkgs[@]} > 0)) && [[ -z ${MADOGUCHI_TEST_PKGS:-} ]]; then
@@ -102,7 +105,7 @@ if ((${#fault_pkgs[@]} > 0)) && [[ -z ${MADOGUCHI_TEST_PKGS:-} ]]; then
 	((rc == 0)) && rc=${rc2}
 fi
 if ((${#last[@]} > 0)); then
-	go test -count=1 -timeout "${MADOGUCHI_TEST_TIMEOUT:-40m}" -v "${last[@]}" 2>&1 | tee -a "${log}"
+	go test -count=1 -timeout "${MADOGUCHI_TEST_TIMEOUT:-40m}" -v "${run[@]}" "${last[@]}" 2>&1 | tee -a "${log}"
 	rc2=${PIPESTATUS[0]}
 	((rc == 0)) && rc=${rc2}
 fi

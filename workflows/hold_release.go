@@ -57,7 +57,8 @@ func newHoldRelease(c *kit.Case, req HoldReleaseRequest) *holdRelease {
 func (h *holdRelease) findHeld(ctx workflow.Context) error {
 	h.c.Enter(ctx, StepTargets, "")
 	res, err := kit.Local(ctx, contract.FindCertificates, contract.FindCertificatesInput{MunicipalityCode: h.c.Office(),
-		ResidentCode: h.req.ResidentCode, Kinds: []string{contract.KindUserAuth}, Today: workflow.GetInfo(ctx).WorkflowStartTime})
+		ResidentCode: h.req.ResidentCode, Kinds: []string{contract.KindUserAuth}, OnCard: h.req.CardSerial,
+		Today: workflow.GetInfo(ctx).WorkflowStartTime})
 	if err != nil {
 		return err
 	}
@@ -71,6 +72,9 @@ func (h *holdRelease) findHeld(ctx workflow.Context) error {
 			"このカードには一時保留中の利用者証明用電子証明書がありません / This card holds no user-authentication certificate of this person.")
 	}
 	h.st.Targets = []kit.CertificateSummary{{Kind: h.target.Kind, Serial: h.target.Serial, NotAfter: h.target.NotAfter}}
+	if h.target.Status == "revoked" {
+		return rejectRevokedNotHeld()
+	}
 	h.c.Enter(ctx, StepHoldCheck, "")
 	st, err := kit.StatusAt(ctx, h.target.Serial)
 	if err != nil {
@@ -80,12 +84,16 @@ func (h *holdRelease) findHeld(ctx workflow.Context) error {
 	case st.Held():
 		return nil
 	case st.State == "revoked":
-		return contract.Reject("revoked_not_held",
-			"この電子証明書は失効しており、一時保留ではないため解除できません / This certificate was revoked, not held: it cannot be released.")
+		return rejectRevokedNotHeld()
 	default:
 		return contract.Reject("not_on_hold",
 			"この電子証明書は一時保留されていません / This certificate is not on hold.")
 	}
+}
+
+func rejectRevokedNotHeld() error {
+	return contract.Reject("revoked_not_held",
+		"この電子証明書は失効しており、一時保留ではないため解除できません / This certificate was revoked, not held: it cannot be released.")
 }
 
 // checkCard reads the card: it must be the card named, holding the held

@@ -23,6 +23,7 @@ type MunicipalStore interface {
 	RecordIssued(ctx context.Context, certs []storage.IssuedCertificate) error
 	MarkCertificate(ctx context.Context, serial, status string) error
 	Certificate(ctx context.Context, serial string) (storage.IssuedCertificate, error)
+	Certificates(ctx context.Context, residentCode string) ([]storage.IssuedCertificate, error)
 	MarkCard(ctx context.Context, serial, status string) error
 	RecordFee(ctx context.Context, number, item string, at time.Time) (int, error)
 	RegisterDocuments(ctx context.Context, number string, docTypes []string, at time.Time) (time.Time, error)

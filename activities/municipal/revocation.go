@@ -26,6 +26,9 @@ func (m *Municipal) FindCertificates(ctx context.Context, in contract.FindCertif
 		return contract.FindCertificatesResult{}, contract.Reject("other_municipality_resident",
 			"他の団体の住民の電子証明書です / These certificates are of another municipality's resident.")
 	}
+	if in.OnCard != "" {
+		return m.onCard(ctx, in)
+	}
 	var found []storage.IssuedCertificate
 	for _, s := range in.Serials {
 		c, err := m.Store.Certificate(ctx, s)
@@ -86,4 +89,23 @@ func (m *Municipal) RecordRevoked(ctx context.Context, in contract.RecordRevoked
 		}
 	}
 	return contract.RecordRevokedResult{}, nil
+}
+
+// onCard is FindCertificates for the certificates of one card.
+func (m *Municipal) onCard(ctx context.Context, in contract.FindCertificatesInput) (contract.FindCertificatesResult, error) {
+	all, err := m.Store.Certificates(ctx, in.ResidentCode)
+	if err != nil {
+		return contract.FindCertificatesResult{}, err
+	}
+	var res contract.FindCertificatesResult
+	for _, c := range all {
+		if c.CardSerial == in.OnCard && slices.Contains(in.Kinds, c.Kind) && c.NotAfter.After(in.Today) && c.Status != "superseded" {
+			res.Certificates = append(res.Certificates, contract.RecordedCertificate{Serial: c.Serial, Kind: c.Kind, Card: c.CardSerial, NotAfter: c.NotAfter, Status: c.Status})
+		}
+	}
+	if len(res.Certificates) == 0 {
+		return res, contract.Reject("card_not_held",
+			"このカードにはこの住民の有効な利用者証明用電子証明書がありません / This card holds no valid user-authentication certificate of this person.")
+	}
+	return res, nil
 }

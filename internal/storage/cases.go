@@ -190,3 +190,23 @@ func (db *DB) Certificate(ctx context.Context, serial string) (IssuedCertificate
 	}
 	return c, nil
 }
+
+// Certificates returns every certificate the municipality recorded for a
+// resident, newest first, in whatever status.
+func (db *DB) Certificates(ctx context.Context, residentCode string) ([]IssuedCertificate, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT serial, kind, case_number, resident_code, card_serial, not_after, status
+		FROM issued_certificates WHERE resident_code = $1 ORDER BY not_after DESC, serial`, residentCode)
+	if err != nil {
+		return nil, fmt.Errorf("storage: certificates: %w", err)
+	}
+	defer rows.Close()
+	var out []IssuedCertificate
+	for rows.Next() {
+		var c IssuedCertificate
+		if err := rows.Scan(&c.Serial, &c.Kind, &c.CaseNumber, &c.ResidentCode, &c.CardSerial, &c.NotAfter, &c.Status); err != nil {
+			return nil, fmt.Errorf("storage: certificates: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
