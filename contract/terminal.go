@@ -115,6 +115,45 @@ type VerifyPINResult struct {
 	Blocked     bool `json:"blocked,omitempty"`
 }
 
+// ChangePINInput asks the holder for the current PIN and then the new one
+// (twice) on the touch panel (第3 1 暗証番号の変更); the card verifies the
+// current PIN and changes the reference data (VERIFY, then CHANGE
+// REFERENCE DATA 00 24 01 80). EnteredBy is the clerk typing for the holder,
+// after a second clerk confirmed the holder's intent; empty when the
+// holder types.
+type ChangePINInput struct {
+	CaseNumber string `json:"caseNumber"`
+	CardSerial string `json:"cardSerial"`
+	Kind       string `json:"kind"`
+	EnteredBy  string `json:"enteredBy,omitempty"`
+}
+
+// ChangePINResult says whether the PIN was changed. A wrong current PIN is
+// an answer: RetriesLeft counts down to Blocked (then only a reset helps).
+type ChangePINResult struct {
+	Changed     bool `json:"changed"`
+	RetriesLeft int  `json:"retriesLeft"`
+	Blocked     bool `json:"blocked,omitempty"`
+}
+
+// ResetPINInput sets new PINs of the given kinds without the old ones
+// (第3 1 暗証番号の初期化), for a locked or forgotten PIN: the terminal first
+// authenticates to the card as an authorised terminal (docs/CARD.md), then
+// sets each PIN, and the card's retry counter returns to its maximum. The
+// new PINs are typed on the touch panel, by the holder or by EnteredBy (a
+// clerk, after a second clerk's confirmation, e.g. from a proxy's reply).
+type ResetPINInput struct {
+	CaseNumber string   `json:"caseNumber"`
+	CardSerial string   `json:"cardSerial"`
+	Kinds      []string `json:"kinds"`
+	EnteredBy  string   `json:"enteredBy,omitempty"`
+}
+
+// ResetPINResult reports which PINs were reset; never a PIN.
+type ResetPINResult struct {
+	Kinds []string `json:"kinds"`
+}
+
 // Activities that run in the counter terminal's card agent.
 var (
 	ReadCard          = Activity[ReadCardInput, ReadCardResult]{Name: "ReadCard", Zone: ZoneTerminal}
@@ -124,4 +163,6 @@ var (
 	GenerateKeys      = Activity[GenerateKeysInput, GenerateKeysResult]{Name: "GenerateKeys", Zone: ZoneTerminal}
 	WriteCertificates = Activity[WriteCertificatesInput, WriteCertificatesResult]{Name: "WriteCertificates", Zone: ZoneTerminal}
 	VerifyPIN         = Activity[VerifyPINInput, VerifyPINResult]{Name: "VerifyPIN", Zone: ZoneTerminal}
+	ChangePIN         = Activity[ChangePINInput, ChangePINResult]{Name: "ChangePIN", Zone: ZoneTerminal}
+	ResetPIN          = Activity[ResetPINInput, ResetPINResult]{Name: "ResetPIN", Zone: ZoneTerminal}
 )

@@ -132,3 +132,31 @@ func (t *Terminal) VerifyPIN(ctx workflow.Context, cardSerial, kind string) (con
 	t.c.Done(ctx)
 	return res, err
 }
+
+// ChangePIN has the holder (or a clerk, for them) type the current and the
+// new PIN of one kind on the touch panel; the card changes it (第3 1).
+func (t *Terminal) ChangePIN(ctx workflow.Context, src PINSource, cardSerial, kind string) (contract.ChangePINResult, error) {
+	actor := "applicant"
+	if src.Clerk != "" {
+		actor = src.Clerk
+	}
+	t.c.Waiting(ctx, "applicant", actor+": touch panel (current and new PIN) / 暗証番号の変更")
+	res, err := onTerminal(ctx, t, contract.ChangePIN, 30*time.Minute, contract.ChangePINInput{
+		CaseNumber: t.c.Number(), CardSerial: cardSerial, Kind: kind, EnteredBy: src.Clerk})
+	t.c.Done(ctx)
+	return res, err
+}
+
+// ResetPIN sets new PINs of the kinds without the old ones, from an
+// authorised terminal (第3 1 初期化).
+func (t *Terminal) ResetPIN(ctx workflow.Context, src PINSource, cardSerial string, kinds []string) (contract.ResetPINResult, error) {
+	actor := "applicant"
+	if src.Clerk != "" {
+		actor = src.Clerk
+	}
+	t.c.Waiting(ctx, "applicant", actor+": touch panel (new PIN) / 暗証番号の初期化")
+	res, err := onTerminal(ctx, t, contract.ResetPIN, 30*time.Minute, contract.ResetPINInput{
+		CaseNumber: t.c.Number(), CardSerial: cardSerial, Kinds: kinds, EnteredBy: src.Clerk})
+	t.c.Done(ctx)
+	return res, err
+}
