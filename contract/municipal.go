@@ -16,6 +16,9 @@ type PrepareInquiryInput struct {
 	ProxyName    string `json:"proxyName"`
 	// Deadline is when the reply is due; the letter prints it to the minute.
 	Deadline time.Time `json:"deadline"`
+	// Subject is what the proxy applied for as the letter names it (empty:
+	// issuance / renewal).
+	Subject string `json:"subject,omitempty"`
 }
 
 // PrepareInquiryResult tells the stored inquiry's deadline and the

@@ -32,6 +32,13 @@ const (
 	ProcInPersonHoldRelease = "inperson-hold-release"
 	// ProcProxyHoldRelease is 第3 2(2): the same, by a proxy.
 	ProcProxyHoldRelease = "proxy-hold-release"
+	// ProcInPersonPINChange is 第3 1(1): the PIN change in person.
+	ProcInPersonPINChange = "inperson-pin-change"
+	// ProcInPersonPINReset is 第3 1(1): the PIN reset (初期化) in person.
+	ProcInPersonPINReset = "inperson-pin-reset"
+	// ProcProxyPINReset is 第3 1(2): the PIN reset by a proxy, through the
+	// mailed inquiry.
+	ProcProxyPINReset = "proxy-pin-reset"
 )
 
 // allowedReasons is the allowlist of revocation reasons per procedure, after

@@ -48,7 +48,7 @@ func (s *Server) startFromCatalog(c *gin.Context, p workflows.Procedure) {
 	}
 	clerk := currentClerk(c)
 	input := func(n string) any {
-		return req.Input(workflows.Opening{CaseNumber: n, Office: clerk.MunicipalityCode, Clerk: clerk.Login, ClerkID: clerk.ID})
+		return req.Input(workflows.Opening{CaseNumber: n, Office: clerk.MunicipalityCode, Clerk: clerk.Login, ClerkID: clerk.ID, Inquiry: s.inquiry})
 	}
 	number, run, ok := s.open(c, p.Name, p.WorkflowType, input)
 	if !ok {

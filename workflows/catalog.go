@@ -65,6 +65,8 @@ type Opening struct {
 	Office  string
 	Clerk   string
 	ClerkID int64
+	// Inquiry is the municipality's proxy-inquiry policy.
+	Inquiry kit.InquiryPolicy
 }
 
 // OnTerminal is a start request naming a counter terminal, which the
@@ -123,6 +125,21 @@ var Catalog = []Procedure{
 		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
 		Start: func() StartRequest { return &StartProxyHoldRelease{} }},
+	{Name: contract.ProcInPersonPINChange, Workflow: InPersonPINChange, WorkflowType: "InPersonPINChange",
+		Manual: "第3 1(1)", Title: "暗証番号の変更（本人の場合）",
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep, kit.PINEntryStep, kit.IntentStep},
+		Start: func() StartRequest { return &StartInPersonPINChange{} }},
+	{Name: contract.ProcInPersonPINReset, Workflow: InPersonPINReset, WorkflowType: "InPersonPINReset",
+		Manual: "第3 1(1)", Title: "暗証番号の初期化（本人の場合）",
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep, kit.PINEntryStep, kit.IntentStep},
+		Start: func() StartRequest { return &StartInPersonPINReset{} }},
+	{Name: contract.ProcProxyPINReset, Workflow: ProxyPINReset, WorkflowType: "ProxyPINReset",
+		Manual: "第3 1(2)", Title: "暗証番号の初期化（代理人の場合）",
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep, kit.InquiryMailedStep, kit.ReplyStep, kit.IntentStep},
+		Start: func() StartRequest { return &StartProxyPINReset{} }},
 }
 
 // Lookup returns a procedure of the catalog by name.

@@ -30,6 +30,9 @@ var catalogStarts = map[string]any{
 	contract.ProcProxyRevocation:     ProxyRevocationInput{CaseNumber: revocationInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: revocationInput.Request, Proxy: testProxy},
 	contract.ProcLossReport:          lossInput,
 	contract.ProcInPersonHoldRelease: releaseInput,
+	contract.ProcInPersonPINChange:   pinChangeInput,
+	contract.ProcInPersonPINReset:    pinResetInput,
+	contract.ProcProxyPINReset:       proxyResetInput,
 	contract.ProcProxyHoldRelease:    ProxyHoldReleaseInput{CaseNumber: releaseInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: releaseInput.Request, Proxy: testProxy},
 }
 

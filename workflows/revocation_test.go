@@ -53,6 +53,7 @@ func (s *statusSuite) SetupTest() {
 	s.ca = &fakeIssuer{cards: map[string][]contract.CertificateStatus{}, status: map[string]contract.CertificateStatus{}}
 	s.recorded, s.docs, s.verifies = nil, nil, 0
 	s.env.RegisterActivity(&municipal.Municipal{})
+	s.env.RegisterActivity(&municipal.Inquiry{})
 	s.env.RegisterActivity(&terminal.Card{})
 	s.env.RegisterActivity(&org.CA{Issuer: s.ca})
 	s.env.SetStartTime(time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC))

@@ -105,7 +105,7 @@ func (q *Inquiry) PrepareInquiry(ctx context.Context, in contract.PrepareInquiry
 	}
 	letter := inquiry.Letter{
 		CaseNumber: in.CaseNumber, MunicipalityName: muni, ApplicantName: rec.Name, ApplicantAddress: rec.Address,
-		ProxyName: in.ProxyName, ReplyCode: code, Deadline: in.Deadline, IssuedOn: now,
+		ProxyName: in.ProxyName, ReplyCode: code, Deadline: in.Deadline, IssuedOn: now, Subject: in.Subject,
 	}
 	pdf, err := inquiry.RenderPDF(letter)
 	if errors.Is(err, inquiry.ErrIncompleteLetter) {

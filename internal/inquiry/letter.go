@@ -28,6 +28,22 @@ type Letter struct {
 	// WhatToBring is what the proxy must bring back; DefaultWhatToBring
 	// when empty.
 	WhatToBring []string
+	// Subject is what the proxy applied for, as the letter names it;
+	// SubjectIssuance when empty.
+	Subject string
+}
+
+// Subjects of an inquiry: what a proxy may apply for.
+const (
+	SubjectIssuance = "電子証明書の発行／更新"
+	SubjectPINReset = "暗証番号の初期化"
+)
+
+func (l Letter) subject() string {
+	if l.Subject == "" {
+		return SubjectIssuance
+	}
+	return l.Subject
 }
 
 // DefaultWhatToBring is what a proxy brings back to the counter (第2 1(2)).
@@ -142,11 +158,11 @@ func writeLetter(doc *letter.Doc, l Letter) {
 	doc.Y -= 30
 	doc.TextCenter(doc.Y, stTitle, Title)
 	doc.Y -= 18
-	doc.TextCenter(doc.Y, stSubtitle, "（公的個人認証サービス　電子証明書の発行／更新）")
+	doc.TextCenter(doc.Y, stSubtitle, "（公的個人認証サービス　"+l.subject()+"）")
 	doc.Y -= 8
 
 	doc.Paragraph(marginL, contentW, stBody, 14,
-		"　あなたの代理人として "+l.ProxyName+" 様から、あなたの電子証明書（署名用電子証明書・利用者証明用電子証明書）の発行／更新の申請がありました。"+
+		"　あなたの代理人として "+l.ProxyName+" 様から、あなたの電子証明書（署名用電子証明書・利用者証明用電子証明書）の"+l.subject()+"の申請がありました。"+
 			"この申請があなたご本人の意思によるものであることを確かめるため、住民票のある住所にこの照会書をお送りしています。")
 	doc.Paragraph(marginL, contentW, stBody, 14,
 		"　申請があなたの意思によるものであるときは、下の回答書に記入して、この書面を代理人に託してください。"+
@@ -245,7 +261,7 @@ func replyPart(doc *letter.Doc, l Letter, head, code string) {
 	doc.Show(marginL+330, doc.Y, stCodeS, 0.8, code)
 	doc.Y -= 4
 	doc.Paragraph(marginL, contentW, stBody, 14,
-		"　私は、"+l.ProxyName+" を代理人として、公的個人認証サービスの電子証明書の発行／更新を申請しました。この申請は私の意思によるものです。")
+		"　私は、"+l.ProxyName+" を代理人として、公的個人認証サービスの"+l.subject()+"を申請しました。この申請は私の意思によるものです。")
 	doc.Y -= 8
 
 	type field struct {

@@ -335,6 +335,14 @@ func TestRenderPDFVariants(t *testing.T) {
 			t.Error("the archived copy must show the mask and not the code")
 		}
 	})
+	t.Run("a PIN reset's inquiry says so", func(t *testing.T) {
+		l := sampleLetter()
+		l.Subject = SubjectPINReset
+		text := readBack(t, render(t, l))[0].Text()
+		if !strings.Contains(text, "暗証番号の初期化の申請がありました") || strings.Contains(text, SubjectIssuance) {
+			t.Errorf("the letter does not name the PIN reset:\n%s", text)
+		}
+	})
 	t.Run("code typed loosely is printed grouped", func(t *testing.T) {
 		l := sampleLetter()
 		l.ReplyCode = "abcdefghjk"

@@ -128,10 +128,16 @@ var replyLapse = Lapse{"reply_deadline_passed", "回答書が期限までに提�
 // and then for the reply, until the deadline. A passed deadline lapses the
 // case (and the inquiry); too many wrong codes refuse it.
 func (q *Inquiry) Send(ctx workflow.Context, residentCode, proxyName string) error {
+	return q.SendAbout(ctx, residentCode, proxyName, "")
+}
+
+// SendAbout is Send for a letter naming what the proxy applied for
+// (inquiry.Subject…; empty: issuance / renewal).
+func (q *Inquiry) SendAbout(ctx workflow.Context, residentCode, proxyName, subject string) error {
 	q.c.Enter(ctx, StepInquiry, "")
 	if _, err := Local(ctx, contract.PrepareInquiry, contract.PrepareInquiryInput{
 		CaseNumber: q.c.Number(), MunicipalityCode: q.c.Office(), ResidentCode: residentCode,
-		ProxyName: proxyName, Deadline: q.deadline,
+		ProxyName: proxyName, Deadline: q.deadline, Subject: subject,
 	}); err != nil {
 		return err
 	}
