@@ -16,9 +16,9 @@
 // Verifiers authenticate with the API key issued at registration, sent in
 // the X-JPKI-Verifier-Key header (package verifier). OCSP callers without a
 // valid key, or asking about a certificate type they are not registered for,
-// get the OCSP status unauthorized; CRLs and files answer HTTP 401 (no or no
-// valid key) or 403 (not registered for that type), and so does
-// /counterpart for a caller not registered for both.
+// get the OCSP status unauthorized; CRLs and files answer HTTP 401 (no valid
+// key) or 403 (not registered for that type), and so does /counterpart for a
+// caller not registered for both.
 package repository
 
 import (
