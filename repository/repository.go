@@ -1,19 +1,24 @@
 // Package repository is the Organization's repository server (リポジトリ
 // and OCSPレスポンダ, seed 図1-8) for verifiers:
 //
-//	GET  /ocsp/{base64 DER}       OCSP (RFC 6960 App. A), registered verifiers only
+//	GET  /ocsp/{base64 DER}       OCSP (RFC 6960 App. A)
 //	POST /ocsp                    OCSP, body application/ocsp-request
-//	GET  /crl/{sign|auth}/{code}.crl   the latest CRL of a municipality partition (public: CDPs)
-//	GET  /crl/{sign|auth}/full.crl     the latest full CRL of an issuing CA (public)
+//	GET  /crl/{sign|auth}/{partition}.crl  the latest CRL of a partition (the certificates' CDPs)
+//	GET  /crl/{sign|auth}/full.crl     the latest full CRL of an issuing CA
 //	GET  /files/{sign|auth}/{YYYY-MM-DD}  a past day's revocation-information file (失効情報ファイル)
 //	GET  /counterpart/{serial}    the counterpart certificate's serial (対応証明書の発行の番号)
 //	GET  /healthz                 liveness and whether OCSP answers are being cached
 //
+// One rule decides who gets revocation information, whatever its form (法第18条,
+// 第37条; docs/REPOSITORY.md): a registered verifier, for the certificate type
+// it is registered for — signing certificates to 署名検証者 and 団体署名検証者,
+// user-authentication certificates to 利用者証明検証者 (verifier.MayCheck).
 // Verifiers authenticate with the API key issued at registration, sent in
 // the X-JPKI-Verifier-Key header (package verifier). OCSP callers without a
 // valid key, or asking about a certificate type they are not registered for,
-// get the OCSP status unauthorized; the other protected endpoints answer
-// HTTP 401 / 403.
+// get the OCSP status unauthorized; CRLs and files answer HTTP 401 (no valid
+// key) or 403 (not registered for that type), and so does /counterpart for a
+// caller not registered for both.
 package repository
 
 import (
@@ -35,6 +40,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/madoguchi/madoguchi/internal/ca"
+	"github.com/madoguchi/madoguchi/internal/ca/profile"
 	"github.com/madoguchi/madoguchi/internal/ocsp"
 	"github.com/madoguchi/madoguchi/internal/verifier"
 )
@@ -43,7 +49,9 @@ import (
 var ErrNotFound = errors.New("repository: not found")
 
 // CRLSource publishes CRLs (失効記録) and daily revocation-information files
-// (失効情報ファイル). partition is a 6-digit municipality code or "full".
+// (失効情報ファイル). partition is a CRL partition (profile.ValidCRLPartition:
+// a municipality code, or a serial shard "s00"–"s63" of the
+// user-authentication CA) or "full".
 type CRLSource interface {
 	Latest(ctx context.Context, kind ca.Kind, partition string) (der []byte, thisUpdate, nextUpdate time.Time, err error)
 	DailyFile(ctx context.Context, kind ca.Kind, day time.Time) ([]byte, error)
@@ -142,6 +150,32 @@ func (s *Server) caller(r *http.Request) *verifier.Verifier {
 	return s.cfg.Verifiers.Authenticate(v[0])
 }
 
+// Answers of the access rule, the same for CRLs and files (OCSP answers
+// unauthorized instead, inside a signed-protocol error).
+var (
+	errNoKey = errors.New("a registered verifier's key is required in " + verifier.HeaderName)
+	errRole  = map[ca.Kind]error{
+		ca.KindSign: errors.New("revocation information on signing certificates is provided to signature verifiers (署名検証者, 団体署名検証者) only"),
+		ca.KindAuth: errors.New("revocation information on user-authentication certificates is provided to user-authentication verifiers (利用者証明検証者) only"),
+	}
+)
+
+// mayHave applies the one access rule to revocation information of kind:
+// it answers 401 or 403 itself and returns nil when the caller may not have
+// it.
+func (s *Server) mayHave(w http.ResponseWriter, r *http.Request, kind ca.Kind) *verifier.Verifier {
+	v := s.caller(r)
+	if v == nil {
+		s.httpError(w, http.StatusUnauthorized, errNoKey)
+		return nil
+	}
+	if !v.MayCheck(kind) {
+		s.httpError(w, http.StatusForbidden, errRole[kind])
+		return nil
+	}
+	return v
+}
+
 func (s *Server) serveOCSP(w http.ResponseWriter, r *http.Request) {
 	var der []byte
 	switch r.Method {
@@ -224,8 +258,13 @@ func (s *Server) serveCRL(w http.ResponseWriter, r *http.Request) {
 	kindStr, file, ok := strings.Cut(rest, "/")
 	kind, kindOK := parseKind(kindStr)
 	partition, crlOK := strings.CutSuffix(file, ".crl")
-	if !ok || !kindOK || !crlOK || !(partition == FullPartition || validMunicipality(partition)) {
+	if !ok || !kindOK || !crlOK || !(partition == FullPartition || profile.ValidCRLPartition(kind, partition)) {
 		http.NotFound(w, r)
+		return
+	}
+	// After the address is checked (its shape is public), before the
+	// lookup: whether a partition has a CRL is for verifiers only.
+	if s.mayHave(w, r, kind) == nil {
 		return
 	}
 	if s.cfg.CRLs == nil {
@@ -246,10 +285,11 @@ func (s *Server) serveCRL(w http.ResponseWriter, r *http.Request) {
 	h["Content-Type"] = ctCRL
 	if !nextUpdate.IsZero() {
 		h.Set("Expires", nextUpdate.UTC().Format(http.TimeFormat))
-		// Public and cacheable until the next CRL is due, capped so that
-		// an on-demand CRL is picked up within the hour.
+		// Cacheable by the verifier until the next CRL is due, capped so
+		// that an on-demand CRL is picked up within the hour; private, as
+		// a shared cache would hand it to callers without a key.
 		maxAge := int(min(time.Hour, max(0, nextUpdate.Sub(s.cfg.Now()))).Seconds())
-		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(maxAge))
+		h.Set("Cache-Control", "private, max-age="+strconv.Itoa(maxAge))
 	}
 	if !thisUpdate.IsZero() {
 		h.Set("Last-Modified", thisUpdate.UTC().Format(http.TimeFormat))
@@ -259,18 +299,6 @@ func (s *Server) serveCRL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write(der)
-}
-
-func validMunicipality(s string) bool {
-	if len(s) != 6 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // jst is the day boundary of daily files (the Organization works in Japan).
@@ -290,13 +318,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	v := s.caller(r)
-	if v == nil {
-		s.httpError(w, http.StatusUnauthorized, errors.New("a registered verifier's key is required in "+verifier.HeaderName))
-		return
-	}
-	if !v.MayCheck(kind) {
-		s.httpError(w, http.StatusForbidden, fmt.Errorf("not registered for %s certificates", kind))
+	if s.mayHave(w, r, kind) == nil {
 		return
 	}
 	if s.cfg.CRLs == nil {
@@ -337,7 +359,7 @@ func (s *Server) serveCounterpart(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.caller(r)
 	if v == nil {
-		s.httpError(w, http.StatusUnauthorized, errors.New("a registered verifier's key is required in "+verifier.HeaderName))
+		s.httpError(w, http.StatusUnauthorized, errNoKey)
 		return
 	}
 	if !v.MayMapCounterpart() {

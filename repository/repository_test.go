@@ -304,20 +304,60 @@ func TestCounterpart(t *testing.T) {
 
 func TestCRLsAndFiles(t *testing.T) {
 	st := newStack(t)
-	// CRLs are public: no key.
-	for path, want := range map[string]string{"/crl/sign/131016.crl": "CRL sign 131016", "/crl/auth/full.crl": "CRL auth full"} {
-		res, body := st.do(t, http.MethodGet, path, "", nil)
-		if res.StatusCode != http.StatusOK || string(body) != want || res.Header.Get("Content-Type") != "application/pkix-crl" ||
-			res.Header.Get("Last-Modified") == "" || res.Header.Get("Expires") == "" {
-			t.Errorf("%s: HTTP %d %q %v", path, res.StatusCode, body, res.Header)
+	// CRLs and past daily files follow the one rule of OCSP: registered
+	// verifiers, each for its certificate type (法第18条, 第37条).
+	for _, tc := range []struct {
+		caller, path string
+		code         int
+	}{
+		{"sign", "/crl/sign/131016.crl", http.StatusOK},
+		{"group", "/crl/sign/131016.crl", http.StatusOK},
+		{"both", "/crl/sign/full.crl", http.StatusOK},
+		{"auth", "/crl/auth/s07.crl", http.StatusOK},
+		{"auth", "/crl/auth/full.crl", http.StatusOK},
+		{"auth", "/crl/auth/131016.crl", http.StatusOK}, // a partition of certificates issued before the shards
+		{"both", "/crl/auth/s63.crl", http.StatusOK},
+		{"auth", "/crl/sign/131016.crl", http.StatusForbidden},
+		{"sign", "/crl/auth/s07.crl", http.StatusForbidden},
+		{"group", "/crl/auth/full.crl", http.StatusForbidden},
+		{"", "/crl/sign/131016.crl", http.StatusUnauthorized},
+		{"", "/crl/auth/full.crl", http.StatusUnauthorized},
+		{"disabled", "/crl/sign/131016.crl", http.StatusUnauthorized},
+		{"forged", "/crl/auth/s07.crl", http.StatusUnauthorized},
+		{"sign", "/crl/sign/999999.crl", http.StatusNotFound}, // a partition without a CRL, only to a verifier
+		{"", "/crl/sign/999999.crl", http.StatusUnauthorized},
+		// Addresses that can never be a CRL: 404 for anyone.
+		{"", "/crl/other/131016.crl", http.StatusNotFound},
+		{"both", "/crl/sign/13101.crl", http.StatusNotFound},
+		{"both", "/crl/sign/s07.crl", http.StatusNotFound}, // signing partitions are municipalities
+		{"both", "/crl/auth/s64.crl", http.StatusNotFound},
+		{"both", "/crl/sign/131016", http.StatusNotFound},
+		{"both", "/crl/sign/../auth/full.crl", http.StatusNotFound},
+	} {
+		res, body := st.do(t, http.MethodGet, tc.path, st.keys[tc.caller], nil)
+		if res.StatusCode != tc.code {
+			t.Errorf("caller %q %s: HTTP %d %s, want %d", tc.caller, tc.path, res.StatusCode, body, tc.code)
+			continue
+		}
+		switch tc.code {
+		case http.StatusOK:
+			kind, file, _ := strings.Cut(strings.TrimPrefix(tc.path, "/crl/"), "/")
+			if want := "CRL " + kind + " " + strings.TrimSuffix(file, ".crl"); string(body) != want ||
+				res.Header.Get("Content-Type") != "application/pkix-crl" || res.Header.Get("Last-Modified") == "" ||
+				res.Header.Get("Expires") == "" || !strings.HasPrefix(res.Header.Get("Cache-Control"), "private, max-age=") {
+				t.Errorf("%s: %q %v, want %q", tc.path, body, res.Header, want)
+			}
+		case http.StatusUnauthorized, http.StatusForbidden:
+			var e map[string]string
+			if json.Unmarshal(body, &e) != nil || e["error"] == "" || strings.Contains(string(body), "CRL ") {
+				t.Errorf("%s: refusal body %q", tc.path, body)
+			}
 		}
 	}
-	for _, path := range []string{"/crl/sign/999999.crl", "/crl/other/131016.crl", "/crl/sign/13101.crl", "/crl/sign/131016", "/crl/sign/../auth/full.crl"} {
-		if res, _ := st.do(t, http.MethodGet, path, "", nil); res.StatusCode != http.StatusNotFound {
-			t.Errorf("%s: HTTP %d, want 404", path, res.StatusCode)
-		}
+	if res, body := st.do(t, http.MethodHead, "/crl/sign/131016.crl", "", nil); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("HEAD without a key: HTTP %d %s", res.StatusCode, body)
 	}
-	// Past daily files: registered verifiers, for their certificate types.
+	// Past daily files: the same rule.
 	for _, tc := range []struct {
 		caller, path string
 		code         int
@@ -341,14 +381,16 @@ func TestCRLsAndFiles(t *testing.T) {
 		}
 	}
 	// The real source (package crl) on this fresh schema: nothing issued yet.
-	real, err := repository.New(repository.Config{Pool: st.env.Pool, OCSP: st.resp, Verifiers: nopAuth{},
+	real, err := repository.New(repository.Config{Pool: st.env.Pool, OCSP: st.resp, Verifiers: allowAll{},
 		CRLs: repository.NewCRLSource(st.env.Pool), Logger: ocsptest.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/crl/sign/full.crl", "/crl/auth/131016.crl"} {
+	for _, path := range []string{"/crl/sign/full.crl", "/crl/auth/s01.crl"} {
 		rec := httptest.NewRecorder()
-		real.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set(verifier.HeaderName, "any")
+		real.ServeHTTP(rec, req)
 		if rec.Code != http.StatusNotFound {
 			t.Errorf("%s before any CRL: HTTP %d %s", path, rec.Code, rec.Body)
 		}
@@ -361,6 +403,9 @@ func TestCRLsAndFiles(t *testing.T) {
 	}
 }
 
-type nopAuth struct{}
+// allowAll authenticates any key as a verifier of both types.
+type allowAll struct{}
 
-func (nopAuth) Authenticate(string) *verifier.Verifier { return nil }
+func (allowAll) Authenticate(string) *verifier.Verifier {
+	return &verifier.Verifier{ID: 1, Name: "any", Signature: true, UserAuth: true}
+}

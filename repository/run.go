@@ -93,7 +93,7 @@ func Run(ctx context.Context, cfg config.Config, addr string, logger *slog.Logge
 	if err != nil {
 		return fmt.Errorf("repository: %w", err)
 	}
-	logger.Info("repository: serving", "addr", ln.Addr().String(), "ocsp", "/ocsp", "crl", "/crl/{sign|auth}/{code|full}.crl")
+	logger.Info("repository: serving", "addr", ln.Addr().String(), "ocsp", "/ocsp", "crl", "/crl/{sign|auth}/{partition|full}.crl")
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

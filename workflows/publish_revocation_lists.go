@@ -57,7 +57,11 @@ type PublishRevocationListsResult struct {
 
 // PublishRevocationLists issues the partition and full CRLs of both issuing
 // CAs (the full CRL is the day's revocation-information file), then disposes
-// of files past their 10 years. It is idempotent per run: the workflow id is
+// of files past their 10 years. Partitions are issuing municipalities for
+// signing certificates and serial shards for user-authentication ones; a
+// partition's first CRL is not this workflow's: the CA issues it before the
+// partition's first certificate (docs/CRL.md), so every partition this run
+// finds already answers. It is idempotent per run: the workflow id is
 // the run's business key, so a retried activity or a reset workflow issues
 // nothing twice. It runs on the CA worker's queue ("jlis-ca"), and so do its
 // activities (they inherit the workflow's task queue).

@@ -27,6 +27,7 @@ import (
 	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/ca"
 	"github.com/madoguchi/madoguchi/internal/ca/hsmtest"
+	"github.com/madoguchi/madoguchi/internal/ca/profile"
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/crl"
 	"github.com/madoguchi/madoguchi/internal/reasons"
@@ -240,7 +241,11 @@ func TestOnDemandPublicationOnRealStack(t *testing.T) {
 	require.Equal(t, run.GetID(), res.RunID)
 	require.Len(t, res.Lists, 2)
 
-	der, _, _, err := crl.Latest(ctx, pool, ca.KindAuth, "131016")
+	// The certificate's partition is a shard of its serial, not its
+	// municipality.
+	issued, err := x509.ParseCertificate(cert.CertificateDER)
+	require.NoError(t, err)
+	der, _, _, err := crl.Latest(ctx, pool, ca.KindAuth, profile.CRLPartition(ca.KindAuth, issued.SerialNumber, ""))
 	require.NoError(t, err)
 	rl, err := x509.ParseRevocationList(der)
 	require.NoError(t, err)

@@ -26,20 +26,30 @@ type CRL struct {
 	DB crl.DB
 	// Now is the clock; nil means time.Now (tests set it).
 	Now func() time.Time
+	// Publisher, if set, is the one the CA also ensures first partition
+	// CRLs with (ca.SetPartitionCRLs); nil makes one from CA and DB.
+	Publisher *crl.Publisher
 
 	once      sync.Once
 	publisher *crl.Publisher
 }
 
 func (a *CRL) pub() *crl.Publisher {
-	// Activities of one worker share the struct; a Publisher is cheap and
-	// makes one CRL at a time, so sharing one keeps the pool safe.
-	a.once.Do(func() { a.publisher = crl.NewPublisher(a.CA, a.DB, crl.Options{Now: a.Now}) })
+	// Activities of one worker share the struct; a Publisher makes one CRL
+	// at a time, so sharing one (with the CA's issuance too) keeps the pool
+	// safe.
+	a.once.Do(func() {
+		a.publisher = a.Publisher
+		if a.publisher == nil {
+			a.publisher = crl.NewPublisher(a.CA, a.DB, crl.Options{Now: a.Now})
+		}
+	})
 	return a.publisher
 }
 
-// IssueRevocationLists issues the partition CRL of every municipality and
-// then the full CRL (the day's file) of one CA. It heartbeats after each CRL.
+// IssueRevocationLists issues the CRL of every partition (municipalities for
+// signing, serial shards for user authentication) and then the full CRL
+// (the day's file) of one CA. It heartbeats after each CRL.
 func (a *CRL) IssueRevocationLists(ctx context.Context, in contract.IssueRevocationListsInput) (contract.IssueRevocationListsResult, error) {
 	progress := func(done, total int) { activity.RecordHeartbeat(ctx, done, total) }
 	s, err := a.pub().Publish(ctx, profile.Kind(in.Kind), in.RunID, progress)

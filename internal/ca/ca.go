@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,6 +95,10 @@ var (
 	// ErrIssuerKeyMismatch: the HSM key under the issuer's label is not the
 	// key of the stored CA certificate.
 	ErrIssuerKeyMismatch = errors.New("ca: HSM key does not match the stored CA certificate")
+	// ErrPartitionMismatch: the CRL partition the database assigned to a
+	// reservation is not the one its certificate would name (the SQL and Go
+	// definitions of the partition disagree); nothing is signed.
+	ErrPartitionMismatch = errors.New("ca: CRL partition of the reservation differs from the profile's")
 )
 
 // ConflictError reports a RequestID reused with different content. Field is
@@ -207,6 +212,7 @@ type CA struct {
 	opts    Options
 	issuers map[Kind]*issuer
 	byID    map[int64]*issuer
+	crls    atomic.Pointer[partitionCRLs]
 }
 
 // Bootstrap makes sure both issuing CAs exist and returns a CA ready to

@@ -330,8 +330,14 @@ func TestPairAndNoPersonalDataInAuth(t *testing.T) {
 	if len(authCert.PolicyIdentifiers) != 1 || !authCert.PolicyIdentifiers[0].Equal(profile.OIDPolicyAuth) {
 		t.Errorf("auth policies %v", authCert.PolicyIdentifiers)
 	}
-	if authCert.CRLDistributionPoints[0] != "http://repo.test:8090/crl/auth/131016.crl" {
-		t.Errorf("auth CRL DP %v", authCert.CRLDistributionPoints)
+	// The user-authentication CRL partition is a shard of the serial: the
+	// municipality (where the holder lives) is nowhere in the certificate.
+	wantDP := fmt.Sprintf("http://repo.test:8090/crl/auth/s%02d.crl", new(big.Int).Mod(authCert.SerialNumber, big.NewInt(64)).Int64())
+	if len(authCert.CRLDistributionPoints) != 1 || authCert.CRLDistributionPoints[0] != wantDP {
+		t.Errorf("auth CRL DP %v, want %s", authCert.CRLDistributionPoints, wantDP)
+	}
+	if bytes.Contains(pair.Auth.CertificateDER, []byte(auth.MunicipalityCode)) {
+		t.Error("auth certificate names the municipality")
 	}
 	for _, x := range authCert.Extensions {
 		if x.Id.Equal(asn1.ObjectIdentifier{2, 5, 29, 17}) {

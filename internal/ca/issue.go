@@ -86,6 +86,7 @@ type certRow struct {
 	Kind          Kind
 	IssuerID      int64
 	Municipality  string
+	CRLPartition  string // what the CRL distribution point names (migration 0004 assigns it)
 	ResidentCode  string
 	SubjectID     string
 	PublicKeyDER  []byte
@@ -101,14 +102,14 @@ type certRow struct {
 	RevokedAt     *time.Time
 }
 
-const certCols = `serial, request_id, kind, issuer_id, municipality_code, resident_code, subject_id,
+const certCols = `serial, request_id, kind, issuer_id, municipality_code, crl_partition, resident_code, subject_id,
 	public_key_der, request_digest, repository_url, not_before, not_after, retain_until,
 	counterpart_serial, cert_der, issued_at, revocation_reason, revoked_at`
 
 func scanCert(row pgx.Row) (*certRow, error) {
 	var r certRow
 	var kind string
-	err := row.Scan(&r.Serial, &r.RequestID, &kind, &r.IssuerID, &r.Municipality, &r.ResidentCode, &r.SubjectID,
+	err := row.Scan(&r.Serial, &r.RequestID, &kind, &r.IssuerID, &r.Municipality, &r.CRLPartition, &r.ResidentCode, &r.SubjectID,
 		&r.PublicKeyDER, &r.RequestDigest, &r.RepositoryURL, &r.NotBefore, &r.NotAfter, &r.RetainUntil,
 		&r.Counterpart, &r.CertDER, &r.IssuedAt, &r.RevReason, &r.RevokedAt)
 	if err != nil {
@@ -406,6 +407,12 @@ func (c *CA) complete(ctx context.Context, row *certRow, n *normalized) (IssueRe
 	if row.CertDER != nil {
 		return resultOf(row, true), nil
 	}
+	// The certificate names its partition's CRL: that CRL must answer
+	// before the certificate exists (docs/CRL.md). Outside the row lock, as
+	// it may wait for a CRL another publication is making.
+	if err := c.ensurePartitionCRL(ctx, row); err != nil {
+		return IssueResult{}, err
+	}
 	existing := false
 	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
 		locked, err := getCert(ctx, tx, "serial = $1 FOR UPDATE", row.Serial)
@@ -466,6 +473,13 @@ func (c *CA) sign(row *certRow, n *normalized) ([]byte, error) {
 	pub, err := profile.ParsePublicKey(row.PublicKeyDER)
 	if err != nil {
 		return nil, err
+	}
+	// The database assigned the partition (and keeps the CRL for it); the
+	// profile derives the one the certificate names. They must agree, or
+	// the certificate would name a CRL nobody publishes.
+	if want := profile.CRLPartition(row.Kind, serial, row.Municipality); row.CRLPartition != want {
+		return nil, fmt.Errorf("%w: reservation %s is in CRL partition %q, its certificate would name %q",
+			ErrPartitionMismatch, row.Serial, row.CRLPartition, want)
 	}
 	var personal *PersonalInfo
 	if row.Kind == KindSign {

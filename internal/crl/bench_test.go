@@ -404,8 +404,8 @@ func createWithX509(ctx context.Context, pool interface {
 	now := time.Now().UTC().Truncate(time.Second)
 	rows, err := pool.Query(ctx, `SELECT c.serial, c.revoked_at, c.revocation_reason FROM ca_certificates c
 		JOIN ca_issuers i ON i.id = c.issuer_id AND i.active
-		WHERE c.kind = 'sign' AND i.kind = 'sign' AND c.revoked_at IS NOT NULL AND c.not_after > $1 AND c.revoked_at <= $2`,
-		now.Add(-KeepExpired), now)
+		WHERE c.kind = 'sign' AND i.kind = 'sign' AND c.revoked_at IS NOT NULL AND c.not_after >= $1 AND c.revoked_at <= $1`,
+		now)
 	if err != nil {
 		return nil, 0, err
 	}

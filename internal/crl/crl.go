@@ -3,10 +3,13 @@
 // files (失効情報ファイル), manual 第1 4 (3).
 //
 // Each issuing CA (signing, user authentication) publishes one CRL per
-// partition — the certificates of one issuing municipality, which is what
-// every certificate's CRL distribution point names — and one full CRL. The
-// full CRL issued last on a day (Asia/Tokyo) is that day's
-// revocation-information file, kept for 10 years.
+// partition — what every certificate's CRL distribution point names: the
+// issuing municipality for signing certificates, a shard of the serial for
+// user-authentication ones (profile.CRLPartition) — and one full CRL. A
+// partition's first CRL is issued when its first certificate is about to be
+// signed (EnsurePartition), later ones by every publication. The full CRL
+// issued last on a day (Asia/Tokyo) is that day's revocation-information
+// file, kept for 10 years.
 //
 // Generation streams: entries are read from a database cursor, DER-encoded
 // and hashed as they go and copied to the database in PostgreSQL's binary
@@ -50,11 +53,6 @@ const (
 	// delayed by a worker restart or activity retries does not leave
 	// verifiers with an expired CRL.
 	Grace = 6 * time.Hour
-	// KeepExpired is how long after its notAfter a revoked certificate is
-	// still listed: one Period, so that it appears on one regularly
-	// scheduled CRL issued after it expired (RFC 5280 §3.3 MUST), and
-	// not after.
-	KeepExpired = Period
 	// KeepSuperseded is how long a CRL that is neither the latest of its
 	// scope nor a daily file is kept (for inquiries) before Dispose removes
 	// it.
@@ -137,7 +135,7 @@ func NewPublisher(c Issuer, db DB, opts Options) *Publisher {
 // Result describes one CRL.
 type Result struct {
 	Kind       Kind      `json:"kind"`
-	Partition  string    `json:"partition"` // municipality code; "" = full CRL
+	Partition  string    `json:"partition"` // municipality code or "s00"–"s63"; "" = full CRL
 	Number     int64     `json:"number"`
 	ThisUpdate time.Time `json:"thisUpdate"`
 	NextUpdate time.Time `json:"nextUpdate"`
@@ -147,7 +145,8 @@ type Result struct {
 	// for partitions.
 	Day string `json:"day,omitempty"`
 	// Skipped: this run had already issued this scope (a retry); Number
-	// etc. describe that CRL.
+	// etc. describe that CRL. Also set, with nothing else, when
+	// EnsurePartition found the partition published meanwhile.
 	Skipped bool `json:"skipped"`
 }
 
@@ -214,8 +213,8 @@ func checkRunID(runID string) error {
 	return nil
 }
 
-// IssueCRL issues one CRL of the active CA of kind: the partition CRL of a
-// municipality (6-digit code), or with partition "" the full CRL, which also
+// IssueCRL issues one CRL of the active CA of kind: the CRL of a partition
+// (profile.ValidCRLPartition), or with partition "" the full CRL, which also
 // becomes the day's revocation-information file. runID is the business key
 // of the publication: if this run already issued the scope, nothing is
 // issued and Skipped is set, so a retried activity does not sign twice.
@@ -223,42 +222,108 @@ func (p *Publisher) IssueCRL(ctx context.Context, kind Kind, partition, runID st
 	if err := checkRunID(runID); err != nil {
 		return Result{}, err
 	}
-	if partition != "" && !profile.ValidMunicipalityCode(partition) {
-		return Result{}, fmt.Errorf("%w: partition %q", ErrInvalid, partition)
+	if partition != "" && !profile.ValidCRLPartition(kind, partition) {
+		return Result{}, fmt.Errorf("%w: %s partition %q", ErrInvalid, kind, partition)
 	}
 	iss, err := p.issuer(ctx, kind)
 	if err != nil {
 		return Result{}, err
 	}
-	var uris []string
+	var bases []string
 	if partition != "" {
-		uris, err = p.partitionURIs(ctx, iss, partition)
+		bases, err = p.partitionBases(ctx, iss, partition)
 		if err != nil {
 			return Result{}, err
 		}
 	}
-	return p.issue(ctx, iss, partition, uris, runID)
+	return p.issue(ctx, iss, scope{partition: partition, bases: bases}, runID)
 }
 
-// partitionURIs are the CRL DP URIs the certificates of a partition name.
-func (p *Publisher) partitionURIs(ctx context.Context, iss *issuerInfo, muni string) ([]string, error) {
-	rows, err := p.db.Query(ctx, `SELECT repository_url FROM crl_partitions
-		WHERE issuer_id = $1 AND municipality_code = $2 ORDER BY repository_url`, iss.id, muni)
+// EnsurePartition makes sure a current CRL of the active CA of kind names
+// <repositoryURL>/crl/<kind>/<partition>.crl in its issuingDistributionPoint,
+// issuing the partition's CRL now (under runID) if none does yet. The CA
+// calls it before it signs a certificate naming that distribution point
+// (ca.PartitionCRLs), so a verifier never finds it missing; once the
+// partition is published it costs two indexed lookups. Concurrent callers
+// for one partition make one CRL: the second finds it published under the
+// partition's lock.
+func (p *Publisher) EnsurePartition(ctx context.Context, kind Kind, partition, repositoryURL, runID string) error {
+	if err := checkRunID(runID); err != nil {
+		return err
+	}
+	if !profile.ValidCRLPartition(kind, partition) {
+		return fmt.Errorf("%w: %s partition %q", ErrInvalid, kind, partition)
+	}
+	iss, err := p.issuer(ctx, kind)
 	if err != nil {
-		return nil, fmt.Errorf("crl: partition %s: %w", muni, err)
+		return err
+	}
+	published, err := p.published(ctx, p.db, iss, partition, repositoryURL)
+	if err != nil || published {
+		return err
+	}
+	bases, err := p.partitionBases(ctx, iss, partition)
+	if err != nil {
+		return err
+	}
+	res, err := p.issue(ctx, iss, scope{partition: partition, bases: bases, ensureBase: repositoryURL}, runID)
+	if err == nil && !res.Skipped {
+		p.log.Info("crl: first CRL of a partition issued", "kind", string(kind), "partition", partition,
+			"number", res.Number, "run", runID)
+	}
+	return err
+}
+
+// published reports whether a current CRL covers the partition's URI under
+// base. No crl_partitions row (no certificate was reserved there) is
+// ErrNotFound.
+func (p *Publisher) published(ctx context.Context, q Queryer, iss *issuerInfo, partition, base string) (bool, error) {
+	var published bool
+	err := q.QueryRow(ctx, `SELECT published FROM crl_partitions
+		WHERE issuer_id = $1 AND partition = $2 AND repository_url = $3`, iss.id, partition, base).Scan(&published)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("%w: no %s certificate names partition %s under %s", ErrNotFound, iss.kind, partition, base)
+	}
+	if err != nil {
+		return false, fmt.Errorf("crl: partition %s: %w", partition, err)
+	}
+	return published, nil
+}
+
+// partitionBases are the repository URLs under which the certificates of a
+// partition name its CRL.
+func (p *Publisher) partitionBases(ctx context.Context, iss *issuerInfo, partition string) ([]string, error) {
+	rows, err := p.db.Query(ctx, `SELECT repository_url FROM crl_partitions
+		WHERE issuer_id = $1 AND partition = $2 ORDER BY repository_url`, iss.id, partition)
+	if err != nil {
+		return nil, fmt.Errorf("crl: partition %s: %w", partition, err)
 	}
 	bases, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("crl: partition %s: %w", muni, err)
+		return nil, fmt.Errorf("crl: partition %s: %w", partition, err)
 	}
 	if len(bases) == 0 {
-		return nil, fmt.Errorf("%w: the %s CA has issued no certificate in municipality %s", ErrNotFound, iss.kind, muni)
+		return nil, fmt.Errorf("%w: the %s CA has issued no certificate in partition %s", ErrNotFound, iss.kind, partition)
 	}
-	uris := make([]string, len(bases))
-	for i, b := range bases {
-		uris[i] = profile.CRLURL(b, iss.kind, muni)
+	return bases, nil
+}
+
+// scope is what one CRL covers: a partition with the repository URLs its
+// certificates were issued under (its IDP names each), or the full CRL
+// (partition ""). ensureBase is set by EnsurePartition: the CRL is not
+// issued if, under the partition's lock, that URI turns out published.
+type scope struct {
+	partition  string
+	bases      []string
+	ensureBase string
+}
+
+func (s scope) uris(kind Kind) []string {
+	uris := make([]string, len(s.bases))
+	for i, b := range s.bases {
+		uris[i] = profile.CRLURL(b, kind, s.partition)
 	}
-	return uris, nil
+	return uris
 }
 
 // Publish issues every partition CRL of the active CA of kind, then its full
@@ -272,30 +337,22 @@ func (p *Publisher) Publish(ctx context.Context, kind Kind, runID string, progre
 	if err != nil {
 		return Summary{}, err
 	}
-	rows, err := p.db.Query(ctx, `SELECT municipality_code, array_agg(repository_url ORDER BY repository_url)
-		FROM crl_partitions WHERE issuer_id = $1 GROUP BY municipality_code ORDER BY municipality_code`, iss.id)
+	rows, err := p.db.Query(ctx, `SELECT partition, array_agg(repository_url ORDER BY repository_url)
+		FROM crl_partitions WHERE issuer_id = $1 GROUP BY partition ORDER BY partition`, iss.id)
 	if err != nil {
 		return Summary{}, fmt.Errorf("crl: list partitions: %w", err)
 	}
-	type part struct {
-		muni  string
-		bases []string
-	}
-	parts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (part, error) {
-		var pt part
-		err := r.Scan(&pt.muni, &pt.bases)
-		return pt, err
+	parts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (scope, error) {
+		var sc scope
+		err := r.Scan(&sc.partition, &sc.bases)
+		return sc, err
 	})
 	if err != nil {
 		return Summary{}, fmt.Errorf("crl: list partitions: %w", err)
 	}
 	sum := Summary{Kind: kind, Partitions: len(parts)}
-	for i, pt := range parts {
-		uris := make([]string, len(pt.bases))
-		for j, b := range pt.bases {
-			uris[j] = profile.CRLURL(b, kind, pt.muni)
-		}
-		res, err := p.issue(ctx, iss, pt.muni, uris, runID)
+	for i, sc := range parts {
+		res, err := p.issue(ctx, iss, sc, runID)
 		if err != nil {
 			return sum, err
 		}
@@ -308,7 +365,7 @@ func (p *Publisher) Publish(ctx context.Context, kind Kind, runID string, progre
 			progress(i+1, len(parts)+1)
 		}
 	}
-	sum.Full, err = p.issue(ctx, iss, "", nil, runID)
+	sum.Full, err = p.issue(ctx, iss, scope{}, runID)
 	if err != nil {
 		return sum, err
 	}
@@ -321,17 +378,20 @@ func (p *Publisher) Publish(ctx context.Context, kind Kind, runID string, progre
 	return sum, nil
 }
 
-// entryFilter selects the entries of a scope: $1 kind, $2 issuer, $3 the
-// expiry cutoff, $4 thisUpdate, $5 the municipality for a partition. The
-// covering partial index ca_certificates_crl_entries (migration 0002) makes
-// both queries index-only scans. revoked_at is NULL for a released hold, so it
-// drops out. A revocation dated after thisUpdate (the CA accepts times a few
+// entryFilter selects the entries of a scope: $1 kind, $2 issuer, $3
+// thisUpdate, $4 the partition for a partition CRL. The covering partial
+// index ca_certificates_crl_entries (migrations 0002, 0004) makes both
+// queries index-only scans. revoked_at is NULL for a released hold, so it
+// drops out. A certificate whose validity ended before thisUpdate is not
+// listed (manual 第1 4 (3) イ: 有効期間満了となった電子証明書に係る失効情報は失効記録には
+// 記載されない; notAfter itself is still within the validity, RFC 5280
+// §4.1.2.5). A revocation dated after thisUpdate (the CA accepts times a few
 // minutes ahead of its clock) is not in effect yet and waits for the next
 // CRL.
 func entryFilter(partition string) string {
-	f := "kind = $1 AND issuer_id = $2 AND revoked_at IS NOT NULL AND not_after > $3 AND revoked_at <= $4"
+	f := "kind = $1 AND issuer_id = $2 AND revoked_at IS NOT NULL AND not_after >= $3 AND revoked_at <= $3"
 	if partition != "" {
-		f += " AND municipality_code = $5"
+		f += " AND crl_partition = $4"
 	}
 	return f
 }
@@ -340,7 +400,8 @@ func entryFilter(partition string) string {
 // crl_current row (allocating the next number); only then does the read
 // transaction take its snapshot, so a CRL with a higher number never lists
 // less than one with a lower number.
-func (p *Publisher) issue(ctx context.Context, iss *issuerInfo, partition string, uris []string, runID string) (Result, error) {
+func (p *Publisher) issue(ctx context.Context, iss *issuerInfo, sc scope, runID string) (Result, error) {
+	partition, uris := sc.partition, sc.uris(iss.kind)
 	res := Result{Kind: iss.kind, Partition: partition}
 	select {
 	case p.sem <- struct{}{}:
@@ -382,6 +443,18 @@ func (p *Publisher) issue(ctx context.Context, iss *issuerInfo, partition string
 	case !errors.Is(err, pgx.ErrNoRows):
 		return res, fmt.Errorf("crl: look up run: %w", err)
 	}
+	if sc.ensureBase != "" {
+		// Another issuance (or the daily run) may have published the
+		// partition while this one waited for the lock.
+		published, err := p.published(ctx, wtx, iss, partition, sc.ensureBase)
+		if err != nil {
+			return res, err
+		}
+		if published {
+			res.Skipped = true
+			return res, nil
+		}
+	}
 	number := last + 1
 	if p.wait != nil {
 		p.wait()
@@ -405,8 +478,7 @@ func (p *Publisher) issue(ctx context.Context, iss *issuerInfo, partition string
 		thisUpdate = curThis.UTC()
 	}
 	nextUpdate := thisUpdate.Add(Period + Grace)
-	cutoff := thisUpdate.Add(-KeepExpired)
-	args := []any{string(iss.kind), iss.id, cutoff, thisUpdate}
+	args := []any{string(iss.kind), iss.id, thisUpdate}
 	if partition != "" {
 		args = append(args, partition)
 	}
@@ -503,6 +575,14 @@ func (p *Publisher) issue(ctx context.Context, iss *issuerInfo, partition string
 	if _, err := wtx.Exec(ctx, "UPDATE crl_current SET last_number = $3, crl_id = $4 WHERE issuer_id = $1 AND scope = $2",
 		iss.id, partition, number, id); err != nil {
 		return res, fmt.Errorf("crl: update current: %w", err)
+	}
+	if partition != "" {
+		// The URIs this CRL's IDP names answer from now on.
+		if _, err := wtx.Exec(ctx, `UPDATE crl_partitions SET published = true
+			WHERE issuer_id = $1 AND partition = $2 AND repository_url = ANY($3) AND NOT published`,
+			iss.id, partition, sc.bases); err != nil {
+			return res, fmt.Errorf("crl: mark %s published: %w", scopeName(iss.kind, partition), err)
+		}
 	}
 	res.Number, res.ThisUpdate, res.NextUpdate, res.Entries, res.Bytes = number, thisUpdate, nextUpdate, sz.Count, lay.total
 	if partition == "" {

@@ -132,11 +132,27 @@ func equalSet(t *testing.T, what string, got, want map[string]int) {
 	}
 }
 
+// shardOf is the user-authentication partition of an issued certificate,
+// as its distribution point names it.
+func shardOf(t *testing.T, r ca.IssueResult) string {
+	t.Helper()
+	cert, err := x509.ParseCertificate(r.CertificateDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := profile.CRLPartition(ca.KindAuth, cert.SerialNumber, "")
+	if len(cert.CRLDistributionPoints) != 1 || cert.CRLDistributionPoints[0] != profile.CRLURL(testRepo, ca.KindAuth, p) {
+		t.Fatalf("auth certificate DP %v, want shard %s", cert.CRLDistributionPoints, p)
+	}
+	return p
+}
+
 // The whole life of the lists: revoked certificates listed with the right
-// reasons in their municipality's partition and the full CRL, holds listed
-// then dropped after release, expired certificates kept for one scheduled
-// CRL after expiry and then left out, numbers increasing, retries of a run
-// issuing nothing, and the daily files of past days still served.
+// reasons in their partition (municipality or serial shard) and the full
+// CRL, holds listed then dropped after release, expired certificates left
+// out from the first CRL after their notAfter (a certificate expiring at
+// thisUpdate is still valid then, and listed), numbers increasing, retries of
+// a run issuing nothing, and the daily files of past days still served.
 func TestPublicationLifecycle(t *testing.T) {
 	e := newEnv(t)
 	t0 := e.clock.now()
@@ -145,15 +161,30 @@ func TestPublicationLifecycle(t *testing.T) {
 	s2 := e.issue(t, ca.KindSign, "131016", far)
 	s3 := e.issue(t, ca.KindSign, "271004", far)
 	s4 := e.issue(t, ca.KindSign, "131016", t0.Add(48*time.Hour))
-	s5 := e.issue(t, ca.KindSign, "271004", t0.Add(84*time.Hour))
+	s5 := e.issue(t, ca.KindSign, "271004", t0.Add(96*time.Hour))             // run 2's thisUpdate
+	s6 := e.issue(t, ca.KindSign, "271004", t0.Add(96*time.Hour-time.Second)) // a second before it
 	a1 := e.issue(t, ca.KindAuth, "131016", far)
 	a2 := e.issue(t, ca.KindAuth, "131016", far)
 	a3 := e.issue(t, ca.KindAuth, "012025", far)
+	shard := map[string]string{a1.Serial: shardOf(t, a1), a2.Serial: shardOf(t, a2), a3.Serial: shardOf(t, a3)}
+	// authWant spreads the user-authentication entries over the shards of
+	// a1–a3 (each of which has a CRL, empty or not).
+	authWant := func(want map[string]map[string]int, entries map[string]int) {
+		for _, p := range shard {
+			want["auth/"+p] = map[string]int{}
+		}
+		for serial, reason := range entries {
+			want["auth/"+shard[serial]][serial] = reason
+		}
+		want["auth/"] = entries
+	}
+	nAuth := len(map[string]bool{shard[a1.Serial]: true, shard[a2.Serial]: true, shard[a3.Serial]: true})
 	e.clock.add(30 * time.Minute)
 	e.revoke(t, s1.Serial, reasons.KeyCompromise)
 	e.revoke(t, s3.Serial, reasons.Superseded)
 	e.revoke(t, s4.Serial, reasons.AffiliationChanged)
 	e.revoke(t, s5.Serial, reasons.CessationOfOperation)
+	e.revoke(t, s6.Serial, reasons.KeyCompromise)
 	e.revoke(t, a2.Serial, reasons.CessationOfOperation)
 	if _, err := e.ca.Hold(ctx, ca.HoldRequest{RequestID: "hold/a1", Serial: a1.Serial}); err != nil {
 		t.Fatal(err)
@@ -164,20 +195,18 @@ func TestPublicationLifecycle(t *testing.T) {
 	e.clock.add(30 * time.Minute)
 	now1 := e.clock.now()
 	sum := e.publish(t, "run-1")
-	if s := sum[ca.KindSign]; s.Partitions != 2 || s.Issued != 2 || s.Skipped != 0 || s.Full.Number != 1 || s.Full.Entries != 4 || s.Full.Day != "2026-04-01" {
+	if s := sum[ca.KindSign]; s.Partitions != 2 || s.Issued != 2 || s.Skipped != 0 || s.Full.Number != 1 || s.Full.Entries != 5 || s.Full.Day != "2026-04-01" {
 		t.Fatalf("sign summary %+v", s)
 	}
-	if s := sum[ca.KindAuth]; s.Partitions != 2 || s.Issued != 2 || s.Full.Entries != 2 {
-		t.Fatalf("auth summary %+v", s)
+	if s := sum[ca.KindAuth]; s.Partitions != nAuth || s.Issued != nAuth || s.Full.Entries != 2 {
+		t.Fatalf("auth summary %+v, want %d shards", s, nAuth)
 	}
 	want := map[string]map[string]int{
 		"sign/131016": {s1.Serial: 1, s4.Serial: 3},
-		"sign/271004": {s3.Serial: 4, s5.Serial: 5},
-		"sign/":       {s1.Serial: 1, s3.Serial: 4, s4.Serial: 3, s5.Serial: 5},
-		"auth/131016": {a1.Serial: 6, a2.Serial: 5},
-		"auth/012025": {},
-		"auth/":       {a1.Serial: 6, a2.Serial: 5},
+		"sign/271004": {s3.Serial: 4, s5.Serial: 5, s6.Serial: 1},
+		"sign/":       {s1.Serial: 1, s3.Serial: 4, s4.Serial: 3, s5.Serial: 5, s6.Serial: 1},
 	}
+	authWant(want, map[string]int{a1.Serial: 6, a2.Serial: 5})
 	check := func(run string, number int64, thisUpdate time.Time) map[string][]byte {
 		t.Helper()
 		ders := map[string][]byte{}
@@ -217,10 +246,10 @@ func TestPublicationLifecycle(t *testing.T) {
 	}
 	run1 := check("run-1", 1, now1)
 	// Each certificate's CRL DP is the partition whose CRL lists it.
-	for muni, r := range map[string]ca.IssueResult{"131016": s1, "271004": s3, "012025": a3} {
+	for p, r := range map[string]ca.IssueResult{"131016": s1, "271004": s3, shard[a3.Serial]: a3} {
 		cert, _ := x509.ParseCertificate(r.CertificateDER)
-		if len(cert.CRLDistributionPoints) != 1 || cert.CRLDistributionPoints[0] != profile.CRLURL(testRepo, r.Kind, muni) {
-			t.Errorf("certificate DP %v, want the %s partition", cert.CRLDistributionPoints, muni)
+		if len(cert.CRLDistributionPoints) != 1 || cert.CRLDistributionPoints[0] != profile.CRLURL(testRepo, r.Kind, p) {
+			t.Errorf("certificate DP %v, want the %s partition", cert.CRLDistributionPoints, p)
 		}
 	}
 	day1, err := DailyFile(ctx, e.pool, ca.KindSign, jst(2026, 4, 1, 0, 0))
@@ -231,7 +260,7 @@ func TestPublicationLifecycle(t *testing.T) {
 	// A retried run issues nothing and reports what it had issued.
 	e.clock.add(time.Minute)
 	again := e.publish(t, "run-1")
-	if s := again[ca.KindSign]; s.Issued != 0 || s.Skipped != 2 || !s.Full.Skipped || s.Full.Number != 1 || s.Full.Entries != 4 {
+	if s := again[ca.KindSign]; s.Issued != 0 || s.Skipped != 2 || !s.Full.Skipped || s.Full.Number != 1 || s.Full.Entries != 5 {
 		t.Fatalf("retried run: %+v", s)
 	}
 	if !bytes.Equal(e.latest(t, ca.KindSign, ""), run1["sign/"]) {
@@ -239,7 +268,9 @@ func TestPublicationLifecycle(t *testing.T) {
 	}
 
 	// Release the hold; four days later s4 has been expired for two days
-	// (left out), s5 for twelve hours (still listed: RFC 5280 §3.3).
+	// and s6 for one second (both left out: 有効期間満了となった電子証明書に係る
+	// 失効情報は失効記録には記載されない), while s5 expires at this very
+	// thisUpdate, still within its validity (listed).
 	e.clock.add(time.Hour)
 	if _, err := e.ca.Release(ctx, ca.HoldRequest{RequestID: "release/a1", Serial: a1.Serial}); err != nil {
 		t.Fatal(err)
@@ -248,9 +279,9 @@ func TestPublicationLifecycle(t *testing.T) {
 	now2 := e.clock.now()
 	e.publish(t, "run-2")
 	want["sign/131016"] = map[string]int{s1.Serial: 1}
+	want["sign/271004"] = map[string]int{s3.Serial: 4, s5.Serial: 5}
 	want["sign/"] = map[string]int{s1.Serial: 1, s3.Serial: 4, s5.Serial: 5}
-	want["auth/131016"] = map[string]int{a2.Serial: 5}
-	want["auth/"] = map[string]int{a2.Serial: 5}
+	authWant(want, map[string]int{a2.Serial: 5})
 	run2 := check("run-2", 2, now2)
 	// Run 1 retried after run 2 overtook it (a late activity retry) signs
 	// nothing either, and run 2's lists stay current.
@@ -261,7 +292,7 @@ func TestPublicationLifecycle(t *testing.T) {
 		t.Fatal("an overtaken run replaced the current CRL")
 	}
 
-	// A day later s5 has been expired for 36 hours: gone.
+	// A day later s5 has expired too: gone.
 	e.clock.set(t0.Add(120 * time.Hour))
 	now3 := e.clock.now()
 	e.publish(t, "run-3")
@@ -277,8 +308,7 @@ func TestPublicationLifecycle(t *testing.T) {
 	e.publish(t, "run-4")
 	want["sign/131016"] = map[string]int{s1.Serial: 1, s2.Serial: 1}
 	want["sign/"] = map[string]int{s1.Serial: 1, s2.Serial: 1, s3.Serial: 4}
-	want["auth/012025"] = map[string]int{a3.Serial: 1}
-	want["auth/"] = map[string]int{a2.Serial: 5, a3.Serial: 1}
+	authWant(want, map[string]int{a2.Serial: 5, a3.Serial: 1})
 	run4 := check("run-4", 4, now4)
 
 	// Daily files: 04-01 (run 1), 04-05 (run 2), 04-06 (run 4, not 3);
@@ -310,10 +340,12 @@ func TestPublicationLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 4 runs × 6 CRLs; kept: 6 current (run 4, also the 04-06 files) + 4
-	// full CRLs of runs 1 and 2 (the 04-01 and 04-05 files).
-	if d.DailyFiles != 0 || d.CRLs != 24-6-4 {
-		t.Errorf("Dispose = %+v, want 0 daily files and 14 CRLs", d)
+	// 4 runs × (2 + nAuth partitions + 2 full CRLs); kept: run 4's (the
+	// current ones, also the 04-06 files) + 4 full CRLs of runs 1 and 2 (the
+	// 04-01 and 04-05 files).
+	perRun := int64(4 + nAuth)
+	if d.DailyFiles != 0 || d.CRLs != 4*perRun-perRun-4 {
+		t.Errorf("Dispose = %+v, want 0 daily files and %d CRLs", d, 4*perRun-perRun-4)
 	}
 	// Make 04-01's files older than ten years: they and their CRLs go.
 	if _, err := e.pool.Exec(ctx, "UPDATE crl_daily_files SET day = '2016-04-13' WHERE day = '2026-04-01'"); err != nil {
@@ -351,13 +383,14 @@ func findExt(rl *x509.RevocationList, oid asn1.ObjectIdentifier) *struct {
 
 func TestReadErrors(t *testing.T) {
 	e := newEnv(t)
-	e.issue(t, ca.KindAuth, "131016", jst(2031, 1, 2, 23, 59))
+	a := e.issue(t, ca.KindAuth, "131016", jst(2031, 1, 2, 23, 59))
+	shard := shardOf(t, a)
 	for _, c := range []struct {
 		kind      ca.Kind
 		partition string
 	}{
-		{ca.KindSign, ""}, {ca.KindAuth, "131016"}, // nothing published yet
-		{"other", ""}, {ca.KindSign, "13101"}, {ca.KindSign, "../x"},
+		{ca.KindSign, ""}, {ca.KindAuth, shard}, {ca.KindAuth, "131016"}, // nothing published yet
+		{"other", ""}, {ca.KindSign, "13101"}, {ca.KindSign, "../x"}, {ca.KindSign, "s01"}, {ca.KindAuth, "s64"},
 	} {
 		if _, _, _, err := Latest(ctx, e.pool, c.kind, c.partition); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Latest(%q, %q) = %v, want ErrNotFound", c.kind, c.partition, err)
@@ -371,17 +404,18 @@ func TestReadErrors(t *testing.T) {
 		partition, run string
 		want           error
 	}{
-		{ca.KindAuth, "131016", "", ErrInvalid},
+		{ca.KindAuth, shard, "", ErrInvalid},
 		{"x", "", "r", ErrInvalid},
 		{ca.KindAuth, "1310", "r", ErrInvalid},
-		{ca.KindAuth, "271004", "r", ErrNotFound}, // no certificate there
+		{ca.KindSign, shard, "r", ErrInvalid},     // signing partitions are municipalities
+		{ca.KindAuth, "131016", "r", ErrNotFound}, // the municipality is no user-authentication partition
 		{ca.KindSign, "131016", "r", ErrNotFound}, // none of this kind there
 	} {
 		if _, err := e.pub.IssueCRL(ctx, c.kind, c.partition, c.run); !errors.Is(err, c.want) {
 			t.Errorf("IssueCRL(%q, %q, %q) = %v, want %v", c.kind, c.partition, c.run, err, c.want)
 		}
 	}
-	r, err := e.pub.IssueCRL(ctx, ca.KindAuth, "131016", "r")
+	r, err := e.pub.IssueCRL(ctx, ca.KindAuth, shard, "r")
 	if err != nil || r.Number != 1 || r.Entries != 0 || r.Day != "" {
 		t.Fatalf("IssueCRL = %+v, %v", r, err)
 	}

@@ -51,6 +51,7 @@ type env struct {
 	pool   *pgxpool.Pool
 	schema string
 	hsm    hsm.Config
+	h      *hsm.HSM
 	clock  *clock
 	pub    *Publisher
 	pem    string
@@ -82,13 +83,28 @@ func newEnvAt(t testing.TB, start time.Time) *env {
 	if err != nil {
 		t.Fatalf("Bootstrap: %v", err)
 	}
-	return &env{ca: c, pool: pool, schema: schema, hsm: hcfg, clock: clk, pem: dir, pub: NewPublisher(c, pool, Options{Now: clk.now, Logger: quiet})}
+	return &env{ca: c, pool: pool, schema: schema, hsm: hcfg, h: h, clock: clk, pem: dir, pub: NewPublisher(c, pool, Options{Now: clk.now, Logger: quiet})}
 }
 
 var reqSeq atomic.Int64
 
 // issue issues a certificate of kind in a municipality, valid until notAfter.
 func (e *env) issue(t testing.TB, kind ca.Kind, muni string, notAfter time.Time) ca.IssueResult {
+	t.Helper()
+	r, err := e.ca.Issue(ctx, e.request(t, kind, muni, notAfter))
+	if err != nil {
+		t.Fatalf("Issue: %v", err)
+	}
+	return r
+}
+
+// signRequest is a signing certificate's request with a fresh key.
+func (e *env) signRequest(t testing.TB, muni string, notAfter time.Time) ca.IssueRequest {
+	t.Helper()
+	return e.request(t, ca.KindSign, muni, notAfter)
+}
+
+func (e *env) request(t testing.TB, kind ca.Kind, muni string, notAfter time.Time) ca.IssueRequest {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -105,9 +121,5 @@ func (e *env) issue(t testing.TB, kind ca.Kind, muni string, notAfter time.Time)
 	if kind == ca.KindSign {
 		req.Personal = &ca.PersonalInfo{Name: "山田　花子", DateOfBirth: "1990-01-02", Sex: ca.SexFemale, Address: "東京都千代田区霞が関二丁目1番2号"}
 	}
-	r, err := e.ca.Issue(ctx, req)
-	if err != nil {
-		t.Fatalf("Issue: %v", err)
-	}
-	return r
+	return req
 }

@@ -13,12 +13,13 @@ import (
 )
 
 // Latest returns the latest CRL of the active issuing CA of kind for a
-// partition (a 6-digit municipality code, what the certificates' CRL
-// distribution point <repo>/crl/<kind>/<code>.crl names), or with partition
-// "" its full CRL. It answers ErrNotFound when none was issued yet, and for
-// a malformed kind or partition.
+// partition (what the certificates' CRL distribution point
+// <repo>/crl/<kind>/<partition>.crl names: profile.ValidCRLPartition), or
+// with partition "" its full CRL. It answers ErrNotFound when none was issued
+// yet (no certificate names the partition), and for a malformed kind or
+// partition.
 func Latest(ctx context.Context, pool Queryer, kind Kind, partition string) (der []byte, thisUpdate, nextUpdate time.Time, err error) {
-	if !kind.Valid() || (partition != "" && !profile.ValidMunicipalityCode(partition)) {
+	if !kind.Valid() || (partition != "" && !profile.ValidCRLPartition(kind, partition)) {
 		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: %s CRL %q", ErrNotFound, kind, partition)
 	}
 	err = pool.QueryRow(ctx, `SELECT i.der, i.this_update, i.next_update

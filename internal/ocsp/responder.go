@@ -63,6 +63,7 @@ const (
 	DefaultSignSlots      = 4
 	DefaultSignWait       = 3 * time.Second
 	DefaultLookupTimeout  = 5 * time.Second
+	DefaultRenewCheck     = time.Hour
 	notifyChannel         = "ca_certificate_changed"
 	sweepInterval         = 10 * time.Second
 	reconnectMaxBackoff   = 5 * time.Second
@@ -86,6 +87,10 @@ type Options struct {
 	SignWait  time.Duration
 	// Delegate configures the responder certificates (EnsureResponders).
 	Delegate DelegateOptions
+	// RenewCheck is how often Run checks the responder certificates and
+	// replaces one with less than Delegate.RenewBefore left, while serving
+	// (default DefaultRenewCheck; the renewal window is a month).
+	RenewCheck time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger; nil means slog.Default().
@@ -108,6 +113,9 @@ func (o Options) withDefaults() Options {
 	if o.SignWait <= 0 {
 		o.SignWait = DefaultSignWait
 	}
+	if o.RenewCheck <= 0 {
+		o.RenewCheck = DefaultRenewCheck
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -117,24 +125,46 @@ func (o Options) withDefaults() Options {
 	if o.Delegate.Now == nil {
 		o.Delegate.Now = o.Now
 	}
+	o.Delegate = o.Delegate.withDefaults()
 	return o
 }
 
 // issuer is one issuing CA the responder answers for.
 type issuer struct {
-	index     int
-	kind      ca.Kind
-	id        int64
-	cert      *x509.Certificate
-	nameHash  [][]byte // per hashes index
-	keyHash   [][]byte
+	index    int
+	kind     ca.Kind
+	id       int64
+	cert     *x509.Certificate
+	nameHash [][]byte // per hashes index
+	keyHash  [][]byte
+	// responder is the delegated responder signing now; a renewal swaps
+	// it while requests are served.
+	responder atomic.Pointer[responderKey]
+}
+
+// responderKey is a delegated responder with its byKey ResponderID.
+type responderKey struct {
 	delegate  *Delegate
 	respKeyID []byte // SHA-1 of the responder's public key bits (byKey)
+}
+
+func newResponderKey(d *Delegate) (*responderKey, error) {
+	var resp struct {
+		Algorithm asn1.RawValue
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(d.Certificate.RawSubjectPublicKeyInfo, &resp); err != nil {
+		return nil, fmt.Errorf("ocsp: %s responder public key: %w", d.Kind, err)
+	}
+	id := sha1.Sum(resp.PublicKey.RightAlign())
+	return &responderKey{delegate: d, respKeyID: id[:]}, nil
 }
 
 // Responder answers OCSP requests. It is safe for concurrent use.
 type Responder struct {
 	pool      *pgxpool.Pool
+	hsm       *hsm.HSM
+	authority *ca.CA
 	opts      Options
 	issuers   []*issuer
 	cache     *cache
@@ -172,7 +202,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, h *hsm.HSM, authority *ca.CA, 
 				"serial", ca.FormatSerial(d.Certificate.SerialNumber), "not_after", d.Certificate.NotAfter, "key_label", d.KeyLabel)
 		}
 	}
-	r := &Responder{pool: pool, opts: opts, cache: newCache(opts.MaxEntries), slots: make(chan struct{}, opts.SignSlots)}
+	r := &Responder{pool: pool, hsm: h, authority: authority, opts: opts, cache: newCache(opts.MaxEntries), slots: make(chan struct{}, opts.SignSlots)}
 	for i, kind := range []ca.Kind{ca.KindSign, ca.KindAuth} {
 		d := delegates[kind]
 		iss, err := newIssuer(i, d)
@@ -192,15 +222,12 @@ func newIssuer(index int, d *Delegate) (*issuer, error) {
 	if _, err := asn1.Unmarshal(d.Issuer.RawSubjectPublicKeyInfo, &spki); err != nil {
 		return nil, fmt.Errorf("ocsp: %s CA public key: %w", d.Kind, err)
 	}
-	var resp struct {
-		Algorithm asn1.RawValue
-		PublicKey asn1.BitString
+	rk, err := newResponderKey(d)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := asn1.Unmarshal(d.Certificate.RawSubjectPublicKeyInfo, &resp); err != nil {
-		return nil, fmt.Errorf("ocsp: %s responder public key: %w", d.Kind, err)
-	}
-	respKeyID := sha1.Sum(resp.PublicKey.RightAlign())
-	iss := &issuer{index: index, kind: d.Kind, id: d.IssuerID, cert: d.Issuer, delegate: d, respKeyID: respKeyID[:]}
+	iss := &issuer{index: index, kind: d.Kind, id: d.IssuerID, cert: d.Issuer}
+	iss.responder.Store(rk)
 	for _, h := range hashes {
 		nh := h.hash.New()
 		nh.Write(d.Issuer.RawSubject)
@@ -216,9 +243,72 @@ func newIssuer(index int, d *Delegate) (*issuer, error) {
 func (r *Responder) Delegates() map[ca.Kind]*x509.Certificate {
 	out := map[ca.Kind]*x509.Certificate{}
 	for _, iss := range r.issuers {
-		out[iss.kind] = iss.delegate.Certificate
+		out[iss.kind] = iss.responder.Load().delegate.Certificate
 	}
 	return out
+}
+
+// ErrIssuerChanged: the database's active issuing CA is no longer the one
+// the responder was started with (a re-key); restart the repository.
+var ErrIssuerChanged = errors.New("ocsp: the active issuing CA changed; restart the repository")
+
+// RenewResponders replaces each responder certificate with less than
+// Options.Delegate.RenewBefore left (EnsureResponders: a new certificate for
+// the same HSM key, or the one another repository process made), without a
+// restart: answers signed from now on carry the new certificate, cached
+// ones signed under the old certificate are served until their own refresh
+// (within a day; the old certificate has a month left). It returns the kinds
+// renewed. Run calls it every Options.RenewCheck.
+func (r *Responder) RenewResponders(ctx context.Context) ([]ca.Kind, error) {
+	ds, err := EnsureResponders(ctx, r.pool, r.hsm, r.authority, r.opts.Delegate)
+	if err != nil {
+		return nil, err
+	}
+	var renewed []ca.Kind
+	for _, iss := range r.issuers {
+		d := ds[iss.kind]
+		if d == nil || d.IssuerID != iss.id {
+			return renewed, fmt.Errorf("%w (%s)", ErrIssuerChanged, iss.kind)
+		}
+		old := iss.responder.Load().delegate.Certificate
+		if bytes.Equal(old.Raw, d.Certificate.Raw) {
+			continue
+		}
+		rk, err := newResponderKey(d)
+		if err != nil {
+			return renewed, err
+		}
+		iss.responder.Store(rk)
+		renewed = append(renewed, iss.kind)
+		r.opts.Logger.Info("ocsp: delegated responder certificate renewed", "kind", string(iss.kind),
+			"serial", ca.FormatSerial(d.Certificate.SerialNumber), "not_after", d.Certificate.NotAfter,
+			"replaces", ca.FormatSerial(old.SerialNumber), "issued_now", d.Created)
+	}
+	return renewed, nil
+}
+
+// renewLoop checks the responder certificates every RenewCheck until ctx
+// ends. A failure is logged and retried at the next check: the window is
+// long (RenewBefore), and an expiring certificate is logged as an error.
+func (r *Responder) renewLoop(ctx context.Context) {
+	t := time.NewTicker(r.opts.RenewCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := r.RenewResponders(ctx); err != nil && ctx.Err() == nil {
+			lvl := slog.LevelWarn
+			for _, iss := range r.issuers {
+				if left := iss.responder.Load().delegate.Certificate.NotAfter.Sub(r.opts.Now()); left < r.opts.Delegate.RenewBefore/2 {
+					lvl = slog.LevelError
+				}
+			}
+			r.opts.Logger.Log(ctx, lvl, "ocsp: responder certificate renewal failed; retrying at the next check", "err", err)
+		}
+	}
 }
 
 // Answer is the outcome of Respond.
@@ -408,7 +498,13 @@ func (r *Responder) sign(ctx context.Context, key cacheKey) (*entry, error) {
 		s.thisUpdate = s.revokedAt.UTC().Truncate(time.Second)
 		s.nextUpdate = s.thisUpdate.Add(r.opts.Validity)
 	}
-	der, err := signedResponse(s, iss.respKeyID, iss.delegate.Certificate.Raw, markFailures{iss.delegate.Signer})
+	rk := iss.responder.Load()
+	if end := rk.delegate.Certificate.NotAfter; end.After(s.thisUpdate) && s.nextUpdate.After(end) {
+		// An answer is not good for longer than the certificate that
+		// vouches for its signature.
+		s.nextUpdate = end
+	}
+	der, err := signedResponse(s, rk.respKeyID, rk.delegate.Certificate.Raw, markFailures{rk.delegate.Signer})
 	if err != nil {
 		return nil, err
 	}
@@ -474,8 +570,10 @@ func (r *Responder) Listening() bool { return r.listening.Load() }
 
 // Run listens for status changes on a dedicated connection until ctx ends,
 // reconnecting with backoff; answers are cached only while it is connected.
-// It also sweeps expired answers. It returns ctx.Err().
+// It also sweeps expired answers and renews the responder certificates
+// (RenewResponders every Options.RenewCheck). It returns ctx.Err().
 func (r *Responder) Run(ctx context.Context) error {
+	go r.renewLoop(ctx)
 	go func() {
 		t := time.NewTicker(sweepInterval)
 		defer t.Stop()

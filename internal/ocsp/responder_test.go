@@ -472,3 +472,94 @@ func TestChangeNotifications(t *testing.T) {
 		t.Fatalf("want exactly one invalidation: %+v then %+v", before, st)
 	}
 }
+
+// testClock is a settable clock for the responder and its certificates.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// The responder certificates are renewed while the responder serves, before
+// they expire, without a restart: with a two-hour lifetime renewed in its
+// last hour, moving the clock 61 minutes on makes Run's check certify the
+// same HSM keys anew, and answers signed from then on carry (and verify
+// under) the new certificates. An answer never outlives the certificate that
+// signs it.
+func TestResponderCertificatesRenewedWhileServing(t *testing.T) {
+	clk := &testClock{t: time.Now().UTC().Truncate(time.Second)}
+	f := newFixture(t, false, ocsp.Options{Now: clk.now, RenewCheck: 10 * time.Millisecond,
+		Delegate: ocsp.DelegateOptions{Validity: 2 * time.Hour, RenewBefore: time.Hour}})
+	ctx := context.Background()
+	first := f.resp.Delegates()
+	certs := map[ca.Kind]*x509.Certificate{ca.KindSign: f.pair.Sign, ca.KindAuth: f.pair.Auth}
+	for kind, cert := range certs {
+		r, _ := f.check(t, cert, kind, crypto.SHA256)
+		if !bytes.Equal(r.Certificate.Raw, first[kind].Raw) {
+			t.Fatalf("%s answer carries another responder certificate", kind)
+		}
+		// A day's answer would outlive the two-hour certificate.
+		if !r.NextUpdate.Equal(first[kind].NotAfter) {
+			t.Errorf("%s answer nextUpdate %v, responder certificate ends %v", kind, r.NextUpdate, first[kind].NotAfter)
+		}
+	}
+	// Nothing is due yet.
+	if renewed, err := f.resp.RenewResponders(ctx); err != nil || len(renewed) != 0 {
+		t.Fatalf("RenewResponders before the window = %v, %v", renewed, err)
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = f.resp.Run(runCtx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, settleLimit, "listener connected", f.resp.Listening)
+
+	clk.add(61 * time.Minute)
+	waitFor(t, settleLimit, "both responder certificates renewed by Run", func() bool {
+		now := f.resp.Delegates()
+		return now[ca.KindSign].SerialNumber.Cmp(first[ca.KindSign].SerialNumber) != 0 &&
+			now[ca.KindAuth].SerialNumber.Cmp(first[ca.KindAuth].SerialNumber) != 0
+	})
+	second := f.resp.Delegates()
+	for kind, cert := range certs {
+		c := second[kind]
+		if err := c.CheckSignatureFrom(f.env.Issuer(t, kind)); err != nil {
+			t.Fatalf("renewed %s responder certificate: %v", kind, err)
+		}
+		if !c.PublicKey.(*rsa.PublicKey).Equal(first[kind].PublicKey) {
+			t.Errorf("renewed %s responder certificate certifies another key", kind)
+		}
+		if at := clk.now(); at.Before(c.NotBefore) || !c.NotAfter.After(at.Add(time.Hour)) {
+			t.Errorf("renewed %s certificate valid %v–%v at %v", kind, c.NotBefore, c.NotAfter, at)
+		}
+		// A fresh answer (the cached one is dropped as a status change
+		// would) is signed under the new certificate.
+		f.resp.Invalidate(ca.FormatSerial(cert.SerialNumber))
+		issuer := f.env.Issuer(t, kind)
+		a := f.resp.Respond(ctx, request(t, cert, issuer, crypto.SHA1), nil)
+		if a.Status != ocsp.StatusSuccessful {
+			t.Fatalf("%s after renewal: %v (%v)", kind, a.Status, a.Err)
+		}
+		r, err := xocsp.ParseResponseForCert(a.DER, cert, issuer)
+		if err != nil {
+			t.Fatalf("%s answer after renewal does not verify: %v", kind, err)
+		}
+		if !bytes.Equal(r.Certificate.Raw, c.Raw) || r.Status != xocsp.Good {
+			t.Errorf("%s answer after renewal carries serial %x, want the new %x", kind, r.Certificate.SerialNumber, c.SerialNumber)
+		}
+	}
+	// Renewed once: the next checks find the new certificates current.
+	if renewed, err := f.resp.RenewResponders(ctx); err != nil || len(renewed) != 0 {
+		t.Fatalf("RenewResponders after renewal = %v, %v", renewed, err)
+	}
+	var n int
+	if err := f.env.Pool.QueryRow(ctx, "SELECT count(*) FROM ocsp_responders").Scan(&n); err != nil || n != 4 {
+		t.Fatalf("ocsp_responders rows %d, %v; want 4 (the old ones kept for the record)", n, err)
+	}
+}

@@ -115,11 +115,11 @@ func TestSignerFailureAnswersTryLater(t *testing.T) {
 				}
 			}
 			signIssuer, authIssuer := env.Issuer(t, ca.KindSign), env.Issuer(t, ca.KindAuth)
-			flaky := &flakySigner{Signer: r.issuers[0].delegate.Signer}
+			flaky := &flakySigner{Signer: r.issuers[0].responder.Load().delegate.Signer}
 			if r.issuers[0].kind != ca.KindSign {
 				t.Fatal("issuer 0 is not the signing CA")
 			}
-			r.issuers[0].delegate.Signer = flaky
+			r.issuers[0].responder.Load().delegate.Signer = flaky
 			flaky.fail.Store(true)
 
 			for i := range 3 {

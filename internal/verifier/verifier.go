@@ -190,8 +190,8 @@ func (v *Verifier) Roles() []Role {
 // Active reports whether the registration is in force.
 func (v *Verifier) Active() bool { return v != nil && v.DisabledAt.IsZero() }
 
-// MayCheck reports whether the verifier may learn the status (OCSP, past
-// revocation-information files) of certificates of kind: signing
+// MayCheck reports whether the verifier may learn the status (OCSP, CRLs,
+// past revocation-information files) of certificates of kind: signing
 // certificates for 署名検証者 and 団体署名検証者, user-authentication
 // certificates for 利用者証明検証者.
 func (v *Verifier) MayCheck(kind ca.Kind) bool {

@@ -75,7 +75,15 @@ func TestOpenSSLVerifyWithOurCRLs(t *testing.T) {
 	revoked := issue("revoked", ca.KindSign, "131016")
 	issue("other", ca.KindSign, "271004")
 	held := issue("held", ca.KindAuth, "131016")
-	issue("auth-good", ca.KindAuth, "131016")
+	authGood := issue("auth-good", ca.KindAuth, "131016")
+	partitionOf := func(serial string) string {
+		t.Helper()
+		var p string
+		if err := pool.QueryRow(ctx, "SELECT crl_partition FROM ca_certificates WHERE serial = $1", serial).Scan(&p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	if _, err := authority.Revoke(ctx, ca.RevokeRequest{RequestID: "interop-crl/revoke", Serial: revoked, Reason: reasons.KeyCompromise}); err != nil {
 		t.Fatal(err)
 	}
@@ -87,17 +95,16 @@ func TestOpenSSLVerifyWithOurCRLs(t *testing.T) {
 		if _, err := pub.Publish(ctx, kind, "interop-run", nil); err != nil {
 			t.Fatal(err)
 		}
-		for _, part := range []string{"", "131016", "271004"} {
+		// Signing partitions are municipalities; user-authentication
+		// ones serial shards, named here after the certificate they hold.
+		parts := map[string]string{"full": "", "131016": "131016", "271004": "271004"}
+		if kind == ca.KindAuth {
+			parts = map[string]string{"full": "", "held": partitionOf(held), "good": partitionOf(authGood)}
+		}
+		for name, part := range parts {
 			der, _, _, err := crl.Latest(ctx, pool, kind, part)
 			if err != nil {
-				if kind == ca.KindAuth && part == "271004" {
-					continue // no auth certificate there
-				}
 				t.Fatal(err)
-			}
-			name := part
-			if name == "" {
-				name = "full"
 			}
 			crlWritePEM(t, filepath.Join(dir, fmt.Sprintf("crl-%s-%s.pem", kind, name)), "X509 CRL", der)
 		}
@@ -122,11 +129,11 @@ func TestOpenSSLVerifyWithOurCRLs(t *testing.T) {
 		{"sign-ca.pem", "crl-sign-271004.pem", "other.pem", true, "other.pem: OK"},
 		// Another municipality's partition does not cover this certificate.
 		{"sign-ca.pem", "crl-sign-131016.pem", "other.pem", false, "different CRL scope"},
-		{"auth-ca.pem", "crl-auth-131016.pem", "auth-good.pem", true, "auth-good.pem: OK"},
-		{"auth-ca.pem", "crl-auth-131016.pem", "held.pem", false, "certificate revoked"},
+		{"auth-ca.pem", "crl-auth-good.pem", "auth-good.pem", true, "auth-good.pem: OK"},
+		{"auth-ca.pem", "crl-auth-held.pem", "held.pem", false, "certificate revoked"},
 		{"auth-ca.pem", "crl-auth-full.pem", "held.pem", false, "certificate revoked"},
 		// The other CA's CRL is not this certificate's.
-		{"sign-ca.pem", "crl-auth-131016.pem", "good.pem", false, "unable to get certificate CRL"},
+		{"sign-ca.pem", "crl-auth-held.pem", "good.pem", false, "unable to get certificate CRL"},
 	} {
 		ok, out := verify(c.caFile, c.crlFile, c.cert)
 		if ok != c.ok || !strings.Contains(out, c.says) {
@@ -135,13 +142,13 @@ func TestOpenSSLVerifyWithOurCRLs(t *testing.T) {
 	}
 
 	// openssl reads the extensions as we mean them.
-	out, err := exec.Command(openssl, "crl", "-in", filepath.Join(dir, "crl-auth-131016.pem"), "-noout", "-text").CombinedOutput()
+	out, err := exec.Command(openssl, "crl", "-in", filepath.Join(dir, "crl-auth-held.pem"), "-noout", "-text").CombinedOutput()
 	if err != nil {
 		t.Fatalf("openssl crl: %v\n%s", err, out)
 	}
 	text := string(out)
 	for _, want := range []string{"Version 2", "sha256WithRSAEncryption", "X509v3 CRL Number:", "X509v3 Authority Key Identifier:",
-		"X509v3 Issuing Distribution Point: critical", "Only User Certificates", "/crl/auth/131016.crl",
+		"X509v3 Issuing Distribution Point: critical", "Only User Certificates", "/crl/auth/" + partitionOf(held) + ".crl",
 		"Certificate Hold", strings.ToUpper(crlEvenHex(held))} {
 		if !strings.Contains(text, want) {
 			t.Errorf("openssl crl -text lacks %q:\n%s", want, text)

@@ -20,6 +20,7 @@ import (
 	"github.com/madoguchi/madoguchi/internal/ca"
 	"github.com/madoguchi/madoguchi/internal/ca/profile"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/crl"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -105,7 +106,12 @@ func Register(w sdkworker.Registry, c *ca.CA) {
 	w.RegisterActivity(&org.CA{Issuer: Issuer{CA: c}})
 	// The Organization's CRL publication runs on this worker with its activities.
 	w.RegisterWorkflowWithOptions(workflows.PublishRevocationLists, workflow.RegisterOptions{Name: workflows.PublishRevocationListsWorkflow})
-	w.RegisterActivity(&org.CRL{CA: c, DB: c.Pool()})
+	// One publisher for the daily lists and for the first CRL of a
+	// partition, which the CA has issued before it signs the partition's
+	// first certificate (docs/CRL.md).
+	pub := crl.NewPublisher(c, c.Pool(), crl.Options{})
+	c.SetPartitionCRLs(pub)
+	w.RegisterActivity(&org.CRL{CA: c, DB: c.Pool(), Publisher: pub})
 }
 
 // Run runs the Organization's CA worker until ctx ends. It alone holds the

@@ -135,7 +135,7 @@ type LeafParams struct {
 	Kind             Kind
 	Serial           *big.Int
 	SubjectID        string // random identifier, the subject CN
-	MunicipalityCode string // issuing municipality, names the CRL partition
+	MunicipalityCode string // issuing municipality; names the signing certificate's CRL partition
 	NotBefore        time.Time
 	NotAfter         time.Time
 	PublicKey        *rsa.PublicKey
@@ -143,10 +143,52 @@ type LeafParams struct {
 	RepositoryURL    string        // base of the CRL and OCSP addresses
 }
 
-// CRLURL is the CRL distribution point of the issuing municipality's
-// partition: <base>/crl/<sign|auth>/<municipality code>.crl.
-func CRLURL(base string, kind Kind, municipality string) string {
-	return strings.TrimRight(base, "/") + "/crl/" + string(kind) + "/" + municipality + ".crl"
+// AuthShards is the number of CRL partitions of the user-authentication CA.
+// Fixed: a certificate's partition is in its distribution point for life.
+// 64 keeps a shard near 2 MB even with a few million entries revoked and
+// unexpired, and one publication signs at most 64 of them.
+const AuthShards = 64
+
+// CRLPartition is the CRL partition a certificate's distribution point
+// names. A signing certificate's is its issuing municipality: it carries the
+// holder's address anyway. A user-authentication certificate carries no
+// personal information, so its partition is a shard of its serial,
+// "s00"–"s63" (serial mod AuthShards), which tells nothing the serial does
+// not. migrations/0004_verifiers.sql computes the same (crl_partition_of);
+// the CA checks that both agree before it signs.
+func CRLPartition(kind Kind, serial *big.Int, municipality string) string {
+	if kind == KindSign {
+		return municipality
+	}
+	shard := new(big.Int).Mod(serial, big.NewInt(AuthShards)).Int64()
+	return fmt.Sprintf("s%02d", shard)
+}
+
+// ValidCRLPartition reports whether p can name a CRL partition of kind: a
+// 6-digit municipality code (signing; user authentication only for
+// certificates issued before its shards), or for user authentication a shard
+// "s00"–"s63".
+func ValidCRLPartition(kind Kind, p string) bool {
+	switch kind {
+	case KindSign:
+		return ValidMunicipalityCode(p)
+	case KindAuth:
+		return ValidMunicipalityCode(p) || validShard(p)
+	}
+	return false
+}
+
+func validShard(p string) bool {
+	if len(p) != 3 || p[0] != 's' || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9' {
+		return false
+	}
+	return int(p[1]-'0')*10+int(p[2]-'0') < AuthShards
+}
+
+// CRLURL is the CRL distribution point of a partition:
+// <base>/crl/<sign|auth>/<partition>.crl.
+func CRLURL(base string, kind Kind, partition string) string {
+	return strings.TrimRight(base, "/") + "/crl/" + string(kind) + "/" + partition + ".crl"
 }
 
 // OCSPURL is the OCSP responder address, <base>/ocsp.
@@ -199,7 +241,7 @@ func ValidSubjectID(s string) bool {
 //
 // Both: subject C=JP[, L=<municipality code> for signing], CN=<random id>;
 // SHA-256 with RSA; subject and authority key identifiers; a CRL distribution
-// point naming the issuing municipality's partition; the OCSP address in AIA;
+// point naming its partition (CRLPartition); the OCSP address in AIA;
 // a certificate policy of the JPKI arc.
 //
 // Signing: key usage digitalSignature + nonRepudiation (critical), the
@@ -238,7 +280,7 @@ func LeafTemplate(p LeafParams) (*x509.Certificate, error) {
 		SignatureAlgorithm:    x509.SHA256WithRSA,
 		BasicConstraintsValid: false,
 		SubjectKeyId:          KeyID(p.PublicKey),
-		CRLDistributionPoints: []string{CRLURL(p.RepositoryURL, p.Kind, p.MunicipalityCode)},
+		CRLDistributionPoints: []string{CRLURL(p.RepositoryURL, p.Kind, CRLPartition(p.Kind, p.Serial, p.MunicipalityCode))},
 		OCSPServer:            []string{OCSPURL(p.RepositoryURL)},
 	}
 	var policy asn1.ObjectIdentifier

@@ -191,8 +191,15 @@ func TestLeafRoundTrip(t *testing.T) {
 					t.Errorf("%s %s: %s", kind, name, f)
 				}
 			}
-			if cert.CRLDistributionPoints[0] != "http://repo.example/crl/"+string(kind)+"/271004.crl" || cert.OCSPServer[0] != "http://repo.example/ocsp" {
-				t.Errorf("addresses %v %v", cert.CRLDistributionPoints, cert.OCSPServer)
+			// The signing certificate's partition is its municipality; the
+			// user-authentication one's a shard of the serial (whose low
+			// 70 bits are zero here), never the municipality.
+			wantDP := map[Kind]string{KindSign: "http://repo.example/crl/sign/271004.crl", KindAuth: "http://repo.example/crl/auth/s00.crl"}[kind]
+			if len(cert.CRLDistributionPoints) != 1 || cert.CRLDistributionPoints[0] != wantDP || cert.OCSPServer[0] != "http://repo.example/ocsp" {
+				t.Errorf("addresses %v %v, want CRL DP %s", cert.CRLDistributionPoints, cert.OCSPServer, wantDP)
+			}
+			if kind == KindAuth && bytes.Contains(der, []byte(p.MunicipalityCode)) {
+				t.Error("the user-authentication certificate names the holder's municipality")
 			}
 			info, err := ParsePersonalInfo(cert)
 			switch kind {
@@ -339,5 +346,60 @@ func TestIssuerNameOrder(t *testing.T) {
 	}
 	if _, err := IssuerName("x"); err == nil {
 		t.Error("IssuerName(x) accepted")
+	}
+}
+
+func TestCRLPartition(t *testing.T) {
+	big1 := func(hex string) *big.Int {
+		n, ok := new(big.Int).SetString(hex, 16)
+		if !ok {
+			t.Fatalf("bad hex %q", hex)
+		}
+		return n
+	}
+	for _, c := range []struct {
+		kind   Kind
+		serial string
+		muni   string
+		want   string
+	}{
+		{KindSign, "1234", "131016", "131016"},
+		{KindSign, "3f", "271004", "271004"},
+		{KindAuth, "1", "131016", "s01"},
+		{KindAuth, "3f", "131016", "s63"},
+		{KindAuth, "40", "131016", "s00"},
+		{KindAuth, "ff", "131016", "s63"},
+		{KindAuth, "100", "131016", "s00"},
+		{KindAuth, "1234", "271004", "s52"},
+		{KindAuth, "7fffffffffffffffffffffffffffffc5", "131016", "s05"},
+	} {
+		if got := CRLPartition(c.kind, big1(c.serial), c.muni); got != c.want {
+			t.Errorf("CRLPartition(%s, %s, %s) = %s, want %s", c.kind, c.serial, c.muni, got, c.want)
+		}
+		if !ValidCRLPartition(c.kind, c.want) {
+			t.Errorf("ValidCRLPartition(%s, %s) = false", c.kind, c.want)
+		}
+	}
+	for _, c := range []struct {
+		kind Kind
+		p    string
+		want bool
+	}{
+		{KindSign, "131016", true},
+		{KindSign, "s07", false}, // signing partitions are municipalities
+		{KindAuth, "s00", true},
+		{KindAuth, "s63", true},
+		{KindAuth, "s64", false},
+		{KindAuth, "s7", false},
+		{KindAuth, "S07", false},
+		{KindAuth, "131016", true}, // certificates issued before the shards
+		{KindAuth, "13101", false},
+		{KindAuth, "full", false},
+		{KindAuth, "", false},
+		{Kind("other"), "131016", false},
+	} {
+		if got := ValidCRLPartition(c.kind, c.p); got != c.want {
+			t.Errorf("ValidCRLPartition(%s, %q) = %v, want %v", c.kind, c.p, got, c.want)
+		}
 	}
 }
