@@ -76,7 +76,8 @@ md_infra_start
 
 # The integration tests (tests/integration) run only on this real stack.
 export MADOGUCHI_INTEGRATION=1
-pkgs=("${MADOGUCHI_TEST_PKGS:-./...}")
+# Several packages may be named, separated by spaces.
+read -ra pkgs <<<"${MADOGUCHI_TEST_PKGS:-./...}"
 run=()
 if [[ -n ${MADOGUCHI_TEST_RUN:-} ]]; then run=(-run "${MADOGUCHI_TEST_RUN}"); fi
 log="${MD_STATE}/logs/go-test.log"
