@@ -58,6 +58,12 @@ var Catalog = []Procedure{
 	{Name: contract.ProcRelayIssuance, Workflow: RelayIssuance, WorkflowType: "RelayIssuance",
 		Manual: "第2 1(1)ア(エ)C（令和4年改正・住所地市区町村）", Title: "経由市区町村を経由した申請に基づく発行",
 		Steps: []kit.HumanStep{kit.CancelStep, reviewStep, kit.IntentStep, handOverStep}},
+	{Name: contract.ProcExOfficioRevocation, Workflow: ExOfficioRevocation, WorkflowType: "ExOfficioRevocation",
+		Manual: "第2 2(3)", Title: "機構による電子証明書の職権失効のために市区町村受付窓口にて行う業務",
+		Steps: []kit.HumanStep{kit.CancelStep}},
+	{Name: contract.ProcExOfficioRevocationBatch, Workflow: ExOfficioRevocationBatch, WorkflowType: "ExOfficioRevocationBatch",
+		Manual: "第2 2(3)（一括）", Title: "機構による電子証明書の職権失効のために市区町村受付窓口にて行う業務（住民基本台帳の一括異動）",
+		Steps: []kit.HumanStep{kit.CancelStep}},
 }
 
 // Lookup returns a procedure of the catalog by name.

@@ -114,6 +114,8 @@ type State struct {
 	Inquiry  *InquiryState  `json:"inquiry,omitempty"`
 	Deadline *DeadlineState `json:"deadline,omitempty"`
 	Relay    *RelayState    `json:"relay,omitempty"`
+	// Revocation is the ex-officio revocation's section (第2 2(3)).
+	Revocation *RevocationState `json:"revocation,omitempty"`
 }
 
 // Info names a case.
