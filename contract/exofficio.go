@@ -74,7 +74,8 @@ type ReadRegisterChangesInput struct {
 // ReadRegisterChangesResult is the chunk; empty when the batch is done.
 type ReadRegisterChangesResult struct {
 	Changes RegisterChangeChunk `json:"changes"`
-	// Total is the batch's number of changes.
+	// Total is the batch's number of changes, told with the first chunk
+	// (After 0) only.
 	Total int `json:"total"`
 }
 

@@ -106,7 +106,9 @@ func ExOfficioRevocationBatch(ctx workflow.Context, in ExOfficioRevocationBatchI
 			if err != nil {
 				return d, err
 			}
-			d.Changes, st.Changes = chunk.Total, chunk.Total
+			if after == 0 {
+				d.Changes, st.Changes = chunk.Total, chunk.Total
+			}
 			n := chunk.Changes.Len()
 			if n == 0 {
 				break

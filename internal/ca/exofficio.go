@@ -3,6 +3,8 @@ package ca
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -105,20 +107,22 @@ func (c *CA) RevokeForRegisterChanges(ctx context.Context, changes []RegisterRev
 	if len(idx) == 0 {
 		return out, nil
 	}
+	sortByResident(idx, reqIDs, resident, kinds, codes, before)
 	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
 		out = RegisterRevocationResult{}
-		// The resident's certificates of the kinds, locked in serial order
-		// (two chunks never deadlock), with the event this change may have
-		// recorded on an earlier attempt.
+		// The resident's certificates of the kinds, found and locked by
+		// resident code through its index (LATERAL: no plan scans the table
+		// per change), residents in code order so that two chunks lock in
+		// the same order and never deadlock, with whether this change
+		// recorded their event on an earlier attempt.
 		rows, err := tx.Query(ctx, `
-			SELECT c.serial, c.kind, r.i, r.request_id, r.code, c.not_before, c.not_after, c.revocation_reason, e.request_id IS NOT NULL
+			SELECT c.serial, c.kind, r.i, r.request_id, r.code, c.not_before, c.not_after, c.revocation_reason,
+			       EXISTS (SELECT 1 FROM ca_status_events e WHERE e.request_id = r.request_id || '/' || c.serial)
 			FROM unnest($1::int4[], $2::text[], $3::text[], $4::text[], $5::int2[], $6::timestamptz[])
 			     AS r(i, request_id, resident_code, kind, code, issued_before)
-			JOIN ca_certificates c ON c.resident_code = r.resident_code AND c.kind = r.kind
-			LEFT JOIN ca_status_events e ON e.request_id = r.request_id || '/' || c.serial
-			WHERE c.cert_der IS NOT NULL AND c.issued_at < r.issued_before
-			ORDER BY c.serial, r.i
-			FOR UPDATE OF c`, idx, reqIDs, resident, kinds, codes, before)
+			CROSS JOIN LATERAL (SELECT serial, kind, not_before, not_after, revocation_reason FROM ca_certificates x
+				WHERE x.resident_code = r.resident_code AND x.kind = r.kind AND x.cert_der IS NOT NULL AND x.issued_at < r.issued_before
+				ORDER BY x.serial FOR UPDATE) c`, idx, reqIDs, resident, kinds, codes, before)
 		if err != nil {
 			return fmt.Errorf("ca: select certificates of register changes: %w", err)
 		}
@@ -198,4 +202,17 @@ func (c *CA) RevokeForRegisterChanges(ctx context.Context, changes []RegisterRev
 	c.opts.Logger.Info("ca: revoked for register changes", "changes", len(changes), "revoked", out.New,
 		"replayed", out.Replayed, "already_revoked", out.AlreadyRevoked, "at", at)
 	return out, nil
+}
+
+// sortByResident orders the rows by resident code (stable), all columns alike.
+func sortByResident(idx []int32, reqIDs, resident, kinds []string, codes []int16, before []time.Time) {
+	order := make([]int, len(idx))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return resident[order[a]] < resident[order[b]] })
+	i2, q2, r2, k2, c2, b2 := slices.Clone(idx), slices.Clone(reqIDs), slices.Clone(resident), slices.Clone(kinds), slices.Clone(codes), slices.Clone(before)
+	for dst, src := range order {
+		idx[dst], reqIDs[dst], resident[dst], kinds[dst], codes[dst], before[dst] = i2[src], q2[src], r2[src], k2[src], c2[src], b2[src]
+	}
 }

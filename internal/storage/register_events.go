@@ -85,7 +85,7 @@ func registerEvent(ctx context.Context, q pgx.Tx, municipality, changeID string)
 // UnknownResidents returns the positions of the resident codes that are not
 // in the municipality's register.
 func (db *DB) UnknownResidents(ctx context.Context, municipality string, codes []string) ([]int, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT u.i - 1 FROM unnest($1::text[]) WITH ORDINALITY AS u(code, i)
+	rows, err := db.Pool.Query(ctx, `SELECT u.i - 1 FROM unnest($1::char(11)[]) WITH ORDINALITY AS u(code, i)
 		WHERE NOT EXISTS (SELECT 1 FROM residents r WHERE r.resident_code = u.code AND r.municipality_code = $2)
 		ORDER BY u.i`, codes, municipality)
 	if err != nil {
@@ -159,7 +159,8 @@ func (db *DB) RecordRegisterBatch(ctx context.Context, c Case, batchID string, e
 }
 
 // RegisterEventsOfCase returns up to limit events of a case with ids after
-// after, in id order, and the case's number of events.
+// after, in id order, and, for the first chunk (after 0), the case's number
+// of events (0 for the next ones: counting a large batch per chunk costs).
 func (db *DB) RegisterEventsOfCase(ctx context.Context, caseNumber string, after int64, limit int) ([]RegisterEvent, int, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, municipality_code, change_id, resident_code, kind, change_date, case_number, completed_at
 		FROM register_events WHERE case_number = $1 AND id > $2 ORDER BY id LIMIT $3`, caseNumber, after, limit)
@@ -175,6 +176,9 @@ func (db *DB) RegisterEventsOfCase(ctx context.Context, caseNumber string, after
 		return nil, 0, fmt.Errorf("storage: register events: %w", err)
 	}
 	var total int
+	if after > 0 {
+		return evs, 0, nil
+	}
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM register_events WHERE case_number = $1`, caseNumber).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("storage: register events: %w", err)
 	}
@@ -201,11 +205,24 @@ func (db *DB) CompleteRegisterEvents(ctx context.Context, ids []int64, revs []Ce
 	}
 	var marked int
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE issued_certificates ic SET status = 'revoked'
-			FROM unnest($1::text[], $2::text[], $3::date[]) AS u(resident_code, kind, day), cases c
-			WHERE ic.resident_code = u.resident_code AND ic.kind = u.kind AND ic.status = 'active'
-			  AND c.case_number = ic.case_number AND c.opened_at < ((u.day + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')`,
+		// Each change looks up its resident's active records through the
+		// partial index (LATERAL) and each record's case by its key, so no
+		// plan scans a table per change; the records are then updated by
+		// primary key.
+		rows, err := tx.Query(ctx, `SELECT x.serial FROM unnest($1::char(11)[], $2::text[], $3::date[]) AS u(resident_code, kind, day)
+			CROSS JOIN LATERAL (SELECT ic.serial FROM issued_certificates ic
+				WHERE ic.resident_code = u.resident_code AND ic.kind = u.kind AND ic.status = 'active'
+				  AND (SELECT c.opened_at FROM cases c WHERE c.case_number = ic.case_number)
+				      < ((u.day + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')) x`,
 			residents, kinds, days)
+		if err != nil {
+			return err
+		}
+		serials, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE issued_certificates SET status = 'revoked' WHERE serial = ANY($1) AND status = 'active'`, serials)
 		if err != nil {
 			return err
 		}
