@@ -75,7 +75,8 @@ md_infra_start
 
 # The integration tests (tests/integration) run only on this real stack.
 export MADOGUCHI_INTEGRATION=1
-pkgs=("${MADOGUCHI_TEST_PKGS:-./...}")
+# MADOGUCHI_TEST_PKGS is a space-separated list of package patterns.
+read -r -a pkgs <<<"${MADOGUCHI_TEST_PKGS:-./...}"
 log="${MD_STATE}/logs/go-test.log"
 md_log "go test -count=1 -timeout ${MADOGUCHI_TEST_TIMEOUT:-40m} ${pkgs[*]} (log ${log})"
 # The packages whose tests put virtual cards into pcscd's two readers run one after the other, so
