@@ -129,6 +129,12 @@ func BenchmarkExOfficioBatch(b *testing.B) {
 			set.residents).Scan(&revoked); err != nil || revoked != n {
 			b.Fatalf("%d of %d revoked at the CA (%v)", revoked, n, err)
 		}
+		desc, err := s.tc.DescribeWorkflowExecution(ctx, id, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		info := desc.GetWorkflowExecutionInfo()
+		b.Logf("batch history: %d events, %.1f MB", info.GetHistoryLength(), float64(info.GetHistorySizeBytes())/1e6)
 		ours += float64(n) / took.Seconds()
 		baseline += float64(n) / base.Seconds()
 		b.Logf("%d changes: ours %v (intake %v, procedure done at %v, %d chunks), plain UPDATE %v", n, took.Round(time.Millisecond),
