@@ -61,6 +61,11 @@ var allowedReasons = map[string][]reasons.Reason{
 	// A hold release only lifts the hold.
 	ProcInPersonHoldRelease: {reasons.CertificateHold},
 	ProcProxyHoldRelease:    {reasons.CertificateHold},
+	// 第2 2(3): a register change revokes the signing certificate as
+	// affiliationChanged, the user-authentication certificate as
+	// cessationOfOperation (internal/register.Revocations).
+	ProcExOfficioRevocation:      exOfficioReasons,
+	ProcExOfficioRevocationBatch: exOfficioReasons,
 }
 
 var revocationReasons = []reasons.Reason{reasons.KeyCompromise, reasons.CessationOfOperation}
@@ -79,3 +84,15 @@ func ReasonAllowed(procedure string, r reasons.Reason) bool {
 func AllowedReasons(procedure string) []reasons.Reason {
 	return slices.Clone(allowedReasons[procedure])
 }
+
+// The ex-officio revocation procedures (第2 2(3)).
+const (
+	// ProcExOfficioRevocation is 第2 2(3): the counter work for the
+	// Organization's ex-officio revocation after one register change.
+	ProcExOfficioRevocation = "exofficio-revocation"
+	// ProcExOfficioRevocationBatch is the same for a batch of register
+	// changes (a municipal merger, a re-numbering of addresses).
+	ProcExOfficioRevocationBatch = "exofficio-revocation-batch"
+)
+
+var exOfficioReasons = []reasons.Reason{reasons.AffiliationChanged, reasons.CessationOfOperation}

@@ -22,6 +22,11 @@ func TestReasonAllowed(t *testing.T) {
 		ProcRelayForwarding:  nil,
 		"":                   nil,
 		"revocation":         nil, // not built yet: it adds its own reasons
+		// 第2 2(3): the signing certificate as affiliationChanged, the
+		// user-authentication certificate as cessationOfOperation; never
+		// keyCompromise or superseded.
+		ProcExOfficioRevocation:      {reasons.AffiliationChanged, reasons.CessationOfOperation},
+		ProcExOfficioRevocationBatch: {reasons.AffiliationChanged, reasons.CessationOfOperation},
 	}
 	all := append(reasons.Revocations(), reasons.CertificateHold, reasons.Reason(""), reasons.Reason("superseded "))
 	for proc, allowed := range want {

@@ -73,6 +73,8 @@ func (s *Server) Handler() http.Handler {
 	api.POST("/procedures/:procedure", s.startProcedure)
 	clerks := api.Group("", requireRole("clerk", "manager"))
 	clerks.POST("/cases/:case/:step", s.clerkStep)
+	// The resident register's changes (第2 2(3)): register_events.go.
+	s.mountRegisterEvents(api)
 
 	// The Temporal UI decodes encrypted payloads here: managers only, their
 	// own municipality's only (codec.go).

@@ -4,7 +4,8 @@
 #
 # Environment: MADOGUCHI_BENCH_PKGS (space-separated packages; overrides the list below),
 # MADOGUCHI_BENCHTIME (default 2s), MADOGUCHI_BENCH_COUNT (default 1), MADOGUCHI_BENCH_ISSUANCE (the
-# issuance benchmarks to run, default 'InPersonIssuance|NoopShape'), the port overrides of lib.sh.
+# issuance benchmarks to run, default 'InPersonIssuance|NoopShape'), MADOGUCHI_BENCH_WAITING=0 and
+# MADOGUCHI_BENCH_EXOFFICIO=0 (skip the waiting-list and the ex-officio batch benchmarks), the port overrides of lib.sh.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -60,8 +61,16 @@ for pkg in "${BENCH_PKGS[@]}"; do
 			tee -a "${MD_ROOT}/.dev/bench.txt"
 		# The waiting list of 1,000 open cases, visibility against one query per case: one pass
 		# (it repeats its own rounds).
-		go test -count="${MADOGUCHI_BENCH_COUNT:-1}" -run '^$' -bench WaitingList -benchtime 1x \
-			-timeout 60m ./tests/bench 2>&1 | tee -a "${MD_ROOT}/.dev/bench.txt"
+		if [[ ${MADOGUCHI_BENCH_WAITING:-1} != 0 ]]; then
+			go test -count="${MADOGUCHI_BENCH_COUNT:-1}" -run '^$' -bench WaitingList -benchtime 1x \
+				-timeout 60m ./tests/bench 2>&1 | tee -a "${MD_ROOT}/.dev/bench.txt"
+		fi
+		# The ex-officio revocation of a batch of 100,000 register changes to OCSP-visible, against
+		# one plain SQL UPDATE of the same rows: one pass (MADOGUCHI_EXOFFICIO_CHANGES sets the size).
+		if [[ ${MADOGUCHI_BENCH_EXOFFICIO:-1} != 0 ]]; then
+			go test -count="${MADOGUCHI_BENCH_COUNT:-1}" -run '^$' -bench ExOfficioBatch -benchtime 1x \
+				-timeout 60m ./tests/bench 2>&1 | tee -a "${MD_ROOT}/.dev/bench.txt"
+		fi
 	else
 		others+=("${pkg}")
 	fi

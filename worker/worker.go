@@ -25,6 +25,7 @@ func RegisterMunicipal(w sdkworker.Registry, db *storage.DB, tc client.Client) {
 	w.RegisterActivity(&municipal.Municipal{Store: db})
 	w.RegisterActivity(&municipal.Inquiry{Store: db})
 	w.RegisterActivity(&municipal.Relay{Store: db, Temporal: tc})
+	w.RegisterActivity(&municipal.RegisterChanges{Store: db})
 }
 
 // RunMunicipal runs the municipal worker until ctx ends.

@@ -140,6 +140,12 @@ var Catalog = []Procedure{
 		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep, kit.InquiryMailedStep, kit.ReplyStep, kit.IntentStep},
 		Start: func() StartRequest { return &StartProxyPINReset{} }},
+	{Name: contract.ProcExOfficioRevocation, Workflow: ExOfficioRevocation, WorkflowType: "ExOfficioRevocation",
+		Manual: "第2 2(3)", Title: "機構による電子証明書の職権失効のために市区町村受付窓口にて行う業務",
+		Steps: []kit.HumanStep{kit.CancelStep}},
+	{Name: contract.ProcExOfficioRevocationBatch, Workflow: ExOfficioRevocationBatch, WorkflowType: "ExOfficioRevocationBatch",
+		Manual: "第2 2(3)（一括）", Title: "機構による電子証明書の職権失効のために市区町村受付窓口にて行う業務（住民基本台帳の一括異動）",
+		Steps: []kit.HumanStep{kit.CancelStep}},
 }
 
 // Lookup returns a procedure of the catalog by name.

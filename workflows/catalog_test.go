@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -22,18 +23,20 @@ import (
 // catalogStarts is a start input per catalog entry, for the tests that run
 // every procedure; a new entry without one fails TestCatalogStepsAreItsUpdates.
 var catalogStarts = map[string]any{
-	contract.ProcInPersonIssuance:    testInput,
-	contract.ProcProxyIssuance:       proxyInput,
-	contract.ProcRelayForwarding:     relayInput,
-	contract.ProcRelayIssuance:       RelayIssuanceInput{CaseNumber: RelayAddressCase("131016", relayInput.CaseNumber), MunicipalityCode: "131016"},
-	contract.ProcInPersonRevocation:  revocationInput,
-	contract.ProcProxyRevocation:     ProxyRevocationInput{CaseNumber: revocationInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: revocationInput.Request, Proxy: testProxy},
-	contract.ProcLossReport:          lossInput,
-	contract.ProcInPersonHoldRelease: releaseInput,
-	contract.ProcInPersonPINChange:   pinChangeInput,
-	contract.ProcInPersonPINReset:    pinResetInput,
-	contract.ProcProxyPINReset:       proxyResetInput,
-	contract.ProcProxyHoldRelease:    ProxyHoldReleaseInput{CaseNumber: releaseInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: releaseInput.Request, Proxy: testProxy},
+	contract.ProcInPersonIssuance:         testInput,
+	contract.ProcProxyIssuance:            proxyInput,
+	contract.ProcRelayForwarding:          relayInput,
+	contract.ProcRelayIssuance:            RelayIssuanceInput{CaseNumber: RelayAddressCase("131016", relayInput.CaseNumber), MunicipalityCode: "131016"},
+	contract.ProcInPersonRevocation:       revocationInput,
+	contract.ProcProxyRevocation:          ProxyRevocationInput{CaseNumber: revocationInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: revocationInput.Request, Proxy: testProxy},
+	contract.ProcLossReport:               lossInput,
+	contract.ProcInPersonHoldRelease:      releaseInput,
+	contract.ProcInPersonPINChange:        pinChangeInput,
+	contract.ProcInPersonPINReset:         pinResetInput,
+	contract.ProcProxyPINReset:            proxyResetInput,
+	contract.ProcProxyHoldRelease:         ProxyHoldReleaseInput{CaseNumber: releaseInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: releaseInput.Request, Proxy: testProxy},
+	contract.ProcExOfficioRevocation:      exInput("death"),
+	contract.ProcExOfficioRevocationBatch: ExOfficioRevocationBatchInput{CaseNumber: "131016-20261126-000010", MunicipalityCode: "131016", BatchID: "B"},
 }
 
 // registry records what RegisterAll registers, and registers it on a real
@@ -146,7 +149,12 @@ func TestCatalogStepsAreItsUpdates(t *testing.T) {
 			env.RegisterActivity(&municipal.Relay{})
 			env.RegisterActivity(&terminal.Card{})
 			env.RegisterActivity(&org.CA{})
+			env.RegisterActivity(&municipal.RegisterChanges{})
+			env.RegisterActivity(&org.ExOfficio{})
 			env.SetStartTime(time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC))
+			// Named as the gateway names it: the CA checks its caller's
+			// procedure from the workflow id.
+			env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WorkflowID(p.Name, "131016-20261126-000099")})
 			RegisterAll(env)
 			env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).Return(contract.CheckRegisterResult{Person: testPerson}, nil).Maybe()
 			env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil).Maybe()

@@ -20,6 +20,9 @@ const (
 	ProcedureProxyIssuance    = contract.ProcProxyIssuance
 	ProcedureRelayForwarding  = contract.ProcRelayForwarding
 	ProcedureRelayIssuance    = contract.ProcRelayIssuance
+
+	ProcedureExOfficioRevocation      = contract.ProcExOfficioRevocation
+	ProcedureExOfficioRevocationBatch = contract.ProcExOfficioRevocationBatch
 )
 
 // Statuses and final steps of every case (workflows/kit).

@@ -413,13 +413,3 @@ func withInput(c *exec.Cmd, b []byte) *exec.Cmd {
 	return c
 }
 
-// municipalDB connects to the municipal database.
-func municipalDB(t *testing.T) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), cfg.DBDSN)
-	if err != nil {
-		t.Fatalf("connect madoguchi: %v", err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}

@@ -117,6 +117,8 @@ type State struct {
 	// Status is the Organization's status changes of the case's
 	// certificates (revocation, hold, release).
 	CertStatus *StatusChangeState `json:"certificateStatus,omitempty"`
+	// Revocation is the ex-officio revocation's section (第2 2(3)).
+	Revocation *RevocationState `json:"revocation,omitempty"`
 }
 
 // Info names a case.
