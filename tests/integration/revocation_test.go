@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/madoguchi/madoguchi/contract"
@@ -412,4 +411,3 @@ func withInput(c *exec.Cmd, b []byte) *exec.Cmd {
 	c.Stdin = bytes.NewReader(b)
 	return c
 }
-
