@@ -40,6 +40,7 @@ const (
 const (
 	apiMunicipality = "131016"
 	apiTerminal     = "T0001"
+	apiPostOffice   = "jp-chiyoda"
 )
 
 // apiStore fakes what the staff API reads: sessions (the token is one byte
@@ -51,6 +52,10 @@ type apiStore struct {
 	cases    map[string]storage.Case
 	err      error
 	inserted []storage.Case
+	// delegations are the recorded delegations; events counts what the
+	// delegation routes recorded.
+	delegations []storage.Delegation
+	events      int
 }
 
 func (s *apiStore) SessionClerk(_ context.Context, token []byte, _ time.Time) (storage.Clerk, error) {
@@ -110,6 +115,83 @@ func (s *apiStore) Certificate(_ context.Context, serial string) (storage.Issued
 		return storage.IssuedCertificate{}, storage.ErrNotFound
 	}
 	return storage.IssuedCertificate{Serial: serial, ResidentCode: "12345678901", Kind: "sign", CardSerial: "C1", Status: "active"}, nil
+}
+
+// The fixture's offices: its municipality, 横浜市, 川崎市 (delegating to
+// 横浜市), 大阪市 (a relay), 千代田郵便局 (under 千代田区's delegation) and
+// the Organization.
+var apiOffices = map[string][2]string{
+	apiMunicipality: {workflows.OfficeMunicipality, "東京都千代田区"}, "141003": {workflows.OfficeMunicipality, "神奈川県横浜市"},
+	"141305": {workflows.OfficeMunicipality, "神奈川県川崎市"}, "271004": {workflows.OfficeMunicipality, "大阪府大阪市"},
+	apiPostOffice: {workflows.OfficePostOffice, "千代田郵便局"}, "jlis": {workflows.OfficeOrganization, "機構"},
+}
+
+func (s *apiStore) Office(_ context.Context, code string) (string, string, error) {
+	o, ok := apiOffices[code]
+	if !ok {
+		return "", "", storage.ErrNotFound
+	}
+	return o[0], o[1], nil
+}
+
+func (s *apiStore) Delegations(_ context.Context, office string) ([]storage.Delegation, error) {
+	var out []storage.Delegation
+	for _, d := range s.delegations {
+		if d.Municipality == office || d.Office == office {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func (s *apiStore) DelegationsBetween(_ context.Context, municipality, office string) ([]storage.Delegation, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	var out []storage.Delegation
+	for _, d := range s.delegations {
+		if d.Municipality == municipality && d.Office == office {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func (s *apiStore) Delegation(_ context.Context, id int64) (storage.Delegation, error) {
+	for _, d := range s.delegations {
+		if d.ID == id {
+			return d, nil
+		}
+	}
+	return storage.Delegation{}, storage.ErrNotFound
+}
+
+func (s *apiStore) CreateDelegation(_ context.Context, d storage.Delegation, _ int64, _ time.Time) (int64, error) {
+	for _, o := range s.delegations {
+		if o.Municipality == d.Municipality && o.Office == d.Office &&
+			(d.EndsOn == nil || o.StartsOn.Before(*d.EndsOn)) && (o.EndsOn == nil || d.StartsOn.Before(*o.EndsOn)) {
+			return 0, storage.ErrDelegationOverlap
+		}
+	}
+	d.ID = int64(len(s.delegations) + 1)
+	s.delegations = append(s.delegations, d)
+	s.events++
+	return d.ID, nil
+}
+
+func (s *apiStore) NotifyDelegation(_ context.Context, id int64, on time.Time, _ int64, _ time.Time) error {
+	s.events++
+	return nil
+}
+
+func (s *apiStore) EndDelegation(_ context.Context, id int64, on time.Time, _ int64, _ time.Time) error {
+	for i := range s.delegations {
+		if s.delegations[i].ID == id {
+			s.delegations[i].EndsOn, s.delegations[i].Ended = &on, true
+		}
+	}
+	s.events++
+	return nil
 }
 
 func (s *apiStore) InsertCase(_ context.Context, c storage.Case) error {

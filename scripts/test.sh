@@ -76,7 +76,8 @@ md_infra_start
 
 # The integration tests (tests/integration) run only on this real stack.
 export MADOGUCHI_INTEGRATION=1
-pkgs=("${MADOGUCHI_TEST_PKGS:-./...}")
+# Several packages may be given, separated by spaces.
+read -r -a pkgs <<<"${MADOGUCHI_TEST_PKGS:-./...}"
 run=()
 if [[ -n ${MADOGUCHI_TEST_RUN:-} ]]; then run=(-run "${MADOGUCHI_TEST_RUN}"); fi
 log="${MD_STATE}/logs/go-test.log"
