@@ -64,14 +64,14 @@ func (s *Server) caseMunicipality(c *gin.Context, p workflows.Procedure, residen
 			ended = ended || (d.EndsOn != nil && !today.Before(*d.EndsOn))
 		}
 	}
-	if !post {
-		// No delegation: the municipality's own case, which the register
-		// check refuses for another municipality's resident, as before.
-		return clerk.MunicipalityCode, true
-	}
 	if ended {
 		fail(c, http.StatusForbidden, "delegation_ended", "この住民の市区町村からの事務の委任は終了しています / The delegation from this resident's municipality has ended; the applicant must apply at the municipality.")
 		return "", false
+	}
+	if !post {
+		// Never delegated: the municipality's own case, which the register
+		// check refuses for another municipality's resident, as before.
+		return clerk.MunicipalityCode, true
 	}
 	fail(c, http.StatusForbidden, "outside_delegation", "この手続はこの住民の市区町村から委任されていません / This office has no delegation for this procedure from this resident's municipality.")
 	return "", false

@@ -20,11 +20,13 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -81,11 +83,18 @@ func (s *apiStore) Terminal(_ context.Context, id string) (storage.Terminal, err
 	if s.err != nil {
 		return storage.Terminal{}, s.err
 	}
-	if id != apiTerminal {
+	office, ok := apiTerminals[id]
+	if !ok {
 		return storage.Terminal{}, storage.ErrNotFound
 	}
-	return storage.Terminal{ID: id, MunicipalityCode: apiMunicipality, ReaderName: "Virtual PCD 00 00"}, nil
+	return storage.Terminal{ID: id, MunicipalityCode: office, ReaderName: "Virtual PCD 00 00"}, nil
 }
+
+// apiTerminals are the fixture's terminals and their offices.
+var apiTerminals = map[string]string{apiTerminal: apiMunicipality, "P0001": apiPostOffice, "Y0001": "141003", "O0001": "271004"}
+
+// apiResidents are the fixture's register: resident code, municipality.
+var apiResidents = map[string]string{"12345678901": apiMunicipality, "22222222222": "141305", "33333333333": "141003"}
 
 func (s *apiStore) NextCaseNumber(_ context.Context, municipality string, _ time.Time) (string, error) {
 	if s.err != nil {
@@ -97,17 +106,22 @@ func (s *apiStore) NextCaseNumber(_ context.Context, municipality string, _ time
 // The register the holder checks read: one resident of apiMunicipality,
 // with card C1 and certificate 51.
 func (s *apiStore) Resident(_ context.Context, code string) (storage.Resident, error) {
-	if code != "12345678901" {
+	m, ok := apiResidents[code]
+	if !ok {
 		return storage.Resident{}, storage.ErrNotFound
 	}
-	return storage.Resident{ResidentCode: code, MunicipalityCode: apiMunicipality}, nil
+	return storage.Resident{ResidentCode: code, MunicipalityCode: m}, nil
 }
 
+// Cards: C1 is 12345678901's; "C" + a resident code is that resident's.
 func (s *apiStore) Card(_ context.Context, serial string) (storage.Card, error) {
-	if serial != "C1" {
-		return storage.Card{}, storage.ErrNotFound
+	if serial == "C1" {
+		return storage.Card{Serial: serial, ResidentCode: "12345678901"}, nil
 	}
-	return storage.Card{Serial: serial, ResidentCode: "12345678901"}, nil
+	if r, ok := strings.CutPrefix(serial, "C"); ok && apiResidents[r] != "" {
+		return storage.Card{Serial: serial, ResidentCode: r}, nil
+	}
+	return storage.Card{}, storage.ErrNotFound
 }
 
 func (s *apiStore) Certificate(_ context.Context, serial string) (storage.IssuedCertificate, error) {
@@ -209,6 +223,7 @@ type apiTemporal struct {
 	client.Client
 	updates   []client.UpdateWorkflowOptions
 	starts    []any
+	lists     []string
 	updateErr error
 	getErr    error
 	startErr  error
@@ -231,6 +246,23 @@ func (t *apiTemporal) ExecuteWorkflow(_ context.Context, _ client.StartWorkflowO
 	}
 	return apiRun{outcome: cmp.Or(t.outcome, `{"status":"completed","detail":{}}`)}, nil
 }
+
+// QueryWorkflow answers every state query with an empty open state.
+func (t *apiTemporal) QueryWorkflow(_ context.Context, _, _ string, _ string, _ ...any) (converter.EncodedValue, error) {
+	return apiValue(`{"status":"open","step":"reception"}`), nil
+}
+
+// ListWorkflow records the visibility query and lists nothing.
+func (t *apiTemporal) ListWorkflow(_ context.Context, r *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	t.lists = append(t.lists, r.GetQuery())
+	return &workflowservice.ListWorkflowExecutionsResponse{}, nil
+}
+
+// apiValue is a query's answer (JSON).
+type apiValue string
+
+func (v apiValue) HasValue() bool    { return true }
+func (v apiValue) Get(out any) error { return json.Unmarshal([]byte(v), out) }
 
 // apiRun is a started workflow whose outcome is known at once.
 type apiRun struct {
@@ -261,6 +293,7 @@ type apiFixture struct {
 	store *apiStore
 	tc    *apiTemporal
 	log   *bytes.Buffer
+	codec *codec.AESGCM
 	// tokens are the bearer tokens by login.
 	tokens map[string]string
 }
@@ -279,6 +312,8 @@ func newAPIFixture(t *testing.T, tc *apiTemporal) *apiFixture {
 		{Login: "operator1", MunicipalityCode: "jlis", OfficeKind: workflows.OfficeOrganization, Role: workflows.RoleOperator},
 		{Login: "norole", MunicipalityCode: apiMunicipality},
 		{Login: "yokohama1", MunicipalityCode: "141003", Role: workflows.RoleClerk},
+		{Login: "post1", MunicipalityCode: apiPostOffice, OfficeKind: workflows.OfficePostOffice, Role: workflows.RoleClerk},
+		{Login: "osaka1", MunicipalityCode: "271004", Role: workflows.RoleClerk},
 	} {
 		c.ID, c.DisplayName = int64(i+1), c.Login
 		c.OfficeKind = cmp.Or(c.OfficeKind, workflows.OfficeMunicipality)
@@ -286,19 +321,63 @@ func newAPIFixture(t *testing.T, tc *apiTemporal) *apiFixture {
 		f.store.sessions[string(token)] = c
 		f.tokens[c.Login] = base64.RawURLEncoding.EncodeToString(token)
 	}
+	f.store.delegations = apiDelegations()
 	var temporal client.Client
 	if tc != nil {
 		temporal = tc
 	}
-	srv := New(f.store, temporal, nil, slog.New(slog.NewTextHandler(f.log, nil)), workflows.InquiryPolicy{})
+	key := bytes.Repeat([]byte{7}, 32)
+	cd, err := codec.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.codec = cd
+	srv := New(f.store, temporal, cd, slog.New(slog.NewTextHandler(f.log, nil)), workflows.InquiryPolicy{})
+	srv.now = func() time.Time { return apiNow }
 	f.h = srv.Handler()
 	return f
+}
+
+// apiNow is the fixture's clock: a counter day of December 2026.
+var apiNow = time.Date(2026, 12, 1, 10, 0, 0, 0, storage.Tokyo)
+
+// apiDelegations are the fixture's delegations: 千代田区 to its post office
+// for in-person issuance (1), 川崎市 to 横浜市 for every delegable procedure
+// (2), and 千代田区 to 大阪市 from next April, not yet active (3).
+func apiDelegations() []storage.Delegation {
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	var all []string
+	for _, p := range workflows.Catalog {
+		if p.Delegable {
+			all = append(all, p.Name)
+		}
+	}
+	return []storage.Delegation{
+		{ID: 1, Municipality: apiMunicipality, Office: apiPostOffice, OfficeKind: workflows.OfficePostOffice,
+			Procedures: []string{workflows.ProcedureInPersonIssuance}, StartsOn: day("2026-04-01")},
+		{ID: 2, Municipality: "141305", Office: "141003", OfficeKind: workflows.OfficeMunicipality, Procedures: all, StartsOn: day("2026-04-01")},
+		{ID: 3, Municipality: apiMunicipality, Office: "271004", OfficeKind: workflows.OfficeMunicipality,
+			Procedures: []string{workflows.ProcedureInPersonIssuance}, StartsOn: day("2027-04-01")},
+	}
 }
 
 // addCase records a case of the fixture's municipality (or another).
 func (f *apiFixture) addCase(procedure, number, municipality string) storage.Case {
 	c := storage.Case{CaseNumber: number, MunicipalityCode: municipality, Procedure: procedure,
 		WorkflowID: workflows.WorkflowID(procedure, number), OpenedBy: 1, Status: workflows.StatusOpen}
+	f.store.cases[number] = c
+	return c
+}
+
+// InquiryPDF: no case of the fixture has an inquiry letter.
+func (s *apiStore) InquiryPDF(_ context.Context, _ string) ([]byte, error) {
+	return nil, storage.ErrNotFound
+}
+
+// addCaseAt records a case of a municipality that an office acted on.
+func (f *apiFixture) addCaseAt(procedure, number, municipality, office string) storage.Case {
+	c := f.addCase(procedure, number, municipality)
+	c.Office = office
 	f.store.cases[number] = c
 	return c
 }
