@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -102,5 +103,28 @@ func TestDelegationBadInput(t *testing.T) {
 	}
 	if f.store.events != 3 {
 		t.Errorf("%d events recorded, want 3", f.store.events)
+	}
+}
+
+// TestPostOfficeProceduresNameTheirResident: every procedure a post office
+// may start is delegable and names the resident it is for (the issuance
+// family's application, or a catalog request that is a CertificateHolder),
+// so the delegation check always has a municipality to check.
+func TestPostOfficeProceduresNameTheirResident(t *testing.T) {
+	starters := (&Server{}).starters()
+	for _, p := range workflows.Catalog {
+		if !slices.Contains(p.StartOffices, workflows.OfficePostOffice) {
+			continue
+		}
+		if !p.Delegable {
+			t.Errorf("%s: a post office starts it but it is not delegable", p.Name)
+		}
+		if p.Start != nil {
+			if _, ok := p.Start().(workflows.CertificateHolder); !ok {
+				t.Errorf("%s: its start request names no resident", p.Name)
+			}
+		} else if _, ok := starters[p.Name]; !ok || (p.Name != workflows.ProcedureInPersonIssuance && p.Name != workflows.ProcedureProxyIssuance) {
+			t.Errorf("%s: read by the gateway without the delegation check", p.Name)
+		}
 	}
 }

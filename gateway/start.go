@@ -45,11 +45,20 @@ func (s *Server) startFromCatalog(c *gin.Context, p workflows.Procedure) {
 	}
 	clerk := currentClerk(c)
 	municipality := clerk.MunicipalityCode
-	if h, ok := req.(workflows.CertificateHolder); ok {
+	h, holder := req.(workflows.CertificateHolder)
+	switch {
+	case holder:
 		resident, _, _ := h.Holder()
-		if municipality, ok = s.caseMunicipality(c, p, resident); !ok || !s.checkHolder(c, h, municipality) {
+		m, ok := s.caseMunicipality(c, p, resident)
+		if !ok || !s.checkHolder(c, h, m) {
 			return
 		}
+		municipality = m
+	case clerk.OfficeKind == workflows.OfficePostOffice:
+		// A post office acts only for a named resident of a delegating
+		// municipality: a request that names none is refused, not guessed.
+		fail(c, http.StatusForbidden, "outside_delegation", "この手続はこの住民の市区町村から委任されていません / This office has no delegation for this procedure from this resident's municipality.")
+		return
 	}
 	input := func(n string) any {
 		return req.Input(workflows.Opening{CaseNumber: n, Office: municipality, ActingOffice: clerk.MunicipalityCode, Clerk: clerk.Login, ClerkID: clerk.ID})
