@@ -242,3 +242,52 @@ func TestDelegationEndStopsNewCases(t *testing.T) {
 		t.Fatalf("川崎市's manager's row: %v", row)
 	}
 }
+
+// TestDelegatedMunicipality (規則65, 66, 69): 川崎市 delegated its work to
+// 横浜市's head and notified the Organization (demo data, shown to its
+// manager with both days); 横浜市's clerk opens 川崎市's case for a 川崎市
+// resident, whose register check passes as 川崎市's; 川崎市's manager lists
+// it with the office that did it, and 千代田区 cannot read it.
+func TestDelegatedMunicipality(t *testing.T) {
+	beginTest(t)
+	kawasaki, yokohama, clerk1 := login(t, "kawasaki1"), login(t, "yokohama1"), login(t, "clerk1")
+	var ds struct{ Delegations []map[string]any }
+	if c := kawasaki.do("GET", "/api/delegations", nil, &ds); c != http.StatusOK {
+		t.Fatalf("list delegations: HTTP %d", c)
+	}
+	found := false
+	for _, d := range ds.Delegations {
+		if d["office"] == demo.Yokohama {
+			found = d["state"] == "active" && d["manual"] == "第2 5" && d["startsOn"] == demo.DelegationsStart && d["notifiedOn"] == demo.DelegationsStart
+		}
+	}
+	if !found {
+		t.Fatalf("川崎市's delegation to 横浜市 is not shown active and notified: %v", ds.Delegations)
+	}
+
+	var started struct{ CaseNumber string }
+	if c := yokohama.do("POST", "/api/procedures/inperson-issuance", map[string]any{"terminalId": yokohamaT.id,
+		"application": application(demo.ResidentKawasaki, true, true)}, &started); c != http.StatusCreated {
+		t.Fatalf("start for 川崎市: HTTP %d", c)
+	}
+	cn := started.CaseNumber
+	if !strings.HasPrefix(cn, demo.Kawasaki+"-") {
+		t.Fatalf("case %s is not 川崎市's", cn)
+	}
+	// Past the register check, which ran as 川崎市's.
+	yokohama.waitStep(cn, time.Minute, workflows.StepIdentityCheck)
+	var e apiErr
+	if c := clerk1.do("GET", "/api/cases/"+cn, nil, &e); c != http.StatusForbidden {
+		t.Fatalf("千代田区 read 川崎市's case: HTTP %d", c)
+	}
+	if row := listedRow(t, kawasaki, "/api/cases", cn); row["office"] != demo.Yokohama || row["municipality"] != demo.Kawasaki {
+		t.Fatalf("川崎市's manager's row: %v", row)
+	}
+	if row := listedRow(t, yokohama, "/api/cases", cn); row["office"] != demo.Yokohama {
+		t.Fatalf("横浜市's row: %v", row)
+	}
+	if c := kawasaki.do("POST", "/api/cases/"+cn+"/cancel", map[string]any{"reason": "試験 / test"}, &e); c != http.StatusOK {
+		t.Fatalf("川崎市's manager cancels: HTTP %d %v", c, e)
+	}
+	yokohama.waitStep(cn, time.Minute, workflows.StepCancelled)
+}
