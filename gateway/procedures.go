@@ -102,23 +102,25 @@ func (s *Server) checkTerminal(c *gin.Context, id string) bool {
 
 // start allocates a case number, records the case and starts the procedure
 // with the input built for that case number.
-func (s *Server) start(c *gin.Context, procedure string, wf any, input func(caseNumber string) any) {
-	if number, _, ok := s.open(c, procedure, wf, input); ok {
+func (s *Server) start(c *gin.Context, procedure string, wf any, municipality string, input func(caseNumber string) any) {
+	if number, _, ok := s.open(c, procedure, wf, municipality, input); ok {
 		c.JSON(http.StatusCreated, StartResult{CaseNumber: number, Procedure: procedure})
 	}
 }
 
 // open is start without the answer: it returns the case number and the run,
-// or answers the error itself and returns false.
-func (s *Server) open(c *gin.Context, procedure string, wf any, input func(caseNumber string) any) (string, client.WorkflowRun, bool) {
+// or answers the error itself and returns false. The case is the
+// municipality's (its number, its lists); the clerk's office is recorded as
+// the office that acted, which differs under a delegation.
+func (s *Server) open(c *gin.Context, procedure string, wf any, municipality string, input func(caseNumber string) any) (string, client.WorkflowRun, bool) {
 	clerk := currentClerk(c)
-	number, err := s.db.NextCaseNumber(c, clerk.MunicipalityCode, s.now())
+	number, err := s.db.NextCaseNumber(c, municipality, s.now())
 	if err != nil {
 		s.failInternal(c, err)
 		return "", nil, false
 	}
 	id := workflows.WorkflowID(procedure, number)
-	if err := s.db.InsertCase(c, storage.Case{CaseNumber: number, MunicipalityCode: clerk.MunicipalityCode,
+	if err := s.db.InsertCase(c, storage.Case{CaseNumber: number, MunicipalityCode: municipality, Office: clerk.MunicipalityCode,
 		Procedure: procedure, WorkflowID: id, OpenedBy: clerk.ID}); err != nil {
 		s.failInternal(c, err)
 		return "", nil, false
@@ -126,7 +128,7 @@ func (s *Server) open(c *gin.Context, procedure string, wf any, input func(caseN
 	run, err := s.temporal.ExecuteWorkflow(c, client.StartWorkflowOptions{
 		ID:                    id,
 		TaskQueue:             contract.MunicipalTaskQueue,
-		TypedSearchAttributes: workflows.SearchAttributes(procedure, number, clerk.MunicipalityCode),
+		TypedSearchAttributes: workflows.SearchAttributesAt(procedure, number, municipality, clerk.MunicipalityCode),
 	}, wf, input(number))
 	if err != nil {
 		s.failTemporal(c, err)
@@ -175,9 +177,13 @@ func (s *Server) startInPersonIssuance(c *gin.Context) {
 	if !s.checkTerminal(c, in.TerminalID) {
 		return
 	}
+	municipality, ok := s.caseMunicipality(c, mustProcedure(workflows.ProcedureInPersonIssuance), in.Application.ResidentCode)
+	if !ok {
+		return
+	}
 	clerk := currentClerk(c)
-	s.start(c, workflows.ProcedureInPersonIssuance, workflows.InPersonIssuance, func(n string) any {
-		return workflows.InPersonIssuanceInput{CaseNumber: n, MunicipalityCode: clerk.MunicipalityCode, TerminalID: in.TerminalID,
+	s.start(c, workflows.ProcedureInPersonIssuance, workflows.InPersonIssuance, municipality, func(n string) any {
+		return workflows.InPersonIssuanceInput{CaseNumber: n, MunicipalityCode: municipality, TerminalID: in.TerminalID,
 			Clerk: clerk.Login, Application: in.Application}
 	})
 }
@@ -194,9 +200,13 @@ func (s *Server) startProxyIssuance(c *gin.Context) {
 	if !s.checkTerminal(c, in.TerminalID) {
 		return
 	}
+	municipality, ok := s.caseMunicipality(c, mustProcedure(workflows.ProcedureProxyIssuance), in.Application.ResidentCode)
+	if !ok {
+		return
+	}
 	clerk := currentClerk(c)
-	s.start(c, workflows.ProcedureProxyIssuance, workflows.ProxyIssuance, func(n string) any {
-		return workflows.ProxyIssuanceInput{CaseNumber: n, MunicipalityCode: clerk.MunicipalityCode, TerminalID: in.TerminalID,
+	s.start(c, workflows.ProcedureProxyIssuance, workflows.ProxyIssuance, municipality, func(n string) any {
+		return workflows.ProxyIssuanceInput{CaseNumber: n, MunicipalityCode: municipality, TerminalID: in.TerminalID,
 			Clerk: clerk.Login, Application: in.Application, Proxy: in.Proxy, Policy: s.inquiry}
 	})
 }
@@ -218,7 +228,9 @@ func (s *Server) startRelayForwarding(c *gin.Context) {
 	if !s.checkTerminal(c, in.TerminalID) {
 		return
 	}
-	s.start(c, workflows.ProcedureRelayForwarding, workflows.RelayForwarding, func(n string) any {
+	// A relay forwards another municipality's resident's application by
+	// law (経由市区町村), not under a delegation: its own case.
+	s.start(c, workflows.ProcedureRelayForwarding, workflows.RelayForwarding, clerk.MunicipalityCode, func(n string) any {
 		return workflows.RelayForwardingInput{CaseNumber: n, MunicipalityCode: clerk.MunicipalityCode, AddressMunicipality: in.AddressMunicipality,
 			TerminalID: in.TerminalID, Clerk: clerk.Login, ClerkID: clerk.ID, Application: in.Application, HandOverAt: in.HandOverAt}
 	})
@@ -237,11 +249,27 @@ func (s *Server) scopedCase(c *gin.Context) (storage.Case, bool) {
 		s.failInternal(c, err)
 		return storage.Case{}, false
 	}
-	if cs.MunicipalityCode != currentClerk(c).MunicipalityCode {
-		fail(c, http.StatusForbidden, "other_municipality", "他の団体の手続です / This procedure belongs to another municipality.")
+	// A case is its municipality's, and the office's that acted on it
+	// under a delegation (a post office sees only those).
+	clerk := currentClerk(c)
+	if cs.MunicipalityCode != clerk.MunicipalityCode && cs.Office != clerk.MunicipalityCode {
+		if clerk.OfficeKind == workflows.OfficePostOffice {
+			fail(c, http.StatusForbidden, "other_office", "この郵便局で受け付けた手続ではありません / This procedure was not received at your post office.")
+		} else {
+			fail(c, http.StatusForbidden, "other_municipality", "他の団体の手続です / This procedure belongs to another municipality.")
+		}
 		return storage.Case{}, false
 	}
 	return cs, true
+}
+
+// mustProcedure is a catalog entry the gateway's own readers start.
+func mustProcedure(name string) workflows.Procedure {
+	p, ok := workflows.Lookup(name)
+	if !ok {
+		panic("gateway: " + name + " is not in the catalog")
+	}
+	return p
 }
 
 func (s *Server) queryState(c *gin.Context, workflowID string) (workflows.State, error) {
@@ -335,6 +363,10 @@ type CaseSummary struct {
 	OpenedAt   time.Time `json:"openedAt"`
 	Status     string    `json:"status"`
 	Step       string    `json:"step,omitempty"`
+	// Municipality is the case's municipality; Office the office that
+	// acted on it (another than the municipality under a delegation).
+	Municipality string `json:"municipality,omitempty"`
+	Office       string `json:"office,omitempty"`
 	// WaitingFor is who the case waits for (a role: clerk, second_clerk,
 	// applicant, proxy, terminal, relay, address).
 	WaitingFor string `json:"waitingFor,omitempty"`
@@ -348,7 +380,7 @@ func (s *Server) listCases(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "bad_status", "status は open, completed, rejected, lapsed, failed, cancelled のいずれかです / status must be open, completed, rejected, lapsed, failed or cancelled.")
 		return
 	}
-	out, err := s.visible(c, currentClerk(c).MunicipalityCode, status, false)
+	out, err := s.visible(c, currentClerk(c), status, false)
 	if err != nil {
 		s.failTemporal(c, err)
 		return
@@ -361,7 +393,7 @@ func (s *Server) listCases(c *gin.Context) {
 // hand over, terminals not responding. One visibility query, not a query of
 // each case.
 func (s *Server) waiting(c *gin.Context) {
-	out, err := s.visible(c, currentClerk(c).MunicipalityCode, workflows.StatusOpen, true)
+	out, err := s.visible(c, currentClerk(c), workflows.StatusOpen, true)
 	if err != nil {
 		s.failTemporal(c, err)
 		return
@@ -372,8 +404,13 @@ func (s *Server) waiting(c *gin.Context) {
 // listLimit bounds one list answer.
 const listLimit = 200
 
-// visible lists the municipality's cases of a status from the search
-// attributes (no personal data), newest first.
-func (s *Server) visible(c *gin.Context, municipality, status string, waitingOnly bool) ([]CaseSummary, error) {
-	return ListCases(c, s.temporal, municipality, status, waitingOnly, listLimit)
+// visible lists the clerk's office's cases of a status from the search
+// attributes (no personal data), newest first: a post office's own only; a
+// municipality's, with those done on its behalf and those it did for
+// another under a delegation.
+func (s *Server) visible(c *gin.Context, clerk storage.Clerk, status string, waitingOnly bool) ([]CaseSummary, error) {
+	if clerk.OfficeKind == workflows.OfficePostOffice {
+		return ListOfficeCases(c, s.temporal, clerk.MunicipalityCode, status, waitingOnly, listLimit)
+	}
+	return ListCases(c, s.temporal, clerk.MunicipalityCode, status, waitingOnly, listLimit)
 }

@@ -33,6 +33,14 @@ type Store interface {
 	Card(ctx context.Context, serial string) (storage.Card, error)
 	Certificate(ctx context.Context, serial string) (storage.IssuedCertificate, error)
 	MunicipalityName(ctx context.Context, code string) (string, error)
+	// Delegations (delegation.go).
+	Office(ctx context.Context, code string) (kind, name string, err error)
+	Delegations(ctx context.Context, office string) ([]storage.Delegation, error)
+	DelegationsBetween(ctx context.Context, municipality, office string) ([]storage.Delegation, error)
+	Delegation(ctx context.Context, id int64) (storage.Delegation, error)
+	CreateDelegation(ctx context.Context, d storage.Delegation, actor int64, at time.Time) (int64, error)
+	NotifyDelegation(ctx context.Context, id int64, on time.Time, actor int64, at time.Time) error
+	EndDelegation(ctx context.Context, id int64, on time.Time, actor int64, at time.Time) error
 }
 
 // Server is the gateway.
@@ -75,6 +83,13 @@ func (s *Server) Handler() http.Handler {
 	clerks.POST("/cases/:case/:step", s.clerkStep)
 	// The resident register's changes (第2 2(3)): register_events.go.
 	s.mountRegisterEvents(api)
+	// Delegations (第2 5, 第2 6): recorded by the delegating municipality's
+	// manager, read by the managers and auditors of either side.
+	api.GET("/delegations", requireRole("manager", "auditor"), s.listDelegations)
+	managers := api.Group("/delegations", requireRole("manager"))
+	managers.POST("", s.createDelegation)
+	managers.POST("/:id/notice", s.notifyDelegation)
+	managers.POST("/:id/end", s.endDelegation)
 
 	// The Temporal UI decodes encrypted payloads here: managers only, their
 	// own municipality's only (codec.go).

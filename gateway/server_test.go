@@ -20,11 +20,13 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -40,6 +42,7 @@ const (
 const (
 	apiMunicipality = "131016"
 	apiTerminal     = "T0001"
+	apiPostOffice   = "jp-chiyoda"
 )
 
 // apiStore fakes what the staff API reads: sessions (the token is one byte
@@ -51,6 +54,10 @@ type apiStore struct {
 	cases    map[string]storage.Case
 	err      error
 	inserted []storage.Case
+	// delegations are the recorded delegations; events counts what the
+	// delegation routes recorded.
+	delegations []storage.Delegation
+	events      int
 }
 
 func (s *apiStore) SessionClerk(_ context.Context, token []byte, _ time.Time) (storage.Clerk, error) {
@@ -76,11 +83,18 @@ func (s *apiStore) Terminal(_ context.Context, id string) (storage.Terminal, err
 	if s.err != nil {
 		return storage.Terminal{}, s.err
 	}
-	if id != apiTerminal {
+	office, ok := apiTerminals[id]
+	if !ok {
 		return storage.Terminal{}, storage.ErrNotFound
 	}
-	return storage.Terminal{ID: id, MunicipalityCode: apiMunicipality, ReaderName: "Virtual PCD 00 00"}, nil
+	return storage.Terminal{ID: id, MunicipalityCode: office, ReaderName: "Virtual PCD 00 00"}, nil
 }
+
+// apiTerminals are the fixture's terminals and their offices.
+var apiTerminals = map[string]string{apiTerminal: apiMunicipality, "P0001": apiPostOffice, "Y0001": "141003", "O0001": "271004"}
+
+// apiResidents are the fixture's register: resident code, municipality.
+var apiResidents = map[string]string{"12345678901": apiMunicipality, "22222222222": "141305", "33333333333": "141003"}
 
 func (s *apiStore) NextCaseNumber(_ context.Context, municipality string, _ time.Time) (string, error) {
 	if s.err != nil {
@@ -92,17 +106,22 @@ func (s *apiStore) NextCaseNumber(_ context.Context, municipality string, _ time
 // The register the holder checks read: one resident of apiMunicipality,
 // with card C1 and certificate 51.
 func (s *apiStore) Resident(_ context.Context, code string) (storage.Resident, error) {
-	if code != "12345678901" {
+	m, ok := apiResidents[code]
+	if !ok {
 		return storage.Resident{}, storage.ErrNotFound
 	}
-	return storage.Resident{ResidentCode: code, MunicipalityCode: apiMunicipality}, nil
+	return storage.Resident{ResidentCode: code, MunicipalityCode: m}, nil
 }
 
+// Cards: C1 is 12345678901's; "C" + a resident code is that resident's.
 func (s *apiStore) Card(_ context.Context, serial string) (storage.Card, error) {
-	if serial != "C1" {
-		return storage.Card{}, storage.ErrNotFound
+	if serial == "C1" {
+		return storage.Card{Serial: serial, ResidentCode: "12345678901"}, nil
 	}
-	return storage.Card{Serial: serial, ResidentCode: "12345678901"}, nil
+	if r, ok := strings.CutPrefix(serial, "C"); ok && apiResidents[r] != "" {
+		return storage.Card{Serial: serial, ResidentCode: r}, nil
+	}
+	return storage.Card{}, storage.ErrNotFound
 }
 
 func (s *apiStore) Certificate(_ context.Context, serial string) (storage.IssuedCertificate, error) {
@@ -110,6 +129,83 @@ func (s *apiStore) Certificate(_ context.Context, serial string) (storage.Issued
 		return storage.IssuedCertificate{}, storage.ErrNotFound
 	}
 	return storage.IssuedCertificate{Serial: serial, ResidentCode: "12345678901", Kind: "sign", CardSerial: "C1", Status: "active"}, nil
+}
+
+// The fixture's offices: its municipality, 横浜市, 川崎市 (delegating to
+// 横浜市), 大阪市 (a relay), 千代田郵便局 (under 千代田区's delegation) and
+// the Organization.
+var apiOffices = map[string][2]string{
+	apiMunicipality: {workflows.OfficeMunicipality, "東京都千代田区"}, "141003": {workflows.OfficeMunicipality, "神奈川県横浜市"},
+	"141305": {workflows.OfficeMunicipality, "神奈川県川崎市"}, "271004": {workflows.OfficeMunicipality, "大阪府大阪市"},
+	apiPostOffice: {workflows.OfficePostOffice, "千代田郵便局"}, "jlis": {workflows.OfficeOrganization, "機構"},
+}
+
+func (s *apiStore) Office(_ context.Context, code string) (string, string, error) {
+	o, ok := apiOffices[code]
+	if !ok {
+		return "", "", storage.ErrNotFound
+	}
+	return o[0], o[1], nil
+}
+
+func (s *apiStore) Delegations(_ context.Context, office string) ([]storage.Delegation, error) {
+	var out []storage.Delegation
+	for _, d := range s.delegations {
+		if d.Municipality == office || d.Office == office {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func (s *apiStore) DelegationsBetween(_ context.Context, municipality, office string) ([]storage.Delegation, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	var out []storage.Delegation
+	for _, d := range s.delegations {
+		if d.Municipality == municipality && d.Office == office {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func (s *apiStore) Delegation(_ context.Context, id int64) (storage.Delegation, error) {
+	for _, d := range s.delegations {
+		if d.ID == id {
+			return d, nil
+		}
+	}
+	return storage.Delegation{}, storage.ErrNotFound
+}
+
+func (s *apiStore) CreateDelegation(_ context.Context, d storage.Delegation, _ int64, _ time.Time) (int64, error) {
+	for _, o := range s.delegations {
+		if o.Municipality == d.Municipality && o.Office == d.Office &&
+			(d.EndsOn == nil || o.StartsOn.Before(*d.EndsOn)) && (o.EndsOn == nil || d.StartsOn.Before(*o.EndsOn)) {
+			return 0, storage.ErrDelegationOverlap
+		}
+	}
+	d.ID = int64(len(s.delegations) + 1)
+	s.delegations = append(s.delegations, d)
+	s.events++
+	return d.ID, nil
+}
+
+func (s *apiStore) NotifyDelegation(_ context.Context, id int64, on time.Time, _ int64, _ time.Time) error {
+	s.events++
+	return nil
+}
+
+func (s *apiStore) EndDelegation(_ context.Context, id int64, on time.Time, _ int64, _ time.Time) error {
+	for i := range s.delegations {
+		if s.delegations[i].ID == id {
+			s.delegations[i].EndsOn, s.delegations[i].Ended = &on, true
+		}
+	}
+	s.events++
+	return nil
 }
 
 func (s *apiStore) InsertCase(_ context.Context, c storage.Case) error {
@@ -127,6 +223,7 @@ type apiTemporal struct {
 	client.Client
 	updates   []client.UpdateWorkflowOptions
 	starts    []any
+	lists     []string
 	updateErr error
 	getErr    error
 	startErr  error
@@ -149,6 +246,23 @@ func (t *apiTemporal) ExecuteWorkflow(_ context.Context, _ client.StartWorkflowO
 	}
 	return apiRun{outcome: cmp.Or(t.outcome, `{"status":"completed","detail":{}}`)}, nil
 }
+
+// QueryWorkflow answers every state query with an empty open state.
+func (t *apiTemporal) QueryWorkflow(_ context.Context, _, _ string, _ string, _ ...any) (converter.EncodedValue, error) {
+	return apiValue(`{"status":"open","step":"reception"}`), nil
+}
+
+// ListWorkflow records the visibility query and lists nothing.
+func (t *apiTemporal) ListWorkflow(_ context.Context, r *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	t.lists = append(t.lists, r.GetQuery())
+	return &workflowservice.ListWorkflowExecutionsResponse{}, nil
+}
+
+// apiValue is a query's answer (JSON).
+type apiValue string
+
+func (v apiValue) HasValue() bool    { return true }
+func (v apiValue) Get(out any) error { return json.Unmarshal([]byte(v), out) }
 
 // apiRun is a started workflow whose outcome is known at once.
 type apiRun struct {
@@ -179,6 +293,7 @@ type apiFixture struct {
 	store *apiStore
 	tc    *apiTemporal
 	log   *bytes.Buffer
+	codec *codec.AESGCM
 	// tokens are the bearer tokens by login.
 	tokens map[string]string
 }
@@ -197,6 +312,8 @@ func newAPIFixture(t *testing.T, tc *apiTemporal) *apiFixture {
 		{Login: "operator1", MunicipalityCode: "jlis", OfficeKind: workflows.OfficeOrganization, Role: workflows.RoleOperator},
 		{Login: "norole", MunicipalityCode: apiMunicipality},
 		{Login: "yokohama1", MunicipalityCode: "141003", Role: workflows.RoleClerk},
+		{Login: "post1", MunicipalityCode: apiPostOffice, OfficeKind: workflows.OfficePostOffice, Role: workflows.RoleClerk},
+		{Login: "osaka1", MunicipalityCode: "271004", Role: workflows.RoleClerk},
 	} {
 		c.ID, c.DisplayName = int64(i+1), c.Login
 		c.OfficeKind = cmp.Or(c.OfficeKind, workflows.OfficeMunicipality)
@@ -204,19 +321,63 @@ func newAPIFixture(t *testing.T, tc *apiTemporal) *apiFixture {
 		f.store.sessions[string(token)] = c
 		f.tokens[c.Login] = base64.RawURLEncoding.EncodeToString(token)
 	}
+	f.store.delegations = apiDelegations()
 	var temporal client.Client
 	if tc != nil {
 		temporal = tc
 	}
-	srv := New(f.store, temporal, nil, slog.New(slog.NewTextHandler(f.log, nil)), workflows.InquiryPolicy{})
+	key := bytes.Repeat([]byte{7}, 32)
+	cd, err := codec.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.codec = cd
+	srv := New(f.store, temporal, cd, slog.New(slog.NewTextHandler(f.log, nil)), workflows.InquiryPolicy{})
+	srv.now = func() time.Time { return apiNow }
 	f.h = srv.Handler()
 	return f
+}
+
+// apiNow is the fixture's clock: a counter day of December 2026.
+var apiNow = time.Date(2026, 12, 1, 10, 0, 0, 0, storage.Tokyo)
+
+// apiDelegations are the fixture's delegations: 千代田区 to its post office
+// for in-person issuance (1), 川崎市 to 横浜市 for every delegable procedure
+// (2), and 千代田区 to 大阪市 from next April, not yet active (3).
+func apiDelegations() []storage.Delegation {
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	var all []string
+	for _, p := range workflows.Catalog {
+		if p.Delegable {
+			all = append(all, p.Name)
+		}
+	}
+	return []storage.Delegation{
+		{ID: 1, Municipality: apiMunicipality, Office: apiPostOffice, OfficeKind: workflows.OfficePostOffice,
+			Procedures: []string{workflows.ProcedureInPersonIssuance}, StartsOn: day("2026-04-01")},
+		{ID: 2, Municipality: "141305", Office: "141003", OfficeKind: workflows.OfficeMunicipality, Procedures: all, StartsOn: day("2026-04-01")},
+		{ID: 3, Municipality: apiMunicipality, Office: "271004", OfficeKind: workflows.OfficeMunicipality,
+			Procedures: []string{workflows.ProcedureInPersonIssuance}, StartsOn: day("2027-04-01")},
+	}
 }
 
 // addCase records a case of the fixture's municipality (or another).
 func (f *apiFixture) addCase(procedure, number, municipality string) storage.Case {
 	c := storage.Case{CaseNumber: number, MunicipalityCode: municipality, Procedure: procedure,
 		WorkflowID: workflows.WorkflowID(procedure, number), OpenedBy: 1, Status: workflows.StatusOpen}
+	f.store.cases[number] = c
+	return c
+}
+
+// InquiryPDF: no case of the fixture has an inquiry letter.
+func (s *apiStore) InquiryPDF(_ context.Context, _ string) ([]byte, error) {
+	return nil, storage.ErrNotFound
+}
+
+// addCaseAt records a case of a municipality that an office acted on.
+func (f *apiFixture) addCaseAt(procedure, number, municipality, office string) storage.Case {
+	c := f.addCase(procedure, number, municipality)
+	c.Office = office
 	f.store.cases[number] = c
 	return c
 }

@@ -43,14 +43,27 @@ func (s *Server) startFromCatalog(c *gin.Context, p workflows.Procedure) {
 	if t, ok := req.(workflows.OnTerminal); ok && t.Terminal() != "" && !s.checkTerminal(c, t.Terminal()) {
 		return
 	}
-	if h, ok := req.(workflows.CertificateHolder); ok && !s.checkHolder(c, h) {
+	clerk := currentClerk(c)
+	municipality := clerk.MunicipalityCode
+	h, holder := req.(workflows.CertificateHolder)
+	switch {
+	case holder:
+		resident, _, _ := h.Holder()
+		m, ok := s.caseMunicipality(c, p, resident)
+		if !ok || !s.checkHolder(c, h, m) {
+			return
+		}
+		municipality = m
+	case clerk.OfficeKind == workflows.OfficePostOffice:
+		// A post office acts only for a named resident of a delegating
+		// municipality: a request that names none is refused, not guessed.
+		fail(c, http.StatusForbidden, "outside_delegation", "この手続はこの住民の市区町村から委任されていません / This office has no delegation for this procedure from this resident's municipality.")
 		return
 	}
-	clerk := currentClerk(c)
 	input := func(n string) any {
-		return req.Input(workflows.Opening{CaseNumber: n, Office: clerk.MunicipalityCode, Clerk: clerk.Login, ClerkID: clerk.ID, Inquiry: s.inquiry})
+		return req.Input(workflows.Opening{CaseNumber: n, Office: municipality, ActingOffice: clerk.MunicipalityCode, Clerk: clerk.Login, ClerkID: clerk.ID, Inquiry: s.inquiry})
 	}
-	number, run, ok := s.open(c, p.Name, p.WorkflowType, input)
+	number, run, ok := s.open(c, p.Name, p.WorkflowType, municipality, input)
 	if !ok {
 		return
 	}
@@ -92,12 +105,12 @@ func (s *Server) startFromCatalog(c *gin.Context, p workflows.Procedure) {
 // notFoundCodes are rejections that mean the thing named does not exist.
 var notFoundCodes = []string{"unknown_card", "unknown_certificate"}
 
-// checkHolder answers 4xx unless the resident is the municipality's, every
-// serial named is a certificate the municipality recorded for them, and
-// the card named is theirs.
-func (s *Server) checkHolder(c *gin.Context, h workflows.CertificateHolder) bool {
+// checkHolder answers 4xx unless the resident is the municipality's (the
+// case's: the clerk's own, or the delegating one), every serial named is a
+// certificate the municipality recorded for them, and the card named is
+// theirs.
+func (s *Server) checkHolder(c *gin.Context, h workflows.CertificateHolder, municipality string) bool {
 	resident, serials, card := h.Holder()
-	clerk := currentClerk(c)
 	r, err := s.db.Resident(c, resident)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -106,7 +119,7 @@ func (s *Server) checkHolder(c *gin.Context, h workflows.CertificateHolder) bool
 	case err != nil:
 		s.failInternal(c, err)
 		return false
-	case r.MunicipalityCode != clerk.MunicipalityCode:
+	case r.MunicipalityCode != municipality:
 		fail(c, http.StatusForbidden, "other_municipality_resident", "他の団体の住民の電子証明書です / These certificates are of another municipality's resident.")
 		return false
 	}

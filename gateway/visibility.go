@@ -24,11 +24,31 @@ var _ Lister = client.Client(nil)
 // visibility (search attributes only), at most limit; waitingOnly keeps the
 // cases that wait for someone. It is exported for the benchmark that
 // compares it with querying each case.
+//
+// A municipality's cases include those another office did on its behalf,
+// and those it did for another municipality under a delegation.
 func ListCases(ctx context.Context, tc Lister, municipality, status string, waitingOnly bool, limit int) ([]CaseSummary, error) {
-	if !keywordRE.MatchString(municipality) || !keywordRE.MatchString(status) {
+	if !keywordRE.MatchString(municipality) {
 		return nil, fmt.Errorf("gateway: bad list filter")
 	}
-	q := fmt.Sprintf("%s = '%s' AND %s = '%s'", searchattr.Municipality.GetName(), municipality, searchattr.Status.GetName(), status)
+	return listWhere(ctx, tc, fmt.Sprintf("(%s = '%s' OR %s = '%s')", searchattr.Municipality.GetName(), municipality, searchattr.Office.GetName(), municipality),
+		status, waitingOnly, limit)
+}
+
+// ListOfficeCases lists the cases an office acted on (a post office's own
+// work), of one status.
+func ListOfficeCases(ctx context.Context, tc Lister, office, status string, waitingOnly bool, limit int) ([]CaseSummary, error) {
+	if !keywordRE.MatchString(office) {
+		return nil, fmt.Errorf("gateway: bad list filter")
+	}
+	return listWhere(ctx, tc, fmt.Sprintf("%s = '%s'", searchattr.Office.GetName(), office), status, waitingOnly, limit)
+}
+
+func listWhere(ctx context.Context, tc Lister, scope, status string, waitingOnly bool, limit int) ([]CaseSummary, error) {
+	if !keywordRE.MatchString(status) {
+		return nil, fmt.Errorf("gateway: bad list filter")
+	}
+	q := fmt.Sprintf("%s AND %s = '%s'", scope, searchattr.Status.GetName(), status)
 	out := []CaseSummary{}
 	var token []byte
 	for len(out) < limit {
@@ -40,7 +60,8 @@ func ListCases(ctx context.Context, tc Lister, municipality, status string, wait
 			f := e.GetSearchAttributes().GetIndexedFields()
 			row := CaseSummary{CaseNumber: searchattr.KeywordOf(f, searchattr.CaseNumber), Procedure: searchattr.KeywordOf(f, searchattr.Procedure),
 				OpenedAt: e.GetStartTime().AsTime(), Status: searchattr.KeywordOf(f, searchattr.Status),
-				Step: searchattr.KeywordOf(f, searchattr.Step), WaitingFor: searchattr.KeywordOf(f, searchattr.Waiting)}
+				Step: searchattr.KeywordOf(f, searchattr.Step), Municipality: searchattr.KeywordOf(f, searchattr.Municipality),
+				Office: searchattr.KeywordOf(f, searchattr.Office), WaitingFor: searchattr.KeywordOf(f, searchattr.Waiting)}
 			if waitingOnly && row.WaitingFor == "" {
 				continue
 			}

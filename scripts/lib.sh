@@ -29,7 +29,7 @@ MD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MD_PG_BIN="${MADOGUCHI_PG_BIN:-/usr/lib/postgresql/15/bin}"
 MD_PKCS11_MODULE="${MADOGUCHI_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}"
 MD_PCSCD_LOG="${TMPDIR:-/tmp}/madoguchi-pcscd.log"
-MD_SEARCH_ATTRIBUTES=(MadoguchiCaseNumber MadoguchiProcedure MadoguchiMunicipality MadoguchiStep MadoguchiStatus MadoguchiWaiting)
+MD_SEARCH_ATTRIBUTES=(MadoguchiCaseNumber MadoguchiProcedure MadoguchiMunicipality MadoguchiStep MadoguchiStatus MadoguchiWaiting MadoguchiOffice)
 
 if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
 	export PATH="/usr/local/go/bin:${PATH}"

@@ -46,6 +46,12 @@ type Procedure struct {
 	// Synchronous procedures end within seconds (a loss report): the
 	// gateway waits for the outcome and answers a rejection as a 4xx.
 	Synchronous bool
+	// Delegable procedures may be done for a municipality's residents by
+	// another office under a delegation: another municipality's head
+	// (第2 5, 規則69), and a post office (第2 6) when StartOffices also
+	// lists post_office. The procedure is the same; the case stays the
+	// address municipality's.
+	Delegable bool
 }
 
 // StartRequest is a procedure's start request as the gateway reads it.
@@ -60,11 +66,14 @@ type StartRequest interface {
 // the clerk's session.
 type Opening struct {
 	CaseNumber string
-	// Office is the clerk's office code (a municipality's code, or the
-	// Organization's).
-	Office  string
-	Clerk   string
-	ClerkID int64
+	// Office is the code of the office the case belongs to: the clerk's (a
+	// municipality's code, or the Organization's), or, for a case done
+	// under a delegation, the delegating (address) municipality's.
+	Office string
+	// ActingOffice is the clerk's own office (Office unless delegated).
+	ActingOffice string
+	Clerk        string
+	ClerkID      int64
 	// Inquiry is the municipality's proxy-inquiry policy.
 	Inquiry kit.InquiryPolicy
 }
@@ -87,11 +96,13 @@ type CertificateHolder interface {
 var Catalog = []Procedure{
 	{Name: contract.ProcInPersonIssuance, Workflow: InPersonIssuance, WorkflowType: "InPersonIssuance",
 		Manual: "第2 1(1)", Title: "電子証明書の新規発行／更新（本人の場合）",
-		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		// A post office takes in-person applications under its delegation
+		// (第2 6(1)); a proxy's inquiry letter is the municipality's.
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality, OfficePostOffice}, Delegable: true,
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep, kit.PINEntryStep, kit.IntentStep}},
 	{Name: contract.ProcProxyIssuance, Workflow: ProxyIssuance, WorkflowType: "ProxyIssuance",
 		Manual: "第2 1(2)", Title: "電子証明書の新規発行／更新（代理人の場合）",
-		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality}, Delegable: true,
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep, kit.InquiryMailedStep, kit.ReplyStep, kit.IntentStep}},
 	{Name: contract.ProcRelayForwarding, Workflow: RelayForwarding, WorkflowType: "RelayForwarding",
 		Manual: "第2 1(1)ア(エ)C（令和4年改正・経由市区町村）", Title: "経由市区町村における申請の受付と暗証番号の届出",
@@ -102,12 +113,12 @@ var Catalog = []Procedure{
 		Steps: []kit.HumanStep{kit.CancelStep, reviewStep, kit.IntentStep, handOverStep}},
 	{Name: contract.ProcInPersonRevocation, Workflow: InPersonRevocation, WorkflowType: "InPersonRevocation",
 		Manual: "第2 2(1)", Title: "利用者による申請／秘密鍵の漏えい等届出に基づく電子証明書の失効（本人の場合）",
-		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality}, Delegable: true,
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
 		Start: func() StartRequest { return &StartInPersonRevocation{} }},
 	{Name: contract.ProcProxyRevocation, Workflow: ProxyRevocation, WorkflowType: "ProxyRevocation",
 		Manual: "第2 2(2)", Title: "利用者による申請／秘密鍵の漏えい等届出に基づく電子証明書の失効（代理人の場合）",
-		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality}, Delegable: true,
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
 		Start: func() StartRequest { return &StartProxyRevocation{} }},
 	{Name: contract.ProcLossReport, Workflow: LossReport, WorkflowType: "LossReport",
@@ -117,27 +128,27 @@ var Catalog = []Procedure{
 		Start: func() StartRequest { return &StartLossReport{} }},
 	{Name: contract.ProcInPersonHoldRelease, Workflow: InPersonHoldRelease, WorkflowType: "InPersonHoldRelease",
 		Manual: "第3 2(1)", Title: "利用者証明用電子証明書の一時保留の解除（本人の場合）",
-		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality}, Delegable: true,
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
 		Start: func() StartRequest { return &StartInPersonHoldRelease{} }},
 	{Name: contract.ProcProxyHoldRelease, Workflow: ProxyHoldRelease, WorkflowType: "ProxyHoldRelease",
 		Manual: "第3 2(2)", Title: "利用者証明用電子証明書の一時保留の解除（代理人の場合）",
-		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality}, Delegable: true,
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
 		Start: func() StartRequest { return &StartProxyHoldRelease{} }},
 	{Name: contract.ProcInPersonPINChange, Workflow: InPersonPINChange, WorkflowType: "InPersonPINChange",
 		Manual: "第3 1(1)", Title: "暗証番号の変更（本人の場合）",
-		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality, OfficePostOffice}, Delegable: true,
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep, kit.PINEntryStep, kit.IntentStep},
 		Start: func() StartRequest { return &StartInPersonPINChange{} }},
 	{Name: contract.ProcInPersonPINReset, Workflow: InPersonPINReset, WorkflowType: "InPersonPINReset",
 		Manual: "第3 1(1)", Title: "暗証番号の初期化（本人の場合）",
-		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality, OfficePostOffice}, Delegable: true,
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep, kit.PINEntryStep, kit.IntentStep},
 		Start: func() StartRequest { return &StartInPersonPINReset{} }},
 	{Name: contract.ProcProxyPINReset, Workflow: ProxyPINReset, WorkflowType: "ProxyPINReset",
 		Manual: "第3 1(2)", Title: "暗証番号の初期化（代理人の場合）",
-		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality},
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality, OfficePostOffice}, Delegable: true,
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep, kit.InquiryMailedStep, kit.ReplyStep, kit.IntentStep},
 		Start: func() StartRequest { return &StartProxyPINReset{} }},
 	{Name: contract.ProcExOfficioRevocation, Workflow: ExOfficioRevocation, WorkflowType: "ExOfficioRevocation",

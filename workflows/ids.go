@@ -72,6 +72,13 @@ func SearchAttributes(procedure, caseNumber, municipality string) temporal.Searc
 	return searchattr.Start(procedure, caseNumber, municipality, StepReception)
 }
 
+// SearchAttributesAt is SearchAttributes with the office that acts on the
+// case (the municipality itself, or an office under a delegation).
+func SearchAttributesAt(procedure, caseNumber, municipality, office string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(searchattr.Start(procedure, caseNumber, municipality, StepReception).Copy(),
+		searchattr.Office.ValueSet(office))
+}
+
 // The kit's names, for the gateway, the tests and the console.
 type (
 	// State is what the state query returns.

@@ -1,5 +1,6 @@
-// Package demo is the embedded demo data: two municipalities, their clerks,
-// a few residents in the register, their cards and the counter terminals.
+// Package demo is the embedded demo data: three municipalities, a post
+// office, their clerks, a few residents in the register, their cards, the
+// counter terminals and the delegations between them (第2 5, 第2 6).
 // Everything is fictitious; the password is printed by `make run`.
 package demo
 
@@ -20,7 +21,16 @@ const Password = "madoguchi-demo"
 const (
 	Chiyoda  = "131016" // 東京都千代田区
 	Yokohama = "141003" // 神奈川県横浜市
+	// Kawasaki delegates its certification work to Yokohama's head (第2 5).
+	Kawasaki = "141305" // 神奈川県川崎市
 )
+
+// PostOffice is the demo post office's office code: 千代田郵便局, under a
+// delegation from 千代田区 (第2 6).
+const PostOffice = "jp-chiyoda"
+
+// DelegationsStart is the first day of the demo delegations.
+const DelegationsStart = "2026-04-01"
 
 // Resident codes of the demo residents, by what they are good for.
 const (
@@ -41,6 +51,8 @@ const (
 	ResidentRevoke      = "00000000206" // revokes in person (第2 2(1))
 	ResidentProxyRevoke = "00000000214" // revokes through a proxy (第2 2(2))
 	ResidentLostCard    = "00000000222" // reports the card lost, then finds it (第3 2)
+	ResidentPostOffice  = "00000000230" // applies at the post office (第2 6)
+	ResidentKawasaki    = "00000000249" // a resident of Kawasaki (第2 5 at Yokohama)
 )
 
 // Resident is a demo register record with its card.
@@ -86,6 +98,10 @@ var Residents = []Resident{
 		Sex: "female", Address: "東京都千代田区紀尾井町6番地", Status: "resident"}, "C131016000021", "2035-04-21"},
 	{storage.Resident{ResidentCode: ResidentLostCard, MunicipalityCode: Chiyoda, Name: "森 正樹", NameKana: "モリ マサキ",
 		Sex: "male", Address: "東京都千代田区平河町7番地", Status: "resident"}, "C131016000022", "2034-09-22"},
+	{storage.Resident{ResidentCode: ResidentPostOffice, MunicipalityCode: Chiyoda, Name: "池田 里美", NameKana: "イケダ サトミ",
+		Sex: "female", Address: "東京都千代田区飯田橋1丁目2番地", Status: "resident"}, "C131016000023", "2035-08-23"},
+	{storage.Resident{ResidentCode: ResidentKawasaki, MunicipalityCode: Kawasaki, Name: "橋本 拓也", NameKana: "ハシモト タクヤ",
+		Sex: "male", Address: "神奈川県川崎市川崎区宮本町1番地", Status: "resident"}, "C141305000024", "2034-02-24"},
 }
 
 // birthDates are kept apart from the struct literal for readability.
@@ -96,6 +112,7 @@ var birthDates = map[string]string{
 	ResidentProxy: "1948-08-08", ResidentRelay: "1996-01-20",
 	ResidentKitFail: "1983-10-10", ResidentKitSlow: "1977-12-12", ResidentKitReach: "1999-06-06",
 	ResidentRevoke: "1970-05-20", ResidentProxyRevoke: "1986-04-21", ResidentLostCard: "1991-09-22",
+	ResidentPostOffice: "1982-08-23", ResidentKawasaki: "1973-02-24",
 }
 
 // BirthDate returns a demo resident's date of birth (YYYY-MM-DD).
@@ -117,8 +134,30 @@ var Clerks = [][4]string{
 	{"clerk2", "窓口 二郎", "clerk", Chiyoda},
 	{"manager1", "管理 花子", "manager", Chiyoda},
 	{"yokohama1", "横浜 窓口", "clerk", Yokohama},
+	// Kawasaki's manager records its delegations (第2 5).
+	{"kawasaki1", "川崎 管理", "manager", Kawasaki},
+	// A post office's clerk takes the delegated applications (第2 6).
+	{"post1", "郵便 窓口", "clerk", PostOffice},
 	// The Organization's operator takes loss reports (the 24-hour line).
 	{"jlis1", "機構 受付", "operator", Organization},
+}
+
+// Municipalities are the demo municipalities: code, name.
+var Municipalities = [][2]string{{Chiyoda, "東京都千代田区"}, {Yokohama, "神奈川県横浜市"}, {Kawasaki, "神奈川県川崎市"}}
+
+// Delegations are the demo delegations: delegating municipality, delegate
+// office, the manager who recorded it, its procedures. Each starts on
+// DelegationsStart and has no end; Kawasaki's was notified to the
+// Organization (規則66) the same day.
+var Delegations = []struct {
+	Municipality, Office, Manager string
+	Procedures                    []string
+}{
+	// 第2 6: the post office does issuance / renewal and the PIN change and
+	// reset for 千代田区.
+	{Chiyoda, PostOffice, "manager1", []string{"inperson-issuance", "inperson-pin-change", "inperson-pin-reset", "proxy-pin-reset"}},
+	{Kawasaki, Yokohama, "kawasaki1", []string{"inperson-issuance", "inperson-revocation", "proxy-issuance", "proxy-revocation", "inperson-hold-release", "proxy-hold-release",
+		"inperson-pin-change", "inperson-pin-reset", "proxy-pin-reset"}},
 }
 
 // Organization is the Organization's (機構) office code.
@@ -129,6 +168,8 @@ var Terminals = [][3]string{
 	{"T0001", Chiyoda, "Virtual PCD 00 00"},
 	{"T0002", Chiyoda, "Virtual PCD 00 01"},
 	{"Y0001", Yokohama, "Virtual PCD 00 01"},
+	// The post office's own terminal.
+	{"P0001", PostOffice, "Virtual PCD 00 01"},
 }
 
 // Seed writes the demo data; it is idempotent.
@@ -144,7 +185,7 @@ func Seed(ctx context.Context, db *storage.DB) error {
 			}
 			return nil
 		}
-		for _, m := range [][2]string{{Chiyoda, "東京都千代田区"}, {Yokohama, "神奈川県横浜市"}} {
+		for _, m := range Municipalities {
 			if err := exec(`INSERT INTO municipalities (code, name) VALUES ($1, $2) ON CONFLICT DO NOTHING`, m[0], m[1]); err != nil {
 				return err
 			}
@@ -156,6 +197,9 @@ func Seed(ctx context.Context, db *storage.DB) error {
 			if err := exec(`INSERT INTO fee_schedule (municipality_code, item, amount_yen) VALUES ($1, 'certificate_issuance', 0) ON CONFLICT DO NOTHING`, m[0]); err != nil {
 				return err
 			}
+		}
+		if err := exec(`INSERT INTO offices (code, kind, name) VALUES ($1, 'post_office', '千代田郵便局') ON CONFLICT DO NOTHING`, PostOffice); err != nil {
+			return err
 		}
 		for _, c := range Clerks {
 			if err := exec(`INSERT INTO clerks (login, display_name, role, municipality_code, password_hash) VALUES ($1, $2, $3, $4, $5)
@@ -177,6 +221,22 @@ func Seed(ctx context.Context, db *storage.DB) error {
 		}
 		for _, t := range Terminals {
 			if err := exec(`INSERT INTO terminals (id, municipality_code, reader_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, t[0], t[1], t[2]); err != nil {
+				return err
+			}
+		}
+		for _, d := range Delegations {
+			if err := exec(`INSERT INTO delegations (municipality_code, delegate_office, procedures, starts_on, notified_on, recorded_by)
+				SELECT $1, $2, $3, $4::date, CASE WHEN o.kind = 'municipality' THEN $4::date END, c.id FROM clerks c, offices o
+				WHERE c.login = $5 AND o.code = $2
+				AND NOT EXISTS (SELECT 1 FROM delegations WHERE municipality_code = $1 AND delegate_office = $2)`,
+				d.Municipality, d.Office, d.Procedures, DelegationsStart, d.Manager); err != nil {
+				return err
+			}
+			if err := exec(`INSERT INTO delegation_events (delegation_id, event, on_date, actor)
+				SELECT d.id, e.event, d.starts_on, d.recorded_by FROM delegations d,
+				(VALUES ('delegated'), ('notified')) AS e(event)
+				WHERE d.municipality_code = $1 AND d.delegate_office = $2 AND (e.event = 'delegated' OR d.notified_on IS NOT NULL)
+				ON CONFLICT DO NOTHING`, d.Municipality, d.Office); err != nil {
 				return err
 			}
 		}

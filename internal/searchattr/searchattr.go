@@ -22,10 +22,15 @@ var (
 	// Waiting names who the case waits for at its step (a role such as
 	// "clerk" or "terminal", never a person); unset when nobody is awaited.
 	Waiting = temporal.NewSearchAttributeKeyKeyword("MadoguchiWaiting")
+	// Office is the code of the office that acts on the case: the
+	// municipality itself, or a post office or another municipality under
+	// a delegation (第2 5, 第2 6). Set by the gateway at the start; unset on
+	// cases a procedure opens for another (a relay's address side).
+	Office = temporal.NewSearchAttributeKeyKeyword("MadoguchiOffice")
 )
 
 // Names lists every key, for registration and checks.
-var Names = []string{"MadoguchiCaseNumber", "MadoguchiProcedure", "MadoguchiMunicipality", "MadoguchiStep", "MadoguchiStatus", "MadoguchiWaiting"}
+var Names = []string{"MadoguchiCaseNumber", "MadoguchiProcedure", "MadoguchiMunicipality", "MadoguchiStep", "MadoguchiStatus", "MadoguchiWaiting", "MadoguchiOffice"}
 
 // Start returns the attributes a procedure starts with.
 func Start(procedure, caseNumber, municipality, step string) temporal.SearchAttributes {

@@ -13,11 +13,15 @@ import (
 type Case struct {
 	CaseNumber       string
 	MunicipalityCode string
-	Procedure        string
-	WorkflowID       string
-	OpenedBy         int64
-	OpenedAt         time.Time
-	Status           string
+	// Office is the code of the office that acted: the municipality itself,
+	// or a post office or another municipality under a delegation ("" for
+	// the cases recorded before offices acted for others).
+	Office     string
+	Procedure  string
+	WorkflowID string
+	OpenedBy   int64
+	OpenedAt   time.Time
+	Status     string
 }
 
 // NextCaseNumber allocates the next case number of a municipality for the
@@ -37,9 +41,9 @@ func (db *DB) NextCaseNumber(ctx context.Context, municipality string, now time.
 
 // InsertCase records a new case.
 func (db *DB) InsertCase(ctx context.Context, c Case) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO cases (case_number, municipality_code, procedure, workflow_id, opened_by)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_number) DO NOTHING`,
-		c.CaseNumber, c.MunicipalityCode, c.Procedure, c.WorkflowID, c.OpenedBy)
+	_, err := db.Pool.Exec(ctx, `INSERT INTO cases (case_number, municipality_code, office_code, procedure, workflow_id, opened_by)
+		VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6) ON CONFLICT (case_number) DO NOTHING`,
+		c.CaseNumber, c.MunicipalityCode, c.Office, c.Procedure, c.WorkflowID, c.OpenedBy)
 	if err != nil {
 		return fmt.Errorf("storage: insert case: %w", err)
 	}
@@ -49,9 +53,9 @@ func (db *DB) InsertCase(ctx context.Context, c Case) error {
 // Case returns one case.
 func (db *DB) Case(ctx context.Context, number string) (Case, error) {
 	var c Case
-	err := db.Pool.QueryRow(ctx, `SELECT case_number, municipality_code, procedure, workflow_id, opened_by, opened_at, status
+	err := db.Pool.QueryRow(ctx, `SELECT case_number, municipality_code, COALESCE(office_code, ''), procedure, workflow_id, opened_by, opened_at, status
 		FROM cases WHERE case_number = $1`, number).
-		Scan(&c.CaseNumber, &c.MunicipalityCode, &c.Procedure, &c.WorkflowID, &c.OpenedBy, &c.OpenedAt, &c.Status)
+		Scan(&c.CaseNumber, &c.MunicipalityCode, &c.Office, &c.Procedure, &c.WorkflowID, &c.OpenedBy, &c.OpenedAt, &c.Status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Case{}, ErrNotFound
 	}

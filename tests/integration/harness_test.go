@@ -47,6 +47,9 @@ var (
 	// yokohamaT is 横浜市's terminal Y0001 on reader 1 (the relay's).
 	yokohamaT = terminal{id: "Y0001", reader: "Virtual PCD 00 01", panel: "http://127.0.0.1:18182", municipality: "141003", vpcdPort: 35964}
 	panelURL  = chiyodaT.panel
+	// postT is 千代田郵便局's terminal P0001, on reader 1 too (so a test
+	// using it first takes Yokohama's agent and card off that reader).
+	postT = terminal{id: "P0001", reader: "Virtual PCD 00 01", panel: "http://127.0.0.1:18183", vpcdPort: 35964}
 )
 
 // Short inquiry deadlines, so that a lapse can be seen within the test.
@@ -226,8 +229,12 @@ func startTerminalWith(t testing.TB, term terminal, cardSerial, cardExpiry strin
 	if cardSerial != "" {
 		insertCard(t, term, cardSerial, cardExpiry)
 	}
-	start(t, "cardagent-"+term.id, "cardagent", env, "-terminal", term.id, "-reader", term.reader,
-		"-panel", strings.TrimPrefix(term.panel, "http://"), "-sealing-keys", filepath.Join(cfg.State, "sealing", term.municipality))
+	args := []string{"-terminal", term.id, "-reader", term.reader, "-panel", strings.TrimPrefix(term.panel, "http://")}
+	if term.municipality != "" {
+		// A municipality's terminals hold its sealing keys; a post office's none.
+		args = append(args, "-sealing-keys", filepath.Join(cfg.State, "sealing", term.municipality))
+	}
+	start(t, "cardagent-"+term.id, "cardagent", env, args...)
 	waitHTTP(t, term.panel+"/api/pending")
 }
 
