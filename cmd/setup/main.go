@@ -19,8 +19,8 @@ import (
 	"github.com/madoguchi/madoguchi/internal/demo"
 	"github.com/madoguchi/madoguchi/internal/sealing"
 	"github.com/madoguchi/madoguchi/internal/storage"
-	"github.com/madoguchi/madoguchi/internal/terminalauth"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
+	"github.com/madoguchi/madoguchi/internal/terminalauth"
 	"github.com/madoguchi/madoguchi/worker/caworker"
 	"github.com/madoguchi/madoguchi/workflows"
 )
