@@ -184,11 +184,14 @@ func (p *Panel) enterPIN(w http.ResponseWriter, r *http.Request) {
 	}
 	pin, confirm, current := []byte(in.PIN), []byte(in.Confirm), []byte(in.Current)
 	defer clear(confirm)
-	// kept says which of the entries the session took over; the rest is wiped here.
-	kept := false
+	// keptPIN and keptCurrent say which entries the session took over; the
+	// rest (refused entries, a current PIN outside change mode) is wiped here.
+	keptPIN, keptCurrent := false, false
 	defer func() {
-		if !kept {
+		if !keptPIN {
 			clear(pin)
+		}
+		if !keptCurrent {
 			clear(current)
 		}
 	}()
@@ -229,8 +232,9 @@ func (p *Panel) enterPIN(w http.ResponseWriter, r *http.Request) {
 			clear(old)
 		}
 		s.pins[key] = current
+		keptCurrent = true
 	}
-	kept = true
+	keptPIN = true
 	if s.complete() {
 		close(s.ready)
 		p.pending = nil
