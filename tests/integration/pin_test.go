@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -110,7 +111,7 @@ func runPINStep(t *testing.T, tc client.Client, queue string, in pinStepInput, a
 // certificates of a test CA, over PC/SC; it returns the public keys.
 func issueOverPCSC(t *testing.T, key *terminalauth.Key) map[string]*rsa.PublicKey {
 	t.Helper()
-	c, closeCard := readCard(t)
+	c, closeCard := openPINCard(t)
 	defer closeCard()
 	// A card left by an earlier run of the same state has PINs: the
 	// authorised terminal may set them again.
@@ -152,6 +153,41 @@ func issueOverPCSC(t *testing.T, key *terminalauth.Key) map[string]*rsa.PublicKe
 	return pubs
 }
 
+// openPINCard opens the test card in reader 0 over PC/SC once it is there:
+// right after a card swap the reader may still answer for the card pulled
+// out, or fail the first transaction, so it tries again until the card
+// answers with the test card's serial. The returned func disconnects.
+func openPINCard(t *testing.T) (*cardclient.Client, func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var last error
+	for ctx.Err() == nil {
+		r, err := cardclient.OpenReader(ctx, chiyodaT.reader)
+		if err == nil {
+			c := cardclient.New(r)
+			var ci cardclient.CardInfo
+			if err = c.SelectJPKI(); err == nil {
+				ci, err = c.ReadCardInfo()
+			}
+			if err == nil && ci.Serial == pinCardSerial {
+				var once sync.Once
+				closeFn := func() { once.Do(func() { r.Close() }) }
+				t.Cleanup(closeFn)
+				return c, closeFn
+			}
+			if err == nil {
+				err = fmt.Errorf("card %s in the reader", ci.Serial)
+			}
+			r.Close()
+		}
+		last = err
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("the test card %s did not answer in reader 0: %v", pinCardSerial, last)
+	return nil, nil
+}
+
 func cardKindOf(k string) cardclient.Kind {
 	if k == contract.KindSigning {
 		return cardclient.Signing
@@ -176,7 +212,7 @@ func TestPINChangeAndReset(t *testing.T) {
 	pubs := issueOverPCSC(t, key)
 
 	// Lock the user-authentication PIN over PC/SC, as a holder who forgot it would.
-	c, closeCard := readCard(t)
+	c, closeCard := openPINCard(t)
 	for i := range 3 {
 		err := c.Verify(cardclient.UserAuth, []byte("0000"))
 		var wrong *cardclient.WrongPINError
@@ -234,7 +270,7 @@ func TestPINChangeAndReset(t *testing.T) {
 	}
 
 	// Over PC/SC: full counters, the new PINs verify, the old ones do not.
-	c, closeCard = readCard(t)
+	c, closeCard = openPINCard(t)
 	if n, err := c.RetriesLeft(cardclient.UserAuth); err != nil || n != 3 {
 		t.Fatalf("after the reset the user-authentication PIN has %d tries left (%v), want 3", n, err)
 	}
