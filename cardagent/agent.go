@@ -17,6 +17,7 @@ import (
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/sealing"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
+	"github.com/madoguchi/madoguchi/internal/terminalauth"
 )
 
 // Options configure a card agent.
@@ -32,6 +33,10 @@ type Options struct {
 	// SealingKeys is the folder of the municipality's sealing private keys
 	// (PIN notices of relay applications); empty on a terminal without.
 	SealingKeys string
+	// TerminalKey is the file of the terminal's key for the PIN reset
+	// (terminalauth, docs/CARD.md §5a); empty on a terminal not authorised
+	// to reset PINs.
+	TerminalKey string
 }
 
 // keyringOpener opens notices with the keys in a folder, read afresh each
@@ -51,6 +56,12 @@ func Run(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) er
 	host, _, err := net.SplitHostPort(o.PanelAddr)
 	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 		return fmt.Errorf("cardagent: the touch panel must listen on loopback, not %q", o.PanelAddr)
+	}
+	reader := Reader{Name: o.ReaderName}
+	if o.TerminalKey != "" {
+		if reader.Key, err = terminalauth.LoadKey(o.TerminalKey); err != nil {
+			return fmt.Errorf("cardagent: terminal key: %w", err)
+		}
 	}
 	panel := NewPanel()
 	ln, err := net.Listen("tcp", o.PanelAddr)
@@ -75,7 +86,7 @@ func Run(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) er
 		// One card, one reader: card steps run one at a time.
 		MaxConcurrentActivityExecutionSize: 1,
 	})
-	cardActs := &terminal.Card{Reader: Reader{Name: o.ReaderName}, Panel: panel, HoldBeforeWrite: o.HoldBeforeWrite, WriteDelay: o.WriteDelay, FailWrite: o.FailWrite}
+	cardActs := &terminal.Card{Reader: reader, Panel: panel, HoldBeforeWrite: o.HoldBeforeWrite, WriteDelay: o.WriteDelay, FailWrite: o.FailWrite}
 	if o.SealingKeys != "" {
 		cardActs.Notices = keyringOpener{dir: o.SealingKeys}
 	}
@@ -83,7 +94,7 @@ func Run(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) er
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("cardagent: start worker: %w", err)
 	}
-	log.Info("card agent ready", "terminal", o.TerminalID, "reader", o.ReaderName, "panel", "http://"+o.PanelAddr)
+	log.Info("card agent ready", "terminal", o.TerminalID, "reader", o.ReaderName, "panel", "http://"+o.PanelAddr, "pinReset", reader.Key != nil)
 	<-ctx.Done()
 	w.Stop()
 	return nil

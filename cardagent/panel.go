@@ -26,9 +26,10 @@ var panelHTML embed.FS
 // ErrPanelBusy is returned when the panel already asks for another case's PINs.
 var ErrPanelBusy = errors.New("touch panel is busy with another procedure")
 
-// Panel is the touch panel: the applicant types each new PIN twice, or, in
-// verify mode, the holder types the existing PIN once; the panel checks the
-// PIN rules locally and hands the PINs to the waiting activity.
+// Panel is the touch panel: the applicant types each new PIN twice (set and
+// reset modes), or, in verify mode, the holder types the existing PIN once,
+// or, in change mode, the current PIN once and the new one twice; the panel
+// checks the PIN rules locally and hands the PINs to the waiting activity.
 type Panel struct {
 	mu      sync.Mutex
 	pending *pinSession
@@ -89,35 +90,63 @@ func (s *pinSession) wipe() {
 	}
 }
 
-// The panel's modes, as GET /api/pending names them.
+// The panel's modes, as GET /api/pending names them (terminal.PINRequest.Mode).
 const (
 	// ModeSet: new PINs are chosen, each typed twice.
-	ModeSet = "set"
+	ModeSet = terminal.ModeSet
 	// ModeVerify: the holder types the existing PIN once, for the card to verify.
-	ModeVerify = "verify"
+	ModeVerify = terminal.ModeVerify
+	// ModeChange: the holder types the current PIN once and the new one twice.
+	ModeChange = terminal.ModeChange
+	// ModeReset: new PINs typed twice, without the old ones (the PIN reset).
+	ModeReset = terminal.ModeReset
 )
 
 // PendingResult is GET /api/pending: what the panel asks for now.
 type PendingResult struct {
 	Pending bool   `json:"pending"`
 	ID      string `json:"id,omitempty"`
-	// Mode is ModeSet or ModeVerify while a request is pending.
+	// Mode is ModeSet, ModeVerify, ModeChange or ModeReset while a request is pending.
 	Mode       string   `json:"mode,omitempty"`
 	CaseNumber string   `json:"caseNumber,omitempty"`
 	Kinds      []string `json:"kinds,omitempty"`
 	Entered    []string `json:"entered,omitempty"`
 	// EnteredBy is the clerk typing for the applicant, if any.
 	EnteredBy string `json:"enteredBy,omitempty"`
+	// TriesLeft is how many wrong entries the current PIN still tolerates
+	// (verify and change modes), so the holder sees what a mistake costs.
+	TriesLeft int `json:"triesLeft,omitempty"`
 }
 
 // EnterPINInput is POST /api/pin: one PIN, typed twice. In verify mode
 // Confirm is not needed and, if sent, ignored: the card judges the PIN, and
-// the panel's format check already spares a try on a slip of the finger.
+// the panel's format check already spares a try on a slip of the finger. In
+// change mode Current is the PIN in use and PIN, Confirm the new one.
 type EnterPINInput struct {
 	ID      string `json:"id"`
 	Kind    string `json:"kind"`
+	Current string `json:"current,omitempty"`
 	PIN     string `json:"pin"`
 	Confirm string `json:"confirm,omitempty"`
+}
+
+// mode is the request's mode, ModeSet when none is named.
+func (s *pinSession) mode() string {
+	switch s.req.Mode {
+	case ModeVerify, ModeChange, ModeReset:
+		return s.req.Mode
+	}
+	return ModeSet
+}
+
+// complete reports whether every kind asked for has its PIN.
+func (s *pinSession) complete() bool {
+	for _, k := range s.req.Kinds {
+		if _, ok := s.pins[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Handler serves the panel page and its API.
@@ -133,10 +162,8 @@ func (p *Panel) Handler() http.Handler {
 		defer p.mu.Unlock()
 		res := PendingResult{}
 		if s := p.pending; s != nil {
-			res = PendingResult{Pending: true, ID: s.id, Mode: ModeSet, CaseNumber: s.req.CaseNumber, Kinds: s.req.Kinds, EnteredBy: s.req.EnteredBy}
-			if s.req.Verify {
-				res.Mode = ModeVerify
-			}
+			res = PendingResult{Pending: true, ID: s.id, Mode: s.mode(), CaseNumber: s.req.CaseNumber, Kinds: s.req.Kinds,
+				EnteredBy: s.req.EnteredBy, TriesLeft: s.req.TriesLeft}
 			for _, k := range s.req.Kinds {
 				if _, ok := s.pins[k]; ok {
 					res.Entered = append(res.Entered, k)
@@ -155,28 +182,43 @@ func (p *Panel) enterPIN(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "入力を読み取れませんでした / The entry could not be read."})
 		return
 	}
-	pin, confirm := []byte(in.PIN), []byte(in.Confirm)
+	pin, confirm, current := []byte(in.PIN), []byte(in.Confirm), []byte(in.Current)
 	defer clear(confirm)
+	// keptPIN and keptCurrent say which entries the session took over; the
+	// rest (refused entries, a current PIN outside change mode) is wiped here.
+	keptPIN, keptCurrent := false, false
+	defer func() {
+		if !keptPIN {
+			clear(pin)
+		}
+		if !keptCurrent {
+			clear(current)
+		}
+	}()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.pending
 	if s == nil || s.id != in.ID {
-		clear(pin)
 		writeJSON(w, http.StatusConflict, map[string]string{"error": "暗証番号の入力を求めていません / No PIN is being asked for."})
 		return
 	}
 	if !slices.Contains(s.req.Kinds, in.Kind) {
-		clear(pin)
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "この電子証明書の暗証番号は求めていません / This PIN is not asked for."})
 		return
 	}
+	mode := s.mode()
+	if mode == ModeChange {
+		// The current PIN follows the same format rule: a slip costs no try either.
+		if err := pinrule.Validate(pinrule.Kind(in.Kind), current); err != nil {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": "現在の暗証番号 / Current PIN: " + err.Error()})
+			return
+		}
+	}
 	if err := pinrule.Validate(pinrule.Kind(in.Kind), pin); err != nil {
-		clear(pin)
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": err.Error()})
 		return
 	}
-	if !s.req.Verify && string(pin) != string(confirm) {
-		clear(pin)
+	if mode != ModeVerify && string(pin) != string(confirm) {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": "確認のために入力した暗証番号が一致しません / The two entries differ."})
 		return
 	}
@@ -184,7 +226,16 @@ func (p *Panel) enterPIN(w http.ResponseWriter, r *http.Request) {
 		clear(old)
 	}
 	s.pins[in.Kind] = pin
-	if len(s.pins) == len(s.req.Kinds) {
+	if mode == ModeChange {
+		key := terminal.CurrentPINKey(in.Kind)
+		if old, ok := s.pins[key]; ok {
+			clear(old)
+		}
+		s.pins[key] = current
+		keptCurrent = true
+	}
+	keptPIN = true
+	if s.complete() {
 		close(s.ready)
 		p.pending = nil
 	}

@@ -88,11 +88,11 @@ func TestPanelModes(t *testing.T) {
 			p := NewPanel()
 			srv := httptest.NewServer(p.Handler())
 			defer srv.Close()
-			pr, out := collecting(t, srv, p, terminal.PINRequest{CaseNumber: "C-1", Kinds: []string{auth}, Verify: tc.verify})
 			wantMode := ModeSet
 			if tc.verify {
 				wantMode = ModeVerify
 			}
+			pr, out := collecting(t, srv, p, terminal.PINRequest{CaseNumber: "C-1", Kinds: []string{auth}, Mode: wantMode})
 			if pr.Mode != wantMode || pr.CaseNumber != "C-1" || !slices.Equal(pr.Kinds, []string{auth}) {
 				t.Fatalf("pending = %+v, want mode %q for C-1 asking [auth]", pr, wantMode)
 			}
@@ -125,5 +125,83 @@ func TestPanelIdleHasNoMode(t *testing.T) {
 	}
 	if raw["pending"] != false || raw["mode"] != nil {
 		t.Fatalf("idle panel says %v", raw)
+	}
+}
+
+// pending reads GET /api/pending.
+func pending(t *testing.T, srv *httptest.Server) PendingResult {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/api/pending")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var pr PendingResult
+	if err := json.NewDecoder(resp.Body).Decode(&pr); err != nil {
+		t.Fatal(err)
+	}
+	return pr
+}
+
+// TestPanelChangeAndResetModes: the change mode shows the tries left and
+// the clerk typing, takes the current PIN and the new one twice, each held
+// to the format rule, and hands over both; the reset mode takes each new
+// PIN twice, kind by kind, and no current one.
+func TestPanelChangeAndResetModes(t *testing.T) {
+	auth, sign := contract.KindUserAuth, contract.KindSigning
+	for _, tc := range []struct {
+		name    string
+		req     terminal.PINRequest
+		entries []map[string]string // "id" is filled in
+		codes   []int
+		want    map[string]string // what is handed over
+	}{
+		{"change", terminal.PINRequest{CaseNumber: "C-2", Kinds: []string{auth}, Mode: terminal.ModeChange, TriesLeft: 2, EnteredBy: "clerk1"},
+			[]map[string]string{
+				{"kind": auth, "pin": "5678", "confirm": "5678"},                                // no current PIN
+				{"kind": auth, "current": "12a4", "pin": "5678", "confirm": "5678"},             // current breaks the format
+				{"kind": auth, "current": "1234", "pin": "567", "confirm": "567"},               // new breaks the format
+				{"kind": auth, "current": "1234", "pin": "5678", "confirm": "5687"},             // the two entries differ
+				{"kind": sign, "current": "SIGN2026", "pin": "NEWSIGN1", "confirm": "NEWSIGN1"}, // not asked
+				{"kind": auth, "current": "1234", "pin": "5678", "confirm": "5678"},
+			}, []int{422, 422, 422, 422, 400, 204},
+			map[string]string{auth: "5678", terminal.CurrentPINKey(auth): "1234"}},
+		{"reset both", terminal.PINRequest{CaseNumber: "C-3", Kinds: []string{sign, auth}, Mode: terminal.ModeReset},
+			[]map[string]string{
+				{"kind": sign, "pin": "NEWSIGN1"},
+				{"kind": sign, "pin": "NEWSIGN1", "confirm": "NEWSIGN1"},
+				{"kind": auth, "pin": "2468", "confirm": "2468", "current": "1234"}, // a current PIN is not taken
+			}, []int{422, 204, 204},
+			map[string]string{sign: "NEWSIGN1", auth: "2468"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewPanel()
+			srv := httptest.NewServer(p.Handler())
+			defer srv.Close()
+			pr, out := collecting(t, srv, p, tc.req)
+			if pr.Mode != tc.req.Mode || pr.TriesLeft != tc.req.TriesLeft || pr.EnteredBy != tc.req.EnteredBy || !slices.Equal(pr.Kinds, tc.req.Kinds) {
+				t.Fatalf("pending = %+v, want %+v shown", pr, tc.req)
+			}
+			for i, e := range tc.entries {
+				e["id"] = pr.ID
+				if code := post(t, srv, e); code != tc.codes[i] {
+					t.Fatalf("entry %d: HTTP %d, want %d", i, code, tc.codes[i])
+				}
+				if i == 1 && tc.req.Mode == terminal.ModeReset {
+					if now := pending(t, srv); !now.Pending || !slices.Equal(now.Entered, []string{sign}) {
+						t.Fatalf("after the first kind: %+v, want still pending with sign entered", now)
+					}
+				}
+			}
+			pins := <-out
+			if len(pins) != len(tc.want) {
+				t.Fatalf("handed over %d entries, want %d", len(pins), len(tc.want))
+			}
+			for k, v := range tc.want {
+				if string(pins[k]) != v {
+					t.Fatalf("entry %q is not the one typed", k)
+				}
+			}
+		})
 	}
 }

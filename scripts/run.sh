@@ -70,9 +70,12 @@ if ((infra_only == 0)); then
 	start repository "${MD_BIN}/repository" serve
 	if [[ ${MADOGUCHI_RUN_CARD:-1} != 0 ]]; then
 		# The virtual card in reader 0 is the demo resident 山田 太郎's card (internal/demo).
-		start vcard "${MD_BIN}/vcard" -state "${MD_STATE}/cards/C131016000001.json" -port 35963 -serial C131016000001 -expiry 20340401
+		# It trusts the demo terminal authority that setup made (terminal-auth/, docs/CARD.md §5a), whose
+		# key the card agent holds, so T0001 may reset the card's PINs.
+		start vcard "${MD_BIN}/vcard" -state "${MD_STATE}/cards/C131016000001.json" -port 35963 -serial C131016000001 -expiry 20340401 \
+			-terminal-authority "${MD_STATE}/terminal-auth/authority.pub"
 		start cardagent "${MD_BIN}/cardagent" -terminal T0001 -reader "Virtual PCD 00 00" -panel 127.0.0.1:8181 \
-			-sealing-keys "${MD_STATE}/sealing/131016"
+			-sealing-keys "${MD_STATE}/sealing/131016" -terminal-key "${MD_STATE}/terminal-auth/terminal.key"
 	fi
 	md_wait_port "${MD_GATEWAY_PORT}" 30 || md_log "WARNING: the gateway is not listening on ${MADOGUCHI_GATEWAY_ADDR} yet; see ${MD_STATE}/logs/gateway.log"
 fi

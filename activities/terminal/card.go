@@ -7,11 +7,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/madoguchi/madoguchi/internal/pinrule"
 	"github.com/madoguchi/madoguchi/internal/sealing"
 )
 
@@ -35,6 +37,21 @@ type CardSession interface {
 	// verification before VerifyPIN returns: it proves possession only and
 	// must not leave the key usable for whoever uses the reader next.
 	VerifyPIN(kind string, pin []byte) (retriesLeft int, err error)
+	// ChangePIN verifies the kind's current PIN and, if right, replaces it
+	// with newPIN (CHANGE REFERENCE DATA); nil: changed, retriesLeft full.
+	// Errors as VerifyPIN's: a wrong current PIN wraps ErrWrongPIN with the
+	// tries left. The card forgets the verification before it returns.
+	ChangePIN(kind string, current, newPIN []byte) (retriesLeft int, err error)
+	// AuthenticateTerminal proves to the card that this terminal may reset
+	// PINs and drops the proof again before returning: the check made before
+	// anyone types. ErrTerminalNotAuthorised when the terminal holds no key
+	// or the card does not trust it.
+	AuthenticateTerminal() error
+	// ResetPINs authenticates the terminal, gives each kind its new PIN
+	// without the old one (the retry counter back to its maximum) and drops
+	// the authentication before returning. ErrTerminalNotAuthorised as
+	// above; ErrPINNotSet for a kind the card has no PIN of.
+	ResetPINs(kinds []string, pins map[string][]byte) error
 	Close() error
 }
 
@@ -47,6 +64,9 @@ var (
 	ErrPINBlocked = errors.New("terminal: PIN blocked")
 	// ErrPINNotSet: the card was never given a PIN of this kind.
 	ErrPINNotSet = errors.New("terminal: no PIN of this kind on the card")
+	// ErrTerminalNotAuthorised: the terminal holds no key for the PIN reset,
+	// or the card does not trust the one it holds.
+	ErrTerminalNotAuthorised = errors.New("terminal: not authorised to reset PINs")
 )
 
 // errWrongCard is what openCard reports for a card whose serial is not the
@@ -59,6 +79,19 @@ type CardReader interface {
 	Open(ctx context.Context) (CardSession, error)
 }
 
+// What the touch panel asks for (PINRequest.Mode).
+const (
+	// ModeSet: new PINs are chosen, each typed twice (issuance). The zero
+	// Mode means it too.
+	ModeSet = "set"
+	// ModeVerify: the existing PIN, typed once, for the card to verify.
+	ModeVerify = "verify"
+	// ModeChange: the current PIN once, then the new one twice (暗証番号の変更).
+	ModeChange = "change"
+	// ModeReset: new PINs typed twice, without the old ones (暗証番号の初期化).
+	ModeReset = "reset"
+)
+
 // PINRequest asks, on the terminal's touch panel, for the PINs of the given
 // certificate kinds.
 type PINRequest struct {
@@ -67,10 +100,17 @@ type PINRequest struct {
 	// EnteredBy is the clerk typing for the applicant; empty when the
 	// applicant types.
 	EnteredBy string
-	// Verify asks the holder for an existing PIN, typed once, to be verified
-	// on the card; otherwise new PINs are chosen and typed twice.
-	Verify bool
+	// Mode is ModeSet (or empty), ModeVerify, ModeChange or ModeReset.
+	Mode string
+	// TriesLeft is how many wrong entries the current PIN still tolerates
+	// (verify and change modes), shown so the holder knows what a mistake
+	// costs; 0 in the other modes.
+	TriesLeft int
 }
+
+// CurrentPINKey is the key under which Collect returns the current PIN of a
+// kind in ModeChange; the new PIN is under the kind itself.
+func CurrentPINKey(kind string) string { return kind + ".current" }
 
 // PINPanel collects PINs on the terminal's touch panel. The PINs stay on
 // the terminal: they are handed to the card and wiped, never returned from
@@ -154,9 +194,8 @@ func kindLabel(kind string) (ja, en string) {
 func (c *Card) VerifyPIN(ctx context.Context, in contract.VerifyPINInput) (contract.VerifyPINResult, error) {
 	stop := heartbeatEvery(ctx, 5*time.Second)
 	defer stop()
-	if in.Kind != contract.KindSigning && in.Kind != contract.KindUserAuth {
-		return contract.VerifyPINResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("電子証明書の種類 %q は不明です / Unknown certificate kind %q.", in.Kind, in.Kind), contract.ErrTypeInvalid, nil)
+	if err := knownKind(in.Kind); err != nil {
+		return contract.VerifyPINResult{}, err
 	}
 	// Ask the card first, so the holder types nothing for the wrong card, a
 	// card without that PIN, or a PIN that is blocked already.
@@ -167,7 +206,7 @@ func (c *Card) VerifyPIN(ctx context.Context, in contract.VerifyPINInput) (contr
 	if left == 0 {
 		return contract.VerifyPINResult{Blocked: true}, nil
 	}
-	pins, err := c.Panel.Collect(ctx, PINRequest{CaseNumber: in.CaseNumber, Kinds: []string{in.Kind}, Verify: true})
+	pins, err := c.Panel.Collect(ctx, PINRequest{CaseNumber: in.CaseNumber, Kinds: []string{in.Kind}, Mode: ModeVerify, TriesLeft: left})
 	defer func() {
 		for _, p := range pins {
 			clear(p)
@@ -198,6 +237,184 @@ func (c *Card) VerifyPIN(ctx context.Context, in contract.VerifyPINInput) (contr
 		return contract.VerifyPINResult{}, pinNotSet(in.Kind, err)
 	}
 	return contract.VerifyPINResult{}, fmt.Errorf("verify %s PIN: %w", in.Kind, err)
+}
+
+// ChangePIN has the holder (or EnteredBy, for them) type the kind's current
+// PIN and the new one twice on the touch panel; the card verifies the
+// current one and changes it (第3 1 暗証番号の変更). As with VerifyPIN, a wrong
+// current PIN or a blocked one is an answer: RetriesLeft counts down, and
+// the workflow asks again; the panel shows the tries left. The new PIN
+// obeys internal/pinrule.
+func (c *Card) ChangePIN(ctx context.Context, in contract.ChangePINInput) (contract.ChangePINResult, error) {
+	stop := heartbeatEvery(ctx, 5*time.Second)
+	defer stop()
+	if err := knownKind(in.Kind); err != nil {
+		return contract.ChangePINResult{}, err
+	}
+	left, err := c.pinRetries(ctx, in.CardSerial, in.Kind)
+	if err != nil {
+		return contract.ChangePINResult{}, err
+	}
+	if left == 0 {
+		return contract.ChangePINResult{Blocked: true}, nil
+	}
+	pins, err := c.Panel.Collect(ctx, PINRequest{CaseNumber: in.CaseNumber, Kinds: []string{in.Kind}, EnteredBy: in.EnteredBy, Mode: ModeChange, TriesLeft: left})
+	defer wipe(pins)
+	if err != nil {
+		return contract.ChangePINResult{}, fmt.Errorf("touch panel: %w", err)
+	}
+	current, newPIN := pins[CurrentPINKey(in.Kind)], pins[in.Kind]
+	if len(current) == 0 || len(newPIN) == 0 {
+		return contract.ChangePINResult{}, fmt.Errorf("touch panel: the current or the new %s PIN is missing", in.Kind)
+	}
+	if err := newPINRule(in.Kind, newPIN); err != nil {
+		return contract.ChangePINResult{}, err
+	}
+	s, err := c.openHolders(ctx, in.CardSerial)
+	if err != nil {
+		return contract.ChangePINResult{}, err
+	}
+	defer s.Close()
+	left, err = s.ChangePIN(in.Kind, current, newPIN)
+	switch {
+	case err == nil:
+		return contract.ChangePINResult{Changed: true, RetriesLeft: left}, nil
+	case errors.Is(err, ErrWrongPIN):
+		return contract.ChangePINResult{RetriesLeft: left}, nil
+	case errors.Is(err, ErrPINBlocked):
+		return contract.ChangePINResult{Blocked: true}, nil
+	case errors.Is(err, ErrPINNotSet):
+		return contract.ChangePINResult{}, pinNotSet(in.Kind, err)
+	}
+	return contract.ChangePINResult{}, fmt.Errorf("change %s PIN: %w", in.Kind, err)
+}
+
+// ResetPIN gives the holder's card new PINs of the kinds without the old
+// ones (第3 1 暗証番号の初期化), for a blocked or forgotten PIN. Only a terminal
+// the card trusts may: the card is asked first, so that nobody types PINs
+// on a terminal that cannot set them, and again when they are set. The new
+// PINs, typed twice on the panel, obey internal/pinrule.
+func (c *Card) ResetPIN(ctx context.Context, in contract.ResetPINInput) (contract.ResetPINResult, error) {
+	stop := heartbeatEvery(ctx, 5*time.Second)
+	defer stop()
+	kinds, err := resetKinds(in.Kinds)
+	if err != nil {
+		return contract.ResetPINResult{}, err
+	}
+	if err := c.canReset(ctx, in.CardSerial, kinds); err != nil {
+		return contract.ResetPINResult{}, err
+	}
+	pins, err := c.Panel.Collect(ctx, PINRequest{CaseNumber: in.CaseNumber, Kinds: kinds, EnteredBy: in.EnteredBy, Mode: ModeReset})
+	defer wipe(pins)
+	if err != nil {
+		return contract.ResetPINResult{}, fmt.Errorf("touch panel: %w", err)
+	}
+	for _, k := range kinds {
+		if len(pins[k]) == 0 {
+			return contract.ResetPINResult{}, fmt.Errorf("touch panel: no new %s PIN entered", k)
+		}
+		if err := newPINRule(k, pins[k]); err != nil {
+			return contract.ResetPINResult{}, err
+		}
+	}
+	s, err := c.openHolders(ctx, in.CardSerial)
+	if err != nil {
+		return contract.ResetPINResult{}, err
+	}
+	defer s.Close()
+	if err := s.ResetPINs(kinds, pins); err != nil {
+		return contract.ResetPINResult{}, resetErr(kinds, err)
+	}
+	return contract.ResetPINResult{Kinds: kinds}, nil
+}
+
+// canReset checks, before anyone types, that the card is the holder's, has
+// a PIN of each kind, and trusts this terminal.
+func (c *Card) canReset(ctx context.Context, wantSerial string, kinds []string) error {
+	s, err := c.openHolders(ctx, wantSerial)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for _, k := range kinds {
+		if _, err := s.PINRetries(k); errors.Is(err, ErrPINNotSet) {
+			return pinNotSet(k, err)
+		} else if err != nil {
+			return fmt.Errorf("read %s PIN retry counter: %w", k, err)
+		}
+	}
+	if err := s.AuthenticateTerminal(); err != nil {
+		return resetErr(kinds, err)
+	}
+	return nil
+}
+
+// notAuthorisedMessage is what the clerk reads when the card refuses this
+// terminal for the PIN reset.
+const notAuthorisedMessage = "この統合端末は暗証番号の初期化を認められていません / This terminal is not authorised to reset PINs."
+
+// resetErr tells the clerk why a reset was refused for good; anything
+// else (a card pulled out) is retried.
+func resetErr(kinds []string, err error) error {
+	switch {
+	case errors.Is(err, ErrTerminalNotAuthorised):
+		// Another try on this terminal is refused the same way: only another terminal helps.
+		return temporal.NewNonRetryableApplicationError(notAuthorisedMessage, contract.ErrTypeInvalid, err)
+	case errors.Is(err, ErrPINNotSet):
+		// canReset found every PIN set; only a card changed since gets here.
+		return temporal.NewNonRetryableApplicationError(
+			"このカードには初期化する暗証番号が設定されていません / This card has no PIN of the kinds to reset.", contract.ErrTypeInvalid, err)
+	}
+	return fmt.Errorf("reset %v PINs: %w", kinds, err)
+}
+
+// resetKinds checks the kinds asked for: known, not repeated, at least one;
+// signing first, as the panel shows them.
+func resetKinds(in []string) ([]string, error) {
+	if len(in) == 0 {
+		return nil, temporal.NewNonRetryableApplicationError(
+			"初期化する暗証番号が指定されていません / No PIN to reset was named.", contract.ErrTypeInvalid, nil)
+	}
+	var kinds []string
+	for _, k := range []string{contract.KindSigning, contract.KindUserAuth} {
+		if slices.Contains(in, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	for _, k := range in {
+		if err := knownKind(k); err != nil {
+			return nil, err
+		}
+	}
+	if len(kinds) != len(in) {
+		return nil, temporal.NewNonRetryableApplicationError(
+			"同じ暗証番号が重ねて指定されています / A PIN is named twice.", contract.ErrTypeInvalid, nil)
+	}
+	return kinds, nil
+}
+
+func knownKind(kind string) error {
+	if kind != contract.KindSigning && kind != contract.KindUserAuth {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("電子証明書の種類 %q は不明です / Unknown certificate kind %q.", kind, kind), contract.ErrTypeInvalid, nil)
+	}
+	return nil
+}
+
+// newPINRule checks a new PIN against internal/pinrule. The panel checks it
+// already; this guards the card against any other panel. The error names
+// the rule, never the PIN.
+func newPINRule(kind string, pin []byte) error {
+	if err := pinrule.Validate(pinrule.Kind(kind), pin); err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeInvalid, nil)
+	}
+	return nil
+}
+
+func wipe(pins map[string][]byte) {
+	for _, p := range pins {
+		clear(p)
+	}
 }
 
 // pinRetries reads the kind's retry counter off the holder's card.
@@ -256,10 +473,21 @@ func (c *Card) SetPINs(ctx context.Context, in contract.SetPINsInput) (contract.
 	defer s.Close()
 	for _, k := range in.Kinds {
 		if err := s.SetPIN(k, pins[k]); err != nil {
-			return contract.SetPINsResult{}, fmt.Errorf("set %s PIN: %w", k, err)
+			return contract.SetPINsResult{}, setPINErr(k, err)
 		}
 	}
 	return contract.SetPINsResult{Kinds: in.Kinds, SetAt: time.Now()}, nil
+}
+
+// setPINErr: a card that has a PIN already takes a new one only from a
+// terminal it trusts (the PIN reset), so on another terminal no retry helps.
+func setPINErr(kind string, err error) error {
+	if errors.Is(err, ErrTerminalNotAuthorised) {
+		return temporal.NewNonRetryableApplicationError(
+			"このカードには暗証番号が設定済みで、この統合端末はその初期化を認められていません / The card has a PIN already, and this terminal is not authorised to reset PINs.",
+			contract.ErrTypeInvalid, err)
+	}
+	return fmt.Errorf("set %s PIN: %w", kind, err)
 }
 
 // SetPINsFromNotice opens the notice with this terminal's keys, sets the
@@ -290,7 +518,7 @@ func (c *Card) SetPINsFromNotice(ctx context.Context, in contract.SetPINsFromNot
 			continue
 		}
 		if err := s.SetPIN(k, pin); err != nil {
-			return contract.SetPINsFromNoticeResult{}, fmt.Errorf("set %s PIN: %w", k, err)
+			return contract.SetPINsFromNoticeResult{}, setPINErr(k, err)
 		}
 		kinds = append(kinds, k)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/cardclient"
 	"github.com/madoguchi/madoguchi/internal/cardproto"
+	"github.com/madoguchi/madoguchi/internal/terminalauth"
 	"github.com/madoguchi/madoguchi/internal/vcard"
 )
 
@@ -53,6 +54,8 @@ type cardSpec struct {
 	serial string
 	pins   map[string]string
 	certs  []string
+	// trust is the terminal key whose authority the card trusts for the PIN reset; nil: none.
+	trust *terminalauth.Key
 }
 
 func cardKind(k string) cardclient.Kind {
@@ -68,6 +71,11 @@ func issue(t *testing.T, spec cardSpec) *vcard.Applet {
 	st, err := vcard.NewState(spec.serial, "20351231")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if spec.trust != nil {
+		if st.TerminalAuthority, err = spec.trust.PublicDER(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	a, err := vcard.NewApplet(st, vcard.Options{Keys: fixedKey{}, PINIterations: 1000})
 	if err != nil {
@@ -105,25 +113,33 @@ func issue(t *testing.T, spec cardSpec) *vcard.Applet {
 	return a
 }
 
-// reader is a terminal's reader holding an in-process card.
-type reader struct{ card atomic.Pointer[vcard.Applet] }
+// reader is a terminal's reader holding an in-process card; key is the
+// terminal's key for the PIN reset (nil: the terminal has none).
+type reader struct {
+	card atomic.Pointer[vcard.Applet]
+	key  *terminalauth.Key
+}
 
 func (r *reader) Open(context.Context) (terminal.CardSession, error) {
 	a := r.card.Load()
 	if a == nil {
 		return nil, errors.New("no card in the reader")
 	}
-	return cardagent.Attach(cardclient.NewDirect(a), func() error { return nil })
+	return cardagent.AttachWithKey(cardclient.NewDirect(a), func() error { return nil }, r.key)
 }
 
 // holder types a PIN on the panel. It keeps what it handed over, to check
 // the activity wiped it, and can swap the card while typing.
 type holder struct {
-	mu     sync.Mutex
-	typed  string
-	asked  []terminal.PINRequest
-	handed [][]byte
-	typing func()
+	mu    sync.Mutex
+	typed string
+	// byKind, when set, is what is typed for each kind instead of typed.
+	byKind map[string]string
+	// current is the current PIN typed in change mode.
+	current string
+	asked   []terminal.PINRequest
+	handed  [][]byte
+	typing  func()
 }
 
 func (h *holder) Collect(_ context.Context, req terminal.PINRequest) (map[string][]byte, error) {
@@ -134,12 +150,32 @@ func (h *holder) Collect(_ context.Context, req terminal.PINRequest) (map[string
 		h.typing()
 	}
 	out := map[string][]byte{}
-	for _, k := range req.Kinds {
-		b := []byte(h.typed)
+	hand := func(key, pin string) {
+		b := []byte(pin)
 		h.handed = append(h.handed, b)
-		out[k] = b
+		out[key] = b
+	}
+	for _, k := range req.Kinds {
+		pin, ok := h.byKind[k]
+		if !ok {
+			pin = h.typed
+		}
+		hand(k, pin)
+		if req.Mode == terminal.ModeChange {
+			hand(terminal.CurrentPINKey(k), h.current)
+		}
 	}
 	return out, nil
+}
+
+// wiped fails the test when a PIN handed over was not cleared.
+func (h *holder) wiped(t *testing.T) {
+	t.Helper()
+	for _, b := range h.handed {
+		if slices.ContainsFunc(b, func(c byte) bool { return c != 0 }) {
+			t.Fatal("a PIN was not wiped")
+		}
+	}
 }
 
 // run executes one card activity in the SDK's activity test environment.
@@ -232,8 +268,8 @@ func TestVerifyPIN(t *testing.T) {
 				}
 				return
 			}
-			want := terminal.PINRequest{CaseNumber: "C-2", Kinds: []string{step.kind}, Verify: true}
-			if len(h.asked) != 1 || h.asked[0].CaseNumber != want.CaseNumber || !slices.Equal(h.asked[0].Kinds, want.Kinds) || !h.asked[0].Verify {
+			want := terminal.PINRequest{CaseNumber: "C-2", Kinds: []string{step.kind}, Mode: terminal.ModeVerify}
+			if len(h.asked) != 1 || h.asked[0].CaseNumber != want.CaseNumber || !slices.Equal(h.asked[0].Kinds, want.Kinds) || h.asked[0].Mode != want.Mode {
 				t.Fatalf("the panel was asked %+v, want once %+v", h.asked, want)
 			}
 			for _, b := range h.handed {
@@ -257,6 +293,13 @@ func TestVerifyPINDropsTheVerification(t *testing.T) {
 	if err != nil || !got.Verified {
 		t.Fatalf("VerifyPIN = %+v, %v; want verified", got, err)
 	}
+	signWithoutPIN(t, card)
+}
+
+// signWithoutPIN checks the card refuses a signature without the PIN: no
+// verified state was left behind.
+func signWithoutPIN(t *testing.T, card *vcard.Applet) {
+	t.Helper()
 	// Straight to the card, without reselecting (which would reset it anyway).
 	if sw := swOf(t, card.Process(cardproto.SelectEF(cardproto.UserAuth.KeyEF()))); sw != cardproto.SWOK {
 		t.Fatalf("SELECT key EF: %v", sw)

@@ -21,6 +21,8 @@ func main() {
 	flag.StringVar(&o.ReaderName, "reader", "Virtual PCD 00 00", "PC/SC reader name")
 	flag.StringVar(&o.PanelAddr, "panel", "127.0.0.1:8181", "touch panel address (loopback only)")
 	flag.StringVar(&o.SealingKeys, "sealing-keys", "", "folder of the municipality's sealing private keys (relay PIN notices)")
+	flag.StringVar(&o.TerminalKey, "terminal-key", os.Getenv("MADOGUCHI_TERMINAL_KEY"),
+		"the terminal's key file for the PIN reset (env MADOGUCHI_TERMINAL_KEY; empty: this terminal cannot reset PINs)")
 	flag.Parse()
 	// The tests' fault hooks: always off in production builds.
 	o.HoldBeforeWrite, o.WriteDelay, o.FailWrite = holdBeforeWrite(), writeDelay(), failWrite()

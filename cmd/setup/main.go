@@ -1,6 +1,8 @@
 // Command setup prepares a state folder's databases and HSM: it applies the
 // migrations of the municipal and the Organization's databases, bootstraps
-// the Organization's two issuing CAs in the HSM, and loads the demo data.
+// the Organization's two issuing CAs in the HSM, and loads the demo data; it
+// makes the municipalities' sealing keys and the demo terminals' key for the
+// PIN reset (<state>/terminal-auth).
 // It is idempotent: `make run` calls it at every start.
 package main
 
@@ -18,6 +20,7 @@ import (
 	"github.com/madoguchi/madoguchi/internal/sealing"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
+	"github.com/madoguchi/madoguchi/internal/terminalauth"
 	"github.com/madoguchi/madoguchi/worker/caworker"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -69,7 +72,12 @@ func run() error {
 			return err
 		}
 	}
-	fmt.Println("setup: municipal and jlis databases migrated, CA keys in the HSM, sealing keys made, demo data loaded")
+	// The demo terminals' key for the PIN reset, and the authority file the
+	// virtual cards are provisioned with (docs/CARD.md §5a); made once.
+	if _, err := terminalauth.Ensure(filepath.Join(cfg.State, "terminal-auth")); err != nil {
+		return err
+	}
+	fmt.Println("setup: municipal and jlis databases migrated, CA keys in the HSM, sealing and terminal keys made, demo data loaded")
 	return nil
 }
 

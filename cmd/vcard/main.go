@@ -2,15 +2,19 @@
 // as if the card sat in the reader "Virtual PCD 00 00" (port 35963) or
 // "Virtual PCD 00 01" (port 35964):
 //
-//	vcard -state card.json -port 35963 [-serial S -expiry YYYYMMDD]
+//	vcard -state card.json -port 35963 [-serial S -expiry YYYYMMDD] [-terminal-authority authority.pub]
 //
 // The state file is created as a blank card (no keys, certificates or PINs)
 // when missing, and is rewritten atomically after every change. The card stays
 // inserted until SIGINT/SIGTERM; it reconnects by itself when pcscd restarts.
+// -terminal-authority provisions the card with the public key of the
+// terminal authority whose terminals may reset its PINs (docs/CARD.md §5a),
+// as a card manufacturer does; without it the card keeps what it trusts.
 // Only non-sensitive events are logged: never APDU data, so never a PIN.
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"flag"
@@ -24,6 +28,7 @@ import (
 	"time"
 
 	"github.com/madoguchi/madoguchi/internal/cardproto"
+	"github.com/madoguchi/madoguchi/internal/terminalauth"
 	"github.com/madoguchi/madoguchi/internal/vcard"
 )
 
@@ -41,6 +46,8 @@ func run() error {
 	serial := flag.String("serial", "", "serial number of a new card (default: random)")
 	expiry := flag.String("expiry", "", "expiry date YYYYMMDD of a new card (default: 10 years from today)")
 	quiet := flag.Bool("quiet", false, "do not log each command name (only connection and power events)")
+	authority := flag.String("terminal-authority", os.Getenv("MADOGUCHI_TERMINAL_AUTHORITY"),
+		"public key file (PEM) of the terminal authority the card trusts to reset PINs (env MADOGUCHI_TERMINAL_AUTHORITY)")
 	flag.Parse()
 	if *statePath == "" {
 		flag.Usage()
@@ -76,6 +83,12 @@ func run() error {
 		}
 	}
 
+	if *authority != "" {
+		if err := provision(*statePath, st, *authority, logger); err != nil {
+			return err
+		}
+	}
+
 	// The applet logs command names and status words, never command data.
 	appletLogger := logger
 	if *quiet {
@@ -97,6 +110,25 @@ func run() error {
 	}
 	logger.Info("serving card to vpcd", "addr", conn.Addr)
 	return conn.Run(ctx)
+}
+
+// provision makes the card trust the terminal authority in file, saving the
+// state when that changes it.
+func provision(statePath string, st *vcard.State, file string, logger *slog.Logger) error {
+	der, err := terminalauth.LoadAuthority(file)
+	if err != nil {
+		return fmt.Errorf("terminal authority: %w", err)
+	}
+	if bytes.Equal(st.TerminalAuthority, der) {
+		return nil
+	}
+	replaced := len(st.TerminalAuthority) > 0
+	st.TerminalAuthority = der
+	if err := vcard.SaveState(statePath, st); err != nil {
+		return err
+	}
+	logger.Info("card provisioned with the terminal authority", "file", file, "replaced", replaced)
+	return nil
 }
 
 // commandLevel lowers the applet's per-command records to debug (-quiet);

@@ -46,7 +46,7 @@ type Transactor interface {
 var (
 	// ErrNotJPKI: the card has no JPKI application.
 	ErrNotJPKI = errors.New("cardclient: not a JPKI card")
-	// ErrPINBlocked: too many wrong PINs; only a reset at a counter (SetPIN) unblocks it.
+	// ErrPINBlocked: too many wrong PINs; only a reset at a counter (ResetPIN) unblocks it.
 	ErrPINBlocked = errors.New("cardclient: PIN blocked")
 	// ErrPINNotSet: the card was never issued a PIN of this kind.
 	ErrPINNotSet = errors.New("cardclient: PIN not set")
@@ -66,7 +66,20 @@ var (
 	ErrCardRemoved = errors.New("cardclient: card removed")
 	// ErrCardReset: another application reset the card; its security state (verified PINs) is gone.
 	ErrCardReset = errors.New("cardclient: card was reset")
+	// ErrTerminalNotTrusted: the card refused the terminal's authentication
+	// (a key it does not trust), or trusts no terminal at all.
+	ErrTerminalNotTrusted = errors.New("cardclient: the card does not trust this terminal")
+	// ErrTerminalNotAuthenticated: resetting a PIN (ResetPIN, or SetPIN over a
+	// PIN already set) needs AuthenticateTerminal first in the same session.
+	ErrTerminalNotAuthenticated = errors.New("cardclient: the card wants terminal authentication first")
 )
+
+// TerminalSigner signs a card's challenge for terminal authentication
+// (terminalauth.Key): the signature covers the card's serial and the
+// challenge (cardproto.TerminalAuthMessage).
+type TerminalSigner interface {
+	SignChallenge(serial string, challenge []byte) ([]byte, error)
+}
 
 // WrongPINError reports a wrong PIN and how many tries are left before the PIN blocks.
 type WrongPINError struct {
@@ -573,8 +586,9 @@ func (c *Client) writeEF(f cardproto.FID, der []byte) error {
 	return nil
 }
 
-// SetPIN sets the kind's PIN and resets its retry counter: issuance, or the
-// PIN reset (初期化) at a counter after the holder's identity was checked.
+// SetPIN sets the kind's PIN and resets its retry counter: issuance. Over a
+// PIN already set it is a reset and, like ResetPIN, needs
+// AuthenticateTerminal first (ErrTerminalNotAuthenticated otherwise).
 func (c *Client) SetPIN(kind Kind, pin []byte) error {
 	if err := validKind(kind); err != nil {
 		return err
@@ -599,13 +613,109 @@ func (c *Client) SetPIN(kind Kind, pin []byte) error {
 			return nil
 		case cardproto.SWWrongData:
 			return statusErr("SET PIN", resp.SW, ErrInvalidPIN)
+		case cardproto.SWSecurityNotSatisfied:
+			return statusErr("SET PIN", resp.SW, ErrTerminalNotAuthenticated)
 		}
 		return statusErr("SET PIN", resp.SW, nil)
 	})
 }
 
+// AuthenticateTerminal proves to the card that this is an authorised
+// terminal: it reads the card's serial, asks for a challenge (GET
+// CHALLENGE), has signer sign both and sends the signature (EXTERNAL
+// AUTHENTICATE), all in one card transaction so nothing comes between the
+// challenge and its answer. The card then accepts ResetPIN until the
+// application is selected again (SelectJPKI), which the caller should do as
+// soon as the reset is done. ErrTerminalNotTrusted when the card refuses.
+func (c *Client) AuthenticateTerminal(signer TerminalSigner) error {
+	if signer == nil {
+		return fmt.Errorf("%w: no terminal key", ErrTerminalNotTrusted)
+	}
+	return c.do(func() error {
+		b, err := c.readEF(cardproto.EFCardInfo, ErrUnexpectedResponse)
+		if err != nil {
+			return err
+		}
+		ci, err := cardproto.ParseCardInfo(b)
+		if err != nil {
+			return fmt.Errorf("cardclient: card information: %w: %w", ErrUnexpectedResponse, err)
+		}
+		resp, err := c.transmit("GET CHALLENGE", cardproto.GetChallenge())
+		if err != nil {
+			return err
+		}
+		if resp.SW != cardproto.SWOK {
+			return statusErr("GET CHALLENGE", resp.SW, nil)
+		}
+		if len(resp.Data) != cardproto.ChallengeLen {
+			return fmt.Errorf("cardclient: GET CHALLENGE: %w: %d bytes", ErrUnexpectedResponse, len(resp.Data))
+		}
+		sig, err := signer.SignChallenge(ci.Serial, resp.Data)
+		if err != nil {
+			return fmt.Errorf("cardclient: sign the card's challenge: %w", err)
+		}
+		cmd, err := cardproto.ExternalAuthenticate(sig)
+		if err != nil {
+			return err
+		}
+		resp, err = c.transmit("EXTERNAL AUTHENTICATE", cmd)
+		if err != nil {
+			return err
+		}
+		switch resp.SW {
+		case cardproto.SWOK:
+			return nil
+		case cardproto.SWAuthFailed, cardproto.SWReferencedDataNotFound:
+			return statusErr("EXTERNAL AUTHENTICATE", resp.SW, ErrTerminalNotTrusted)
+		}
+		return statusErr("EXTERNAL AUTHENTICATE", resp.SW, nil)
+	})
+}
+
+// ResetPIN is the PIN reset (初期化) at a counter: the kind's PIN is replaced
+// without the old one and its retry counter returns to the maximum, also
+// when it was blocked (RESET RETRY COUNTER). It needs AuthenticateTerminal
+// first (ErrTerminalNotAuthenticated); ErrPINNotSet on a card never given
+// that PIN (issuance sets it, with SetPIN). A PIN breaking the kind's rules
+// is refused before it reaches the card.
+func (c *Client) ResetPIN(kind Kind, pin []byte) error {
+	if err := validKind(kind); err != nil {
+		return err
+	}
+	if err := cardproto.ValidatePIN(kind, pin); err != nil {
+		return err
+	}
+	const op = "RESET RETRY COUNTER"
+	return c.do(func() error {
+		if err := c.selectEF(kind.PINEF()); err != nil {
+			return err
+		}
+		cmd, err := cardproto.ResetRetryCounter(pin)
+		if err != nil {
+			return err
+		}
+		resp, err := c.transmit(op, cmd)
+		if err != nil {
+			return err
+		}
+		switch resp.SW {
+		case cardproto.SWOK:
+			return nil
+		case cardproto.SWWrongData:
+			return statusErr(op, resp.SW, ErrInvalidPIN)
+		case cardproto.SWSecurityNotSatisfied:
+			return statusErr(op, resp.SW, ErrTerminalNotAuthenticated)
+		case cardproto.SWReferenceDataNotUsable:
+			return statusErr(op, resp.SW, ErrPINNotSet)
+		}
+		return statusErr(op, resp.SW, nil)
+	})
+}
+
 // ChangePIN is the holder's PIN change: it verifies the old PIN, then sets the
-// new one (CHANGE REFERENCE DATA). Errors are those of Verify.
+// new one (CHANGE REFERENCE DATA), in one card transaction. Errors are those
+// of Verify: a wrong old PIN counts against the retry counter. The PIN stays
+// verified afterwards; SelectJPKI drops it.
 func (c *Client) ChangePIN(kind Kind, oldPIN, newPIN []byte) error {
 	if err := validKind(kind); err != nil {
 		return err

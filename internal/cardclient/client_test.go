@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/madoguchi/madoguchi/internal/cardproto"
+	"github.com/madoguchi/madoguchi/internal/terminalauth"
 	"github.com/madoguchi/madoguchi/internal/vcard"
 )
 
@@ -43,9 +44,20 @@ func (r *recorder) Transmit(cmd []byte) ([]byte, error) {
 
 func newVirtual(t *testing.T) (*Client, *vcard.Applet, *recorder) {
 	t.Helper()
+	return newTrusting(t, testTerminal())
+}
+
+// newTrusting is a blank virtual card that trusts the terminal key k (none when nil).
+func newTrusting(t *testing.T, k *terminalauth.Key) (*Client, *vcard.Applet, *recorder) {
+	t.Helper()
 	st, err := vcard.NewState("VC-CLIENT-1", "20360331")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if k != nil {
+		if st.TerminalAuthority, err = k.PublicDER(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	a, err := vcard.NewApplet(st, vcard.Options{Keys: testKeys, PINIterations: 1000})
 	if err != nil {
@@ -249,8 +261,14 @@ func TestPINLockoutAndReset(t *testing.T) {
 			if n, err := c.RetriesLeft(tt.kind); err != nil || n != 0 {
 				t.Fatalf("retries on blocked card %d %v", n, err)
 			}
-			// The counter reset (PIN 初期化) at a counter.
-			if err := c.SetPIN(tt.kind, []byte(tt.pin)); err != nil {
+			// The counter reset (PIN 初期化) at a counter, by an authorised terminal.
+			if err := c.ResetPIN(tt.kind, []byte(tt.pin)); !errors.Is(err, ErrTerminalNotAuthenticated) {
+				t.Fatalf("reset without terminal authentication: %v", err)
+			}
+			if err := c.AuthenticateTerminal(testTerminal()); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.ResetPIN(tt.kind, []byte(tt.pin)); err != nil {
 				t.Fatal(err)
 			}
 			if n, _ := c.RetriesLeft(tt.kind); n != max {

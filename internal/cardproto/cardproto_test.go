@@ -342,3 +342,63 @@ func TestDigestInfoMatchesStandardSignature(t *testing.T) {
 		t.Errorf("MD5: %v", err)
 	}
 }
+
+// TestPINAdministrationCommands pins the bytes of the PIN change and the
+// PIN reset's commands (docs/CARD.md §3, §5a), and their refusals of data
+// out of range.
+func TestPINAdministrationCommands(t *testing.T) {
+	sig := bytes.Repeat([]byte{0xAB}, 72)
+	for _, tt := range []struct {
+		name string
+		enc  func() ([]byte, error)
+		want string // "" when the encoder must refuse
+	}{
+		{"change reference data", func() ([]byte, error) { return ChangePIN([]byte("5678")) }, "0024018004" + hex.EncodeToString([]byte("5678"))},
+		{"change: empty", func() ([]byte, error) { return ChangePIN(nil) }, ""},
+		{"change: 17 bytes", func() ([]byte, error) { return ChangePIN(bytes.Repeat([]byte("A"), 17)) }, ""},
+		{"get challenge", func() ([]byte, error) { return GetChallenge(), nil }, "0084000008"},
+		{"external authenticate", func() ([]byte, error) { return ExternalAuthenticate(sig) }, "0082000048" + hex.EncodeToString(sig)},
+		{"external authenticate: empty", func() ([]byte, error) { return ExternalAuthenticate(nil) }, ""},
+		{"external authenticate: too long", func() ([]byte, error) { return ExternalAuthenticate(make([]byte, 81)) }, ""},
+		{"reset retry counter", func() ([]byte, error) { return ResetRetryCounter([]byte("NEWPIN7")) }, "002C028007" + hex.EncodeToString([]byte("NEWPIN7"))},
+		{"reset: empty", func() ([]byte, error) { return ResetRetryCounter(nil) }, ""},
+		{"reset: 17 bytes", func() ([]byte, error) { return ResetRetryCounter(bytes.Repeat([]byte("1"), 17)) }, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.enc()
+			if tt.want == "" {
+				if err == nil {
+					t.Fatalf("encoded % X, want a refusal", got)
+				}
+				return
+			}
+			if err != nil || !strings.EqualFold(hex.EncodeToString(got), tt.want) {
+				t.Fatalf("got %x, %v; want %s", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestTerminalAuthMessage: the signed message binds the context, the card's
+// serial and the challenge, and no two of (serial, challenge) collide by
+// moving bytes from one to the other.
+func TestTerminalAuthMessage(t *testing.T) {
+	ch := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	m := TerminalAuthMessage("C131016000001", ch)
+	want := append([]byte(TerminalAuthContext+"\x00C131016000001\x00"), ch...)
+	if !bytes.Equal(m, want) {
+		t.Fatalf("message %q, want %q", m, want)
+	}
+	if bytes.Equal(TerminalAuthMessage("AB", []byte("C")), TerminalAuthMessage("A", []byte("BC"))) {
+		t.Fatal("serial and challenge are not separated")
+	}
+	if bytes.Equal(m, TerminalAuthMessage("C131016000002", ch)) {
+		t.Fatal("the serial is not in the message")
+	}
+	if sw := SWAuthFailed; sw.String() != "6300 (authentication failed)" {
+		t.Fatalf("63 00 renders %q", sw.String())
+	}
+	if _, ok := SWAuthFailed.RetryCounter(); ok {
+		t.Fatal("63 00 is not a PIN retry counter")
+	}
+}

@@ -62,7 +62,9 @@ const (
 	INSReadBinary          byte = 0xB0
 	INSVerify              byte = 0x20
 	INSChangeReferenceData byte = 0x24 // PIN change by its holder, after VERIFY of the old PIN
-	INSSetPIN              byte = 0x2C // issuance / counter reset: new PIN, retry counter reset (CLA 80)
+	INSSetPIN              byte = 0x2C // CLA 80: SET PIN (issuance); CLA 00: RESET RETRY COUNTER (the PIN reset, 初期化)
+	INSGetChallenge        byte = 0x84 // GET CHALLENGE: a fresh random challenge for terminal authentication
+	INSExternalAuth        byte = 0x82 // EXTERNAL AUTHENTICATE: the terminal's signature over the challenge
 	INSSign                byte = 0x2A // COMPUTE DIGITAL SIGNATURE (CLA 80)
 	INSGenerateKeyPair     byte = 0x47 // on-card RSA-2048 key generation / public key read-out (CLA 80)
 	INSWriteCertificate    byte = 0xD0 // certificate write, chained (CLA 80 / 90)
@@ -79,6 +81,7 @@ const (
 	P1GenerateKey    byte = 0x00 // GENERATE KEY PAIR: make a new key pair
 	P1ReadPublicKey  byte = 0x01 // GENERATE KEY PAIR: return the current public key, generate nothing
 	P1ChangeNewOnly  byte = 0x01 // CHANGE REFERENCE DATA: data holds only the new PIN
+	P1ResetNewPIN    byte = 0x02 // RESET RETRY COUNTER: data holds the new PIN, no resetting code
 	MaxReadOffset         = 0x7FFF
 	maxShortChunkLen      = MaxShortNc
 )
@@ -293,4 +296,56 @@ func WriteCertificate(der []byte) ([][]byte, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// ChallengeLen is the length of the card's GET CHALLENGE answer.
+const ChallengeLen = 8
+
+// GetChallenge encodes GET CHALLENGE of 8 bytes: 00 84 00 00 08. The
+// challenge is valid for the EXTERNAL AUTHENTICATE that immediately follows.
+func GetChallenge() []byte {
+	return mustBytes(Command{CLA: CLAISO, INS: INSGetChallenge, Ne: ChallengeLen, HasLe: true})
+}
+
+// MaxTerminalSignature bounds the signature of EXTERNAL AUTHENTICATE (a DER
+// ECDSA P-256 signature is at most 72 bytes).
+const MaxTerminalSignature = 80
+
+// ExternalAuthenticate encodes EXTERNAL AUTHENTICATE with the terminal's
+// signature over TerminalAuthMessage: 00 82 00 00 <Lc> <signature>. P1 00:
+// the algorithm the card knows (ECDSA P-256 with SHA-256); P2 00: the card's
+// one trusted terminal-authority key.
+func ExternalAuthenticate(sig []byte) ([]byte, error) {
+	if len(sig) == 0 || len(sig) > MaxTerminalSignature {
+		return nil, fmt.Errorf("%w: terminal signature of %d bytes", ErrMalformedAPDU, len(sig))
+	}
+	return Command{CLA: CLAISO, INS: INSExternalAuth, Data: sig}.Bytes()
+}
+
+// TerminalAuthContext separates the terminal's signature from any other use
+// of its key.
+const TerminalAuthContext = "madoguchi JPKI terminal authentication v1"
+
+// TerminalAuthMessage is what the terminal signs to authenticate to a card:
+// the context string, a zero byte, the card's serial (EF 0010), a zero byte
+// and the card's challenge. Binding the serial means a signature made for
+// one card is worth nothing on another, even with the same challenge.
+func TerminalAuthMessage(serial string, challenge []byte) []byte {
+	m := make([]byte, 0, len(TerminalAuthContext)+2+len(serial)+len(challenge))
+	m = append(m, TerminalAuthContext...)
+	m = append(m, 0)
+	m = append(m, serial...)
+	m = append(m, 0)
+	return append(m, challenge...)
+}
+
+// ResetRetryCounter encodes RESET RETRY COUNTER with a new PIN and no
+// resetting code: 00 2C 02 80 <Lc> <PIN>. The card accepts it only after the
+// terminal authenticated in this session (EXTERNAL AUTHENTICATE). The result
+// holds the PIN: the caller must clear it after use.
+func ResetRetryCounter(newPIN []byte) ([]byte, error) {
+	if len(newPIN) == 0 || len(newPIN) > MaxPINLength {
+		return nil, fmt.Errorf("%w: PIN length out of range", ErrInvalidPIN)
+	}
+	return Command{CLA: CLAISO, INS: INSSetPIN, P1: P1ResetNewPIN, P2: P2SpecificRef, Data: newPIN}.Bytes()
 }

@@ -8,6 +8,7 @@ type StatusWord uint16
 // Status words the JPKI card answers (ISO/IEC 7816-4 §5.6).
 const (
 	SWOK                     StatusWord = 0x9000
+	SWAuthFailed             StatusWord = 0x6300 // EXTERNAL AUTHENTICATE: the signature does not verify
 	SWBytesRemaining         StatusWord = 0x6100 // 61xx: xx more bytes wait for GET RESPONSE (00 = 256 or more)
 	SWMemoryFailure          StatusWord = 0x6581
 	SWWrongLength            StatusWord = 0x6700
@@ -82,6 +83,7 @@ func RetriesSW(left int) StatusWord {
 
 var swText = map[StatusWord]string{
 	SWOK:                     "success",
+	SWAuthFailed:             "authentication failed",
 	SWMemoryFailure:          "memory failure",
 	SWWrongLength:            "wrong length",
 	SWLogicalChannel:         "logical channel not supported",

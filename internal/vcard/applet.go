@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/madoguchi/madoguchi/internal/cardproto"
+	"github.com/madoguchi/madoguchi/internal/terminalauth"
 )
 
 // Options configure an Applet. The zero value is an in-memory card that
@@ -32,14 +35,16 @@ type Options struct {
 // APDUs. It is safe for concurrent use; commands are processed one at a time,
 // as on a real card.
 type Applet struct {
-	mu    sync.Mutex
-	st    *State
-	priv  map[cardproto.Kind]*rsa.PrivateKey // parsed from st, so SIGN need not parse PKCS#8
-	opts  Options
-	sess  session
-	atr   []byte
-	info  []byte // EF 0010
-	token []byte // EF 0006
+	mu   sync.Mutex
+	st   *State
+	priv map[cardproto.Kind]*rsa.PrivateKey // parsed from st, so SIGN need not parse PKCS#8
+	// authority is st.TerminalAuthority parsed; nil when the card trusts no terminal.
+	authority *ecdsa.PublicKey
+	opts      Options
+	sess      session
+	atr       []byte
+	info      []byte // EF 0010
+	token     []byte // EF 0006
 }
 
 // session is the volatile state a power cycle, a reset or a reselection wipes.
@@ -50,6 +55,12 @@ type session struct {
 	pending    []byte // response bytes waiting for GET RESPONSE
 	chain      []byte // WRITE CERTIFICATE chunks received so far
 	chaining   bool
+	// challenge is the last GET CHALLENGE's answer, good for the very next
+	// command only, which must be EXTERNAL AUTHENTICATE.
+	challenge []byte
+	// terminalAuth: an authorised terminal proved itself in this session;
+	// RESET RETRY COUNTER and SET PIN over an existing PIN need it.
+	terminalAuth bool
 }
 
 // NewApplet returns a card application over a copy of st.
@@ -81,6 +92,13 @@ func NewApplet(st *State, opts Options) (*Applet, error) {
 			return nil, fmt.Errorf("%w: %v key: %w", ErrInvalidState, k, err)
 		}
 		a.priv[k] = key
+	}
+	if len(a.st.TerminalAuthority) > 0 {
+		pub, err := terminalauth.ParseAuthority(a.st.TerminalAuthority)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidState, err)
+		}
+		a.authority = pub
 	}
 	info, err := cardproto.MarshalCardInfo(cardproto.CardInfo{Serial: a.st.Serial, Expiry: a.st.Expiry})
 	if err != nil {
@@ -172,7 +190,14 @@ func CommandName(c cardproto.Command) string {
 	case cardproto.INSChangeReferenceData:
 		return "CHANGE REFERENCE DATA"
 	case cardproto.INSSetPIN:
+		if c.CLA&^cardproto.CLAChaining == cardproto.CLAISO {
+			return "RESET RETRY COUNTER"
+		}
 		return "SET PIN"
+	case cardproto.INSGetChallenge:
+		return "GET CHALLENGE"
+	case cardproto.INSExternalAuth:
+		return "EXTERNAL AUTHENTICATE"
 	case cardproto.INSSign:
 		return "COMPUTE DIGITAL SIGNATURE"
 	case cardproto.INSGenerateKeyPair:
@@ -199,6 +224,10 @@ func (a *Applet) dispatch(c cardproto.Command) cardproto.Response {
 	if c.INS != cardproto.INSWriteCertificate && a.sess.chaining {
 		a.sess.chain, a.sess.chaining = nil, false
 	}
+	// A challenge is answered by the next command or never: it cannot be
+	// kept aside while other commands run, nor used twice.
+	challenge := a.sess.challenge
+	a.sess.challenge = nil
 	if c.CLA&0x0C != 0 {
 		return sw(cardproto.SWSecureMessaging)
 	}
@@ -212,9 +241,16 @@ func (a *Applet) dispatch(c cardproto.Command) cardproto.Response {
 	}
 	want := cardproto.CLAISO
 	switch c.INS {
-	case cardproto.INSSign, cardproto.INSGenerateKeyPair, cardproto.INSSetPIN, cardproto.INSWriteCertificate:
+	case cardproto.INSSign, cardproto.INSGenerateKeyPair, cardproto.INSWriteCertificate:
 		want = cardproto.CLAProprietary
-	case cardproto.INSSelect, cardproto.INSReadBinary, cardproto.INSVerify, cardproto.INSChangeReferenceData, cardproto.INSGetResponse:
+	case cardproto.INSSetPIN:
+		// CLA 80: SET PIN (issuance); CLA 00: RESET RETRY COUNTER (ISO).
+		if cla == cardproto.CLAISO {
+			return a.resetRetryCounter(c)
+		}
+		want = cardproto.CLAProprietary
+	case cardproto.INSSelect, cardproto.INSReadBinary, cardproto.INSVerify, cardproto.INSChangeReferenceData, cardproto.INSGetResponse,
+		cardproto.INSGetChallenge, cardproto.INSExternalAuth:
 	default:
 		return sw(cardproto.SWINSNotSupported)
 	}
@@ -238,6 +274,10 @@ func (a *Applet) dispatch(c cardproto.Command) cardproto.Response {
 		return a.generateKeyPair(c)
 	case cardproto.INSWriteCertificate:
 		return a.writeCertificate(c, chained)
+	case cardproto.INSGetChallenge:
+		return a.getChallenge(c)
+	case cardproto.INSExternalAuth:
+		return a.externalAuthenticate(c, challenge)
 	default: // GET RESPONSE
 		return a.getResponse(c)
 	}
@@ -433,7 +473,71 @@ func (a *Applet) setPIN(c cardproto.Command) cardproto.Response {
 	if !ok {
 		return sw(cardproto.SWNoCurrentEF)
 	}
+	// A blank card's PIN is set freely (issuance); overwriting one is a
+	// reset, which only an authenticated terminal may do, else anyone with a
+	// reader could take over a lost card.
+	if a.st.Slot(k).PIN != nil && !a.sess.terminalAuth {
+		return sw(cardproto.SWSecurityNotSatisfied)
+	}
 	return a.storePIN(k, c.Data, false)
+}
+
+// resetRetryCounter is the PIN reset (初期化): a new PIN without the old one,
+// the counter back to the maximum, also for a blocked PIN; only after
+// EXTERNAL AUTHENTICATE of a terminal the card trusts.
+func (a *Applet) resetRetryCounter(c cardproto.Command) cardproto.Response {
+	if c.P1 != cardproto.P1ResetNewPIN || c.P2 != cardproto.P2SpecificRef {
+		return sw(cardproto.SWIncorrectP1P2)
+	}
+	k, ok := a.currentPIN()
+	if !ok {
+		return sw(cardproto.SWNoCurrentEF)
+	}
+	switch {
+	case a.st.Slot(k).PIN == nil:
+		return sw(cardproto.SWReferenceDataNotUsable)
+	case !a.sess.terminalAuth:
+		return sw(cardproto.SWSecurityNotSatisfied)
+	}
+	return a.storePIN(k, c.Data, false)
+}
+
+func (a *Applet) getChallenge(c cardproto.Command) cardproto.Response {
+	if c.P1 != 0 || c.P2 != 0 {
+		return sw(cardproto.SWIncorrectP1P2)
+	}
+	if len(c.Data) != 0 || !c.HasLe || c.Ne != cardproto.ChallengeLen {
+		return sw(cardproto.SWWrongLength)
+	}
+	ch := make([]byte, cardproto.ChallengeLen)
+	if _, err := rand.Read(ch); err != nil {
+		return sw(cardproto.SWNoPreciseDiagnosis)
+	}
+	a.sess.challenge = ch
+	return cardproto.Response{Data: bytes.Clone(ch), SW: cardproto.SWOK}
+}
+
+// externalAuthenticate checks the terminal's signature over the challenge
+// just issued and this card's serial against the trusted authority key.
+func (a *Applet) externalAuthenticate(c cardproto.Command, challenge []byte) cardproto.Response {
+	if c.P1 != 0 || c.P2 != 0 {
+		return sw(cardproto.SWIncorrectP1P2)
+	}
+	// Whatever the outcome, an earlier authentication does not outlive a new attempt.
+	a.sess.terminalAuth = false
+	switch {
+	case a.authority == nil:
+		return sw(cardproto.SWReferencedDataNotFound)
+	case len(c.Data) == 0 || len(c.Data) > cardproto.MaxTerminalSignature:
+		return sw(cardproto.SWWrongLength)
+	case challenge == nil:
+		return sw(cardproto.SWConditionsNotSatisfied)
+	}
+	if !terminalauth.VerifyChallenge(a.authority, a.st.Serial, challenge, c.Data) {
+		return sw(cardproto.SWAuthFailed)
+	}
+	a.sess.terminalAuth = true
+	return sw(cardproto.SWOK)
 }
 
 // storePIN replaces the PIN of kind k and resets its retry counter.

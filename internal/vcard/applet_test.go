@@ -267,7 +267,7 @@ func TestCommandErrors(t *testing.T) {
 		want cardproto.StatusWord
 	}{
 		{"malformed", []byte{0x00, 0xA4}, cardproto.SWWrongLength},
-		{"unknown INS", []byte{0x00, 0x84, 0x00, 0x00, 0x08}, cardproto.SWINSNotSupported},
+		{"unknown INS", []byte{0x00, 0x88, 0x00, 0x00, 0x08}, cardproto.SWINSNotSupported},
 		{"SIGN with ISO class", []byte{0x00, 0x2A, 0x00, 0x80, 0x01, 0x01, 0x00}, cardproto.SWCLANotSupported},
 		{"secure messaging", []byte{0x0C, 0xB0, 0x00, 0x00, 0x04}, cardproto.SWSecureMessaging},
 		{"logical channel", []byte{0x01, 0xB0, 0x00, 0x00, 0x04}, cardproto.SWLogicalChannel},
@@ -319,10 +319,9 @@ func TestPINLockout(t *testing.T) {
 			if got := c.a.State().Slot(tt.kind).Retries; got != 0 {
 				t.Fatalf("stored retries %d", got)
 			}
-			// Only a counter reset (SET PIN) unblocks it.
-			c.setPIN(tt.kind, tt.pin)
-			c.expect(cardproto.VerifyStatus(), cardproto.RetriesSW(max))
-			c.expect(c.verifyApdu(tt.pin), cardproto.SWOK)
+			// Only a reset from an authenticated terminal unblocks it.
+			c.expect(must(cardproto.SetPIN([]byte(tt.pin))), cardproto.SWSecurityNotSatisfied)
+			c.expect(cardproto.VerifyStatus(), cardproto.RetriesSW(0))
 		})
 	}
 }
@@ -335,12 +334,14 @@ func TestSetPINRules(t *testing.T) {
 		pin  string
 		want cardproto.StatusWord
 	}{
-		{cardproto.Signing, "ABCDEF12", cardproto.SWOK},
 		{cardproto.Signing, "abcdef12", cardproto.SWWrongData},
 		{cardproto.Signing, "AB12", cardproto.SWWrongData},
-		{cardproto.UserAuth, "0042", cardproto.SWOK},
+		{cardproto.Signing, "ABCDEF12", cardproto.SWOK},
 		{cardproto.UserAuth, "00421", cardproto.SWWrongData},
 		{cardproto.UserAuth, "ABCD", cardproto.SWWrongData},
+		{cardproto.UserAuth, "0042", cardproto.SWOK},
+		// Once set, SET PIN is a reset: refused without terminal authentication.
+		{cardproto.UserAuth, "0043", cardproto.SWSecurityNotSatisfied},
 	}
 	for _, tt := range tests {
 		c.selectEF(tt.kind.PINEF())

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 
 	"github.com/madoguchi/madoguchi/internal/cardproto"
+	"github.com/madoguchi/madoguchi/internal/terminalauth"
 )
 
 // StateVersion is the version of the state file layout this package writes.
@@ -44,6 +45,12 @@ type State struct {
 	Expiry   string `json:"expiry"`
 	Signing  Slot   `json:"signing"`
 	UserAuth Slot   `json:"user_auth"`
+	// TerminalAuthority is the public key (PKIX DER, ECDSA P-256) of the
+	// terminal authority the card trusts: a terminal that signs the card's
+	// challenge with the matching private key may reset PINs (docs/CARD.md
+	// §5a). Empty: no terminal may, and a PIN once set stays as its holder
+	// keeps it.
+	TerminalAuthority []byte `json:"terminal_authority,omitempty"`
 }
 
 // Slot is one key pair's files: key EF, certificate EFs and PIN EF.
@@ -121,6 +128,7 @@ func (s *State) Clone() *State {
 	c := *s
 	c.Signing = s.Signing.clone()
 	c.UserAuth = s.UserAuth.clone()
+	c.TerminalAuthority = bytes.Clone(s.TerminalAuthority)
 	return &c
 }
 
@@ -156,6 +164,11 @@ func (s *State) Validate() error {
 		}
 		if len(sl.Cert) > cardproto.MaxEFSize || len(sl.CACert) > cardproto.MaxEFSize {
 			return fmt.Errorf("%w: %v certificate too large", ErrInvalidState, k)
+		}
+	}
+	if len(s.TerminalAuthority) > 0 {
+		if _, err := terminalauth.ParseAuthority(s.TerminalAuthority); err != nil {
+			return fmt.Errorf("%w: terminal authority: %w", ErrInvalidState, err)
 		}
 	}
 	return nil

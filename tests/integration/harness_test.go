@@ -217,7 +217,8 @@ func startTerminalOf(t testing.TB, term terminal, cardSerial, cardExpiry string,
 }
 
 // startTerminalWith starts a terminal's card agent with fault switches of
-// the tests' build in its environment; they end with the test.
+// the tests' build in its environment; they end with the test. Every
+// terminal holds the demo terminal key, so it may reset PINs.
 func startTerminalWith(t testing.TB, term terminal, cardSerial, cardExpiry string, env ...string) {
 	t.Helper()
 	if len(env) > 0 {
@@ -229,7 +230,8 @@ func startTerminalWith(t testing.TB, term terminal, cardSerial, cardExpiry strin
 	if cardSerial != "" {
 		insertCard(t, term, cardSerial, cardExpiry)
 	}
-	args := []string{"-terminal", term.id, "-reader", term.reader, "-panel", strings.TrimPrefix(term.panel, "http://")}
+	args := []string{"-terminal", term.id, "-reader", term.reader, "-panel", strings.TrimPrefix(term.panel, "http://"),
+		"-terminal-key", terminalKeyFile()}
 	if term.municipality != "" {
 		// A municipality's terminals hold its sealing keys; a post office's none.
 		args = append(args, "-sealing-keys", filepath.Join(cfg.State, "sealing", term.municipality))
@@ -267,8 +269,13 @@ func insertCard(t testing.TB, term terminal, serial, expiry string) {
 	if err := os.MkdirAll(filepath.Dir(state), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	start(t, "vcard-"+term.id, "vcard", nil, "-state", state, "-port", fmt.Sprint(term.vpcdPort), "-serial", serial, "-expiry", strings.ReplaceAll(expiry, "-", ""))
+	start(t, "vcard-"+term.id, "vcard", nil, "-state", state, "-port", fmt.Sprint(term.vpcdPort), "-serial", serial, "-expiry", strings.ReplaceAll(expiry, "-", ""),
+		"-terminal-authority", filepath.Join(cfg.State, "terminal-auth", "authority.pub"))
 }
+
+// terminalKeyFile is the demo terminals' key for the PIN reset, which
+// setup makes and every test card trusts (docs/CARD.md §5a).
+func terminalKeyFile() string { return filepath.Join(cfg.State, "terminal-auth", "terminal.key") }
 
 func waitHTTP(t testing.TB, url string) {
 	t.Helper()
@@ -429,5 +436,74 @@ func verifyPINAt(t testing.TB, ctx context.Context, panelURL, kind, pin string) 
 			t.Fatalf("the touch panel never asked to verify the %s PIN", kind)
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// panelRequest is what GET /api/pending says is asked for.
+type panelRequest struct {
+	Pending   bool
+	ID        string
+	Mode      string
+	Kinds     []string
+	TriesLeft int
+	EnteredBy string
+}
+
+// waitPanel polls a terminal's touch panel until it asks in mode for all
+// of kinds (any kinds when none are named).
+func waitPanel(t testing.TB, ctx context.Context, panelURL, mode string, kinds ...string) panelRequest {
+	t.Helper()
+	for {
+		var p panelRequest
+		resp, err := http.Get(panelURL + "/api/pending")
+		if err == nil {
+			_ = json.NewDecoder(resp.Body).Decode(&p)
+			resp.Body.Close()
+		}
+		if p.Pending && p.Mode == mode && !slices.ContainsFunc(kinds, func(k string) bool { return !slices.Contains(p.Kinds, k) }) {
+			return p
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the touch panel never asked in %s mode for %v", mode, kinds)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// postPIN sends one entry to the panel and fails the test unless it is taken.
+func postPIN(t testing.TB, panelURL string, entry map[string]string) {
+	t.Helper()
+	b, _ := json.Marshal(entry)
+	r, err := http.Post(panelURL+"/api/pin", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusNoContent {
+		t.Fatalf("touch panel refused the %s entry: HTTP %d", entry["kind"], r.StatusCode)
+	}
+}
+
+// changePINAt answers a terminal's touch panel in change mode: it waits
+// for the request to change the kind's PIN and types the current PIN once
+// and the new one twice, as the holder does.
+func changePINAt(t testing.TB, ctx context.Context, panelURL, kind, current, new string) {
+	t.Helper()
+	p := waitPanel(t, ctx, panelURL, "change", kind)
+	postPIN(t, panelURL, map[string]string{"id": p.ID, "kind": kind, "current": current, "pin": new, "confirm": new})
+}
+
+// resetPINAt answers a terminal's touch panel in reset mode: it waits for
+// the request and types each new PIN asked for twice.
+func resetPINAt(t testing.TB, ctx context.Context, panelURL string, pins map[string]string) {
+	t.Helper()
+	p := waitPanel(t, ctx, panelURL, "reset")
+	for _, k := range p.Kinds {
+		pin, ok := pins[k]
+		if !ok {
+			t.Fatalf("the touch panel asks for a new %s PIN the test has none for", k)
+		}
+		postPIN(t, panelURL, map[string]string{"id": p.ID, "kind": k, "pin": pin, "confirm": pin})
 	}
 }
