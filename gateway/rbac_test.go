@@ -130,6 +130,11 @@ func rbacMatrix() []matrixRow {
 		workflows.ProcedureInPersonIssuance: {"oodoo..", "oo.do..", "oo.oo.."},
 		workflows.ProcedureProxyIssuance:    {"oo.oo..", "oo.do..", "oo.oo.."},
 		workflows.ProcedureRelayForwarding:  {"vv.oo..", "oo.oo..", "oo.vo.."},
+		// The PIN procedures check the holder before any case; the post
+		// office does them for 千代田区 (第2 6(2)).
+		contract.ProcInPersonPINChange: {"ood....", "...d...", "...o..."},
+		contract.ProcInPersonPINReset:  {"ood....", "...d...", "...o..."},
+		contract.ProcProxyPINReset:     {"ood....", "...d...", "...o..."},
 	}
 	for _, p := range workflows.Catalog {
 		if len(p.StartRoles) == 0 {

@@ -342,7 +342,8 @@ func newAPIFixture(t *testing.T, tc *apiTemporal) *apiFixture {
 var apiNow = time.Date(2026, 12, 1, 10, 0, 0, 0, storage.Tokyo)
 
 // apiDelegations are the fixture's delegations: 千代田区 to its post office
-// for in-person issuance (1), 川崎市 to 横浜市 for every delegable procedure
+// for what a post office does (1: issuance / renewal and the PIN change and
+// reset, as in internal/demo), 川崎市 to 横浜市 for every delegable procedure
 // (2), and 千代田区 to 大阪市 from next April, not yet active (3).
 func apiDelegations() []storage.Delegation {
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
@@ -354,7 +355,8 @@ func apiDelegations() []storage.Delegation {
 	}
 	return []storage.Delegation{
 		{ID: 1, Municipality: apiMunicipality, Office: apiPostOffice, OfficeKind: workflows.OfficePostOffice,
-			Procedures: []string{workflows.ProcedureInPersonIssuance}, StartsOn: day("2026-04-01")},
+			Procedures: []string{workflows.ProcedureInPersonIssuance, contract.ProcInPersonPINChange, contract.ProcInPersonPINReset, contract.ProcProxyPINReset},
+			StartsOn: day("2026-04-01")},
 		{ID: 2, Municipality: "141305", Office: "141003", OfficeKind: workflows.OfficeMunicipality, Procedures: all, StartsOn: day("2026-04-01")},
 		{ID: 3, Municipality: apiMunicipality, Office: "271004", OfficeKind: workflows.OfficeMunicipality,
 			Procedures: []string{workflows.ProcedureInPersonIssuance}, StartsOn: day("2027-04-01")},
