@@ -356,7 +356,7 @@ func apiDelegations() []storage.Delegation {
 	return []storage.Delegation{
 		{ID: 1, Municipality: apiMunicipality, Office: apiPostOffice, OfficeKind: workflows.OfficePostOffice,
 			Procedures: []string{workflows.ProcedureInPersonIssuance, contract.ProcInPersonPINChange, contract.ProcInPersonPINReset, contract.ProcProxyPINReset},
-			StartsOn: day("2026-04-01")},
+			StartsOn:   day("2026-04-01")},
 		{ID: 2, Municipality: "141305", Office: "141003", OfficeKind: workflows.OfficeMunicipality, Procedures: all, StartsOn: day("2026-04-01")},
 		{ID: 3, Municipality: apiMunicipality, Office: "271004", OfficeKind: workflows.OfficeMunicipality,
 			Procedures: []string{workflows.ProcedureInPersonIssuance}, StartsOn: day("2027-04-01")},

@@ -53,6 +53,7 @@ const (
 	ResidentLostCard    = "00000000222" // reports the card lost, then finds it (第3 2)
 	ResidentPostOffice  = "00000000230" // applies at the post office (第2 6)
 	ResidentKawasaki    = "00000000249" // a resident of Kawasaki (第2 5 at Yokohama)
+	ResidentPIN         = "00000000257" // changes and resets PINs (第3 1)
 )
 
 // Resident is a demo register record with its card.
@@ -102,6 +103,8 @@ var Residents = []Resident{
 		Sex: "female", Address: "東京都千代田区飯田橋1丁目2番地", Status: "resident"}, "C131016000023", "2035-08-23"},
 	{storage.Resident{ResidentCode: ResidentKawasaki, MunicipalityCode: Kawasaki, Name: "橋本 拓也", NameKana: "ハシモト タクヤ",
 		Sex: "male", Address: "神奈川県川崎市川崎区宮本町1番地", Status: "resident"}, "C141305000024", "2034-02-24"},
+	{storage.Resident{ResidentCode: ResidentPIN, MunicipalityCode: Chiyoda, Name: "石井 光", NameKana: "イシイ ヒカル",
+		Sex: "female", Address: "東京都千代田区富士見2丁目3番地", Status: "resident"}, "C131016000025", "2035-10-25"},
 }
 
 // birthDates are kept apart from the struct literal for readability.
@@ -111,7 +114,7 @@ var birthDates = map[string]string{
 	ResidentCrash: "1990-05-05", ResidentPrivacy: "1985-03-03", ResidentSecondCard: "1979-11-11",
 	ResidentProxy: "1948-08-08", ResidentRelay: "1996-01-20",
 	ResidentKitFail: "1983-10-10", ResidentKitSlow: "1977-12-12", ResidentKitReach: "1999-06-06",
-	ResidentRevoke: "1970-05-20", ResidentProxyRevoke: "1986-04-21", ResidentLostCard: "1991-09-22",
+	ResidentPIN: "1993-10-25", ResidentRevoke: "1970-05-20", ResidentProxyRevoke: "1986-04-21", ResidentLostCard: "1991-09-22",
 	ResidentPostOffice: "1982-08-23", ResidentKawasaki: "1973-02-24",
 }
 
