@@ -87,11 +87,14 @@ func (s *apiStore) Terminal(_ context.Context, id string) (storage.Terminal, err
 	if !ok {
 		return storage.Terminal{}, storage.ErrNotFound
 	}
-	return storage.Terminal{ID: id, MunicipalityCode: office, ReaderName: "Virtual PCD 00 00"}, nil
+	return storage.Terminal{ID: id, MunicipalityCode: office, ReaderName: "Virtual PCD 00 00", PINReset: id != apiNoResetTerminal}, nil
 }
 
+// apiNoResetTerminal is the fixture's terminal not authorised to reset PINs.
+const apiNoResetTerminal = "T0002"
+
 // apiTerminals are the fixture's terminals and their offices.
-var apiTerminals = map[string]string{apiTerminal: apiMunicipality, "P0001": apiPostOffice, "Y0001": "141003", "O0001": "271004"}
+var apiTerminals = map[string]string{apiTerminal: apiMunicipality, apiNoResetTerminal: apiMunicipality, "P0001": apiPostOffice, "Y0001": "141003", "O0001": "271004"}
 
 // apiResidents are the fixture's register: resident code, municipality.
 var apiResidents = map[string]string{"12345678901": apiMunicipality, "22222222222": "141305", "33333333333": "141003"}

@@ -41,6 +41,13 @@ func TestStatusChangeBadInput(t *testing.T) {
 			http.StatusBadRequest, "unknown_terminal"},
 		{"hold release: no terminal", "clerk1", "inperson-hold-release",
 			map[string]any{"residentCode": "12345678901", "cardSerial": "C1"}, http.StatusBadRequest, "unknown_terminal"},
+		{"PIN reset at a terminal not authorised", "clerk1", "inperson-pin-reset",
+			map[string]any{"residentCode": "12345678901", "userAuth": true, "terminalId": "T0002"}, http.StatusForbidden, "terminal_not_authorised"},
+		{"proxy PIN reset at a terminal not authorised", "clerk1", "proxy-pin-reset",
+			map[string]any{"residentCode": "12345678901", "signing": true, "terminalId": "T0002", "proxy": map[string]any{"name": "代理 人", "address": "東京都"}},
+			http.StatusForbidden, "terminal_not_authorised"},
+		{"PIN change there is fine", "clerk1", "inperson-pin-change",
+			map[string]any{"residentCode": "12345678901", "userAuth": true, "terminalId": "T0002"}, http.StatusCreated, ""},
 		{"loss report: malformed card", "operator1", "loss-report", map[string]any{"cardSerial": "C1; DROP"}, http.StatusBadRequest, "bad_card_serial"},
 		{"loss report by a clerk", "clerk1", "loss-report", map[string]any{"cardSerial": "C1"}, http.StatusForbidden, "not_permitted"},
 		{"revocation by the operator", "operator1", "inperson-revocation",
@@ -50,6 +57,12 @@ func TestStatusChangeBadInput(t *testing.T) {
 			f := newAPIFixture(t, &apiTemporal{})
 			b, _ := json.Marshal(tc.body)
 			rec := f.post(tc.login, "/api/procedures/"+tc.procedure, b)
+			if tc.status == http.StatusCreated {
+				if rec.Code != tc.status || len(f.tc.starts) != 1 {
+					t.Errorf("%d %s, want %d and a start", rec.Code, rec.Body, tc.status)
+				}
+				return
+			}
 			if rec.Code != tc.status || errorBody(t, rec).Code != tc.code {
 				t.Errorf("%d %s, want %d %s", rec.Code, rec.Body, tc.status, tc.code)
 			}

@@ -78,6 +78,10 @@ type Opening struct {
 	Inquiry kit.InquiryPolicy
 }
 
+// ResetsPINs is a start request whose terminal must be authorised to reset
+// PINs (第3 1 初期化); the gateway refuses any other before a case exists.
+type ResetsPINs interface{ ResetsPINs() }
+
 // OnTerminal is a start request naming a counter terminal, which the
 // gateway checks belongs to the clerk's office.
 type OnTerminal interface{ Terminal() string }

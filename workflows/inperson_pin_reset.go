@@ -77,3 +77,6 @@ func InPersonPINReset(ctx workflow.Context, in InPersonPINResetInput) (InPersonP
 		return p.documents(ctx, "pin_reset_application", "identity_check_record")
 	})
 }
+
+// ResetsPINs implements workflows.ResetsPINs.
+func (s *StartInPersonPINReset) ResetsPINs() {}

@@ -110,3 +110,6 @@ func ProxyPINReset(ctx workflow.Context, in ProxyPINResetInput) (ProxyPINResetRe
 		return p.documents(ctx, "pin_reset_application", "proxy_identity_check_record", "inquiry_reply", "power_of_attorney")
 	})
 }
+
+// ResetsPINs implements workflows.ResetsPINs.
+func (s *StartProxyPINReset) ResetsPINs() {}

@@ -7,6 +7,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
@@ -166,6 +167,11 @@ var Delegations = []struct {
 // Organization is the Organization's (機構) office code.
 const Organization = "jlis"
 
+// NoPINReset are the demo terminals not authorised to reset PINs (every
+// demo card agent holds the demo terminal key; the record says which the
+// Organization authorised).
+var NoPINReset = []string{"T0002"}
+
 // Terminals are the demo counter terminals: id, municipality, reader.
 var Terminals = [][3]string{
 	{"T0001", Chiyoda, "Virtual PCD 00 00"},
@@ -224,6 +230,9 @@ func Seed(ctx context.Context, db *storage.DB) error {
 		}
 		for _, t := range Terminals {
 			if err := exec(`INSERT INTO terminals (id, municipality_code, reader_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, t[0], t[1], t[2]); err != nil {
+				return err
+			}
+			if err := exec(`UPDATE terminals SET pin_reset = $2 WHERE id = $1`, t[0], !slices.Contains(NoPINReset, t[0])); err != nil {
 				return err
 			}
 		}

@@ -68,13 +68,15 @@ type Terminal struct {
 	ID               string
 	MunicipalityCode string
 	ReaderName       string
+	// PINReset is set for a terminal authorised to reset PINs.
+	PINReset bool
 }
 
 // Terminal returns the terminal with the given id.
 func (db *DB) Terminal(ctx context.Context, id string) (Terminal, error) {
 	var t Terminal
-	err := db.Pool.QueryRow(ctx, `SELECT id, municipality_code, reader_name FROM terminals WHERE id = $1`, id).
-		Scan(&t.ID, &t.MunicipalityCode, &t.ReaderName)
+	err := db.Pool.QueryRow(ctx, `SELECT id, municipality_code, reader_name, pin_reset FROM terminals WHERE id = $1`, id).
+		Scan(&t.ID, &t.MunicipalityCode, &t.ReaderName, &t.PINReset)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Terminal{}, ErrNotFound
 	}

@@ -47,6 +47,12 @@ func TestPINProceduresThroughTheGateway(t *testing.T) {
 		t.Errorf("no PIN named: HTTP %d %+v", code, e)
 	}
 
+	// A reset at a terminal the Organization did not authorise (demo T0002)
+	// is refused before any case exists.
+	if code := clerk1.do("POST", "/api/procedures/inperson-pin-reset", map[string]any{"residentCode": r.ResidentCode, "userAuth": true, "terminalId": "T0002"}, &e); code != http.StatusForbidden || e.Error.Code != "terminal_not_authorised" {
+		t.Errorf("reset at an unauthorised terminal: HTTP %d %+v", code, e)
+	}
+
 	// 第3 1(1) PIN change: a wrong current PIN first (the card counts it).
 	n := startStatusChange(t, clerk1, "inperson-pin-change", map[string]any{"residentCode": r.ResidentCode, "userAuth": true, "terminalId": "T0001"})
 	checkIdentity(t, clerk1, n, false)
