@@ -20,6 +20,17 @@ type HoldReleaseRequest struct {
 	TerminalID string `json:"terminalId"`
 }
 
+// Terminal implements OnTerminal for the start requests that embed it.
+func (r HoldReleaseRequest) Terminal() string { return r.TerminalID }
+
+// Holder implements CertificateHolder for the start requests that embed it.
+func (r HoldReleaseRequest) Holder() (string, []string, string) {
+	return r.ResidentCode, nil, r.CardSerial
+}
+
+// Check implements StartRequest for the start requests that embed it.
+func (r HoldReleaseRequest) Check() *contract.Rejection { return r.check() }
+
 func (r HoldReleaseRequest) check() *contract.Rejection {
 	switch {
 	case !residentCodeRE.MatchString(r.ResidentCode):

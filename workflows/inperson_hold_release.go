@@ -21,17 +21,6 @@ type InPersonHoldReleaseResult = kit.Outcome[HoldReleaseResult]
 // StartInPersonHoldRelease is the body of POST /api/procedures/inperson-hold-release.
 type StartInPersonHoldRelease struct{ HoldReleaseRequest }
 
-// Check implements StartRequest.
-func (s *StartInPersonHoldRelease) Check() *contract.Rejection { return s.check() }
-
-// Terminal implements OnTerminal.
-func (s *StartInPersonHoldRelease) Terminal() string { return s.TerminalID }
-
-// Holder implements CertificateHolder.
-func (s *StartInPersonHoldRelease) Holder() (string, []string, string) {
-	return s.ResidentCode, nil, s.CardSerial
-}
-
 // Input implements StartRequest.
 func (s *StartInPersonHoldRelease) Input(o Opening) any {
 	return InPersonHoldReleaseInput{CaseNumber: o.CaseNumber, MunicipalityCode: o.Office, Clerk: o.Clerk, Request: s.HoldReleaseRequest}

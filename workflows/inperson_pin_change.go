@@ -21,15 +21,6 @@ type InPersonPINChangeResult = kit.Outcome[PINResult]
 // StartInPersonPINChange is the body of POST /api/procedures/inperson-pin-change.
 type StartInPersonPINChange struct{ PINRequest }
 
-// Check implements StartRequest.
-func (s *StartInPersonPINChange) Check() *contract.Rejection { return s.check() }
-
-// Terminal implements OnTerminal.
-func (s *StartInPersonPINChange) Terminal() string { return s.TerminalID }
-
-// Holder implements CertificateHolder.
-func (s *StartInPersonPINChange) Holder() (string, []string, string) { return s.ResidentCode, nil, "" }
-
 // Input implements StartRequest.
 func (s *StartInPersonPINChange) Input(o Opening) any {
 	return InPersonPINChangeInput{CaseNumber: o.CaseNumber, MunicipalityCode: o.Office, Clerk: o.Clerk, Request: s.PINRequest}

@@ -21,15 +21,6 @@ type InPersonPINResetResult = kit.Outcome[PINResult]
 // StartInPersonPINReset is the body of POST /api/procedures/inperson-pin-reset.
 type StartInPersonPINReset struct{ PINRequest }
 
-// Check implements StartRequest.
-func (s *StartInPersonPINReset) Check() *contract.Rejection { return s.check() }
-
-// Terminal implements OnTerminal.
-func (s *StartInPersonPINReset) Terminal() string { return s.TerminalID }
-
-// Holder implements CertificateHolder.
-func (s *StartInPersonPINReset) Holder() (string, []string, string) { return s.ResidentCode, nil, "" }
-
 // Input implements StartRequest.
 func (s *StartInPersonPINReset) Input(o Opening) any {
 	return InPersonPINResetInput{CaseNumber: o.CaseNumber, MunicipalityCode: o.Office, Clerk: o.Clerk, Request: s.PINRequest}

@@ -28,14 +28,6 @@ func (s *StartInPersonRevocation) Check() *contract.Rejection {
 	return s.check(contract.ProcInPersonRevocation)
 }
 
-// Terminal implements OnTerminal.
-func (s *StartInPersonRevocation) Terminal() string { return s.TerminalID }
-
-// Holder implements CertificateHolder.
-func (s *StartInPersonRevocation) Holder() (string, []string, string) {
-	return s.ResidentCode, s.Serials, ""
-}
-
 // Input implements StartRequest.
 func (s *StartInPersonRevocation) Input(o Opening) any {
 	return InPersonRevocationInput{CaseNumber: o.CaseNumber, MunicipalityCode: o.Office, Clerk: o.Clerk, Request: s.RevocationRequest}

@@ -37,6 +37,15 @@ func (r PINRequest) kinds() []string {
 	return k
 }
 
+// Terminal implements OnTerminal for the start requests that embed it.
+func (r PINRequest) Terminal() string { return r.TerminalID }
+
+// Holder implements CertificateHolder for the start requests that embed it.
+func (r PINRequest) Holder() (string, []string, string) { return r.ResidentCode, nil, "" }
+
+// Check implements StartRequest for the start requests that embed it.
+func (r PINRequest) Check() *contract.Rejection { return r.check() }
+
 func (r PINRequest) check() *contract.Rejection {
 	switch {
 	case !residentCodeRE.MatchString(r.ResidentCode):

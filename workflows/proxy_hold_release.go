@@ -33,14 +33,6 @@ func (s *StartProxyHoldRelease) Check() *contract.Rejection {
 	return s.check()
 }
 
-// Terminal implements OnTerminal.
-func (s *StartProxyHoldRelease) Terminal() string { return s.TerminalID }
-
-// Holder implements CertificateHolder.
-func (s *StartProxyHoldRelease) Holder() (string, []string, string) {
-	return s.ResidentCode, nil, s.CardSerial
-}
-
 // Input implements StartRequest.
 func (s *StartProxyHoldRelease) Input(o Opening) any {
 	return ProxyHoldReleaseInput{CaseNumber: o.CaseNumber, MunicipalityCode: o.Office, Clerk: o.Clerk, Request: s.HoldReleaseRequest, Proxy: s.Proxy}

@@ -37,12 +37,6 @@ func (s *StartProxyPINReset) Check() *contract.Rejection {
 	return s.check()
 }
 
-// Terminal implements OnTerminal.
-func (s *StartProxyPINReset) Terminal() string { return s.TerminalID }
-
-// Holder implements CertificateHolder.
-func (s *StartProxyPINReset) Holder() (string, []string, string) { return s.ResidentCode, nil, "" }
-
 // Input implements StartRequest.
 func (s *StartProxyPINReset) Input(o Opening) any {
 	return ProxyPINResetInput{CaseNumber: o.CaseNumber, MunicipalityCode: o.Office, Clerk: o.Clerk, Request: s.PINRequest,

@@ -33,14 +33,6 @@ func (s *StartProxyRevocation) Check() *contract.Rejection {
 	return s.check(contract.ProcProxyRevocation)
 }
 
-// Terminal implements OnTerminal.
-func (s *StartProxyRevocation) Terminal() string { return s.TerminalID }
-
-// Holder implements CertificateHolder.
-func (s *StartProxyRevocation) Holder() (string, []string, string) {
-	return s.ResidentCode, s.Serials, ""
-}
-
 // Input implements StartRequest.
 func (s *StartProxyRevocation) Input(o Opening) any {
 	return ProxyRevocationInput{CaseNumber: o.CaseNumber, MunicipalityCode: o.Office, Clerk: o.Clerk, Request: s.RevocationRequest, Proxy: s.Proxy}

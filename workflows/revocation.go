@@ -63,6 +63,12 @@ func (r RevocationRequest) kinds() []string {
 	return k
 }
 
+// Terminal implements OnTerminal for the start requests that embed it.
+func (r RevocationRequest) Terminal() string { return r.TerminalID }
+
+// Holder implements CertificateHolder for the start requests that embed it.
+func (r RevocationRequest) Holder() (string, []string, string) { return r.ResidentCode, r.Serials, "" }
+
 // check refuses a malformed request for a procedure.
 func (r RevocationRequest) check(procedure string) *contract.Rejection {
 	switch {
