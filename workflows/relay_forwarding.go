@@ -141,6 +141,10 @@ func RelayForwarding(ctx workflow.Context, in RelayForwardingInput) (RelayForwar
 			return *status, contract.Reject(rejectionCode(status), rejectionMessage(status))
 		case kit.StatusCancelled:
 			return *status, temporal.NewCanceledError(rejectionMessage(status))
+		case kit.StatusFailed:
+			// The address side's reason, not this case's step.
+			return *status, kit.FailedAs("住所地市区町村の手続が障害で終了しました: " + rejectionMessage(status) +
+				" / The address municipality's procedure failed: " + rejectionMessage(status))
 		}
 		return *status, errors.New("the address municipality's case ended as " + status.Status)
 	})

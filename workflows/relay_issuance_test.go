@@ -174,7 +174,7 @@ func (s *relaySuite) TestRelaySideEndsAsTheAddressCaseEnded() {
 		// wantMessage is what the relay's clerk reads out.
 		wantMessage string
 	}{
-		{StatusFailed, &contract.Rejection{Code: "failed", Message: "failed at card_write"}, "failed", "failed for good"},
+		{StatusFailed, &contract.Rejection{Code: "failed", Message: "failed at card_write"}, "failed", "The address municipality's procedure failed: failed at card_write"},
 		{StatusCancelled, &contract.Rejection{Code: "cancelled", Message: "Cancelled by clerk1: 申請の取下げ"}, "cancelled", "Cancelled by clerk1: 申請の取下げ"},
 		{StatusLapsed, &contract.Rejection{Code: "review_timeout", Message: "not reviewed"}, "review_timeout", "not reviewed"},
 		{StatusRejected, why, "relay_refused", why.Message},

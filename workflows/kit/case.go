@@ -76,6 +76,15 @@ const (
 	CancelUpdate = "cancel"
 )
 
+// FailedAs ends a case as failed with a reason a clerk can read out that
+// another case gave (a relay side whose address case failed), instead of
+// the step this case was at.
+func FailedAs(why string) error { return &failedAs{why: why} }
+
+type failedAs struct{ why string }
+
+func (f *failedAs) Error() string { return f.why }
+
 // compensationTimeout bounds each compensation, so that a case always ends:
 // one that still fails is written to the step log for a manager to follow.
 const compensationTimeout = time.Hour
@@ -382,6 +391,10 @@ func (c *Case) ending(err error) (status, step string, why *contract.Rejection) 
 			}
 		}
 		return StatusCancelled, StepCancelled, &contract.Rejection{Code: "cancelled", Message: msg}
+	}
+	var fa *failedAs
+	if errors.As(err, &fa) {
+		return StatusFailed, StepFailed, &contract.Rejection{Code: "failed", Message: fa.why}
 	}
 	at := c.failedAt()
 	return StatusFailed, StepFailed, &contract.Rejection{Code: "failed",
