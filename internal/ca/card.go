@@ -37,3 +37,25 @@ func (c *CA) CardCertificates(ctx context.Context, cardSerial string) ([]CertSta
 	}
 	return out, rows.Err()
 }
+
+// RecordsOf returns the issuance records (発行記録) of every certificate
+// issued to a resident, oldest first, each with its current status and
+// counterpart: what a disclosure request (開示請求, 法第58条) compiles. A
+// resident with none gets an empty list, which is an answer too.
+func (c *CA) RecordsOf(ctx context.Context, residentCode string) ([]Record, error) {
+	rows, err := c.pool.Query(ctx, `SELECT `+certCols+` FROM ca_certificates
+		WHERE resident_code = $1 AND cert_der IS NOT NULL ORDER BY issued_at, serial`, residentCode)
+	if err != nil {
+		return nil, fmt.Errorf("ca: records of a resident: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		r, err := scanCert(rows)
+		if err != nil {
+			return nil, fmt.Errorf("ca: records of a resident: %w", err)
+		}
+		out = append(out, recordOf(r))
+	}
+	return out, rows.Err()
+}
