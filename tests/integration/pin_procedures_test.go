@@ -40,8 +40,7 @@ func TestPINProceduresThroughTheGateway(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	// A PIN of the wrong alphabet never reaches a card: the panel refuses it.
-	// Bad requests are refused before any case exists.
+	// A request that names no PIN is refused before any case exists.
 	var e apiErr
 	if code := clerk1.do("POST", "/api/procedures/inperson-pin-change", map[string]any{"residentCode": r.ResidentCode, "terminalId": "T0001"}, &e); code != http.StatusBadRequest || e.Error.Code != "no_pin_requested" {
 		t.Errorf("no PIN named: HTTP %d %+v", code, e)

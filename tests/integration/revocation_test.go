@@ -1,18 +1,14 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/ca"
@@ -28,18 +24,7 @@ func statusChangeRepository(t *testing.T) string {
 	t.Helper()
 	start(t, "repository", "repository", nil, "serve")
 	waitHTTP(t, cfg.RepositoryURL+"/healthz")
-	pool, err := pgxpool.New(context.Background(), cfg.JLISDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	_, key, err := verifier.Register(context.Background(), pool, verifier.Registration{
-		Name: fmt.Sprintf("revocation test %d", time.Now().UnixNano()), Category: verifier.CategoryAdministrative,
-		Roles: []verifier.Role{verifier.RoleSignature, verifier.RoleUserAuth}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
+	return registerVerifier(t, "signature,user_auth", string(verifier.CategoryAdministrative))
 }
 
 // certPEM writes the certificate a serial names, from the CA's records, to a
@@ -51,9 +36,7 @@ func certPEM(t *testing.T, serial string) string {
 		t.Fatalf("certificate %s: %v", serial, err)
 	}
 	path := filepath.Join(t.TempDir(), serial+".pem")
-	if out, err := withInput(exec.Command("openssl", "x509", "-inform", "DER", "-out", path), der).CombinedOutput(); err != nil {
-		t.Fatalf("openssl x509: %v\n%s", err, out)
-	}
+	writePEM(t, path, "CERTIFICATE", der)
 	return path
 }
 
@@ -125,21 +108,8 @@ func crlVerify(t *testing.T, key, kind, certFile string) (bool, string) {
 	if dp == "" {
 		t.Fatalf("no CRL distribution point in %s", out)
 	}
-	req, _ := http.NewRequest("GET", dp, nil)
-	req.Header.Set("X-JPKI-Verifier-Key", key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	der, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("CRL %s: HTTP %d", dp, resp.StatusCode)
-	}
 	crl := filepath.Join(t.TempDir(), "partition.crl")
-	if out, err := withInput(exec.Command("openssl", "crl", "-inform", "DER", "-out", crl), der).CombinedOutput(); err != nil {
-		t.Fatalf("openssl crl: %v\n%s", err, out)
-	}
+	writePEM(t, crl, "X509 CRL", fetchCRL(t, dp, key, http.StatusOK))
 	vout, err := exec.Command("openssl", "verify", "-crl_check", "-CAfile", caPEM(kind), "-CRLfile", crl, certFile).CombinedOutput()
 	return err == nil, string(vout)
 }
@@ -202,7 +172,9 @@ func TestRevocationInPersonAndByProxy(t *testing.T) {
 
 	// Bad requests: 4xx, and no case is opened.
 	cases := func() (n int) {
-		_ = municipalDB(t).QueryRow(context.Background(), `SELECT count(*) FROM cases`).Scan(&n)
+		if err := municipalDB(t).QueryRow(context.Background(), `SELECT count(*) FROM cases`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		return n
 	}
 	before := cases()
@@ -404,10 +376,4 @@ func TestLossReportAndHoldRelease(t *testing.T) {
 		t.Errorf("hold release of a revoked certificate: %v", done)
 	}
 	waitOCSP(t, key, contract.KindUserAuth, authPEM, "revoked")
-}
-
-// withInput feeds b to the command's standard input.
-func withInput(c *exec.Cmd, b []byte) *exec.Cmd {
-	c.Stdin = bytes.NewReader(b)
-	return c
 }
