@@ -88,16 +88,22 @@ func readStart(c *gin.Context, in any, app *contract.Application) bool {
 // checkTerminal answers 400 unless the terminal is one of the clerk's
 // municipality's.
 func (s *Server) checkTerminal(c *gin.Context, id string) bool {
+	_, ok := s.officeTerminal(c, id)
+	return ok
+}
+
+// officeTerminal is checkTerminal returning the terminal.
+func (s *Server) officeTerminal(c *gin.Context, id string) (storage.Terminal, bool) {
 	term, err := s.db.Terminal(c, id)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && term.MunicipalityCode != currentClerk(c).MunicipalityCode) {
 		fail(c, http.StatusBadRequest, "unknown_terminal", "この団体の統合端末ではありません / This terminal does not belong to your municipality.")
-		return false
+		return term, false
 	}
 	if err != nil {
 		s.failInternal(c, err)
-		return false
+		return term, false
 	}
-	return true
+	return term, true
 }
 
 // start allocates a case number, records the case and starts the procedure

@@ -41,10 +41,12 @@ func (s *Server) startFromCatalog(c *gin.Context, p workflows.Procedure) {
 		return
 	}
 	if t, ok := req.(workflows.OnTerminal); ok && t.Terminal() != "" {
-		if !s.checkTerminal(c, t.Terminal()) {
+		term, ok := s.officeTerminal(c, t.Terminal())
+		if !ok {
 			return
 		}
-		if _, resets := req.(workflows.ResetsPINs); resets && !s.checkPINResetTerminal(c, t.Terminal()) {
+		if _, resets := req.(workflows.ResetsPINs); resets && !term.PINReset {
+			fail(c, http.StatusForbidden, "terminal_not_authorised", "この統合端末は暗証番号の初期化を認められていません / This terminal is not authorised to reset PINs.")
 			return
 		}
 	}
@@ -155,21 +157,6 @@ func (s *Server) checkHolder(c *gin.Context, h workflows.CertificateHolder, muni
 			fail(c, http.StatusForbidden, "not_holder", "このカードはこの住民のものではありません / This card is not this resident's.")
 			return false
 		}
-	}
-	return true
-}
-
-// checkPINResetTerminal answers 403 unless the terminal is authorised to
-// reset PINs.
-func (s *Server) checkPINResetTerminal(c *gin.Context, id string) bool {
-	term, err := s.db.Terminal(c, id)
-	if err != nil {
-		s.failInternal(c, err)
-		return false
-	}
-	if !term.PINReset {
-		fail(c, http.StatusForbidden, "terminal_not_authorised", "この統合端末は暗証番号の初期化を認められていません / This terminal is not authorised to reset PINs.")
-		return false
 	}
 	return true
 }
