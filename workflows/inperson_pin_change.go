@@ -31,40 +31,6 @@ func (s *StartInPersonPINChange) Input(o Opening) any {
 // (VERIFY, then CHANGE REFERENCE DATA). A clerk may type for the holder,
 // after another clerk confirms the holder decided the PIN (令和4年改正).
 func InPersonPINChange(ctx workflow.Context, in InPersonPINChangeInput) (InPersonPINChangeResult, error) {
-	c, err := kit.New(ctx, kit.Info{Number: in.CaseNumber, Procedure: contract.ProcInPersonPINChange, Office: in.MunicipalityCode})
-	if err != nil {
-		return InPersonPINChangeResult{}, err
-	}
-	id, err := kit.UseIdentity(ctx, c, kit.StepReception)
-	if err != nil {
-		return InPersonPINChangeResult{}, err
-	}
-	pin, err := kit.UseClerkPIN(ctx, c, kit.StepReception, StepIdentityCheck, StepCardCheck)
-	if err != nil {
-		return InPersonPINChangeResult{}, err
-	}
-	term := kit.UseTerminal(c, in.Request.TerminalID)
-	return kit.Run(ctx, c, func(ctx workflow.Context) (PINResult, error) {
-		p := &pinWork{c: c, req: in.Request}
-		// 第3 1(1)ア 暗証番号変更申請書の受付.
-		c.Enter(ctx, kit.StepReception, in.Clerk)
-		// 第3 1(1)イ 本人確認.
-		if err := id.Await(ctx, StepIdentityCheck, "clerk: identity documents"); err != nil {
-			return PINResult{}, err
-		}
-		// 第3 1(1)ウ ICカードの確認.
-		if err := p.checkCard(ctx, term); err != nil {
-			return PINResult{}, err
-		}
-		// 第3 1(1)エ 暗証番号の変更 (on the touch panel, on the card).
-		src, err := p.pinsFrom(ctx, pin)
-		if err != nil {
-			return PINResult{}, err
-		}
-		if err := p.change(ctx, term, src); err != nil {
-			return PINResult{}, err
-		}
-		// 第3 1(1)オ 申請書等の保存.
-		return p.documents(ctx, "pin_change_application", "identity_check_record")
-	})
+	return inPersonPIN(ctx, kit.Info{Number: in.CaseNumber, Procedure: contract.ProcInPersonPINChange, Office: in.MunicipalityCode},
+		in.Clerk, in.Request, (*pinWork).change, "pin_change_application")
 }

@@ -158,3 +158,46 @@ func (p *pinWork) documents(ctx workflow.Context, docs ...string) (PINResult, er
 	}
 	return PINResult{Kinds: p.req.kinds(), RetainUntil: d.RetainUntil}, nil
 }
+
+// inPersonPIN runs 第3 1(1) in person: the PIN change and the PIN reset
+// differ only in what the card does at (エ) and in the application kept.
+func inPersonPIN(ctx workflow.Context, info kit.Info, clerk string, req PINRequest,
+	act func(p *pinWork, ctx workflow.Context, term *kit.Terminal, src kit.PINSource) error, application string) (kit.Outcome[PINResult], error) {
+	c, err := kit.New(ctx, info)
+	if err != nil {
+		return kit.Outcome[PINResult]{}, err
+	}
+	id, err := kit.UseIdentity(ctx, c, kit.StepReception)
+	if err != nil {
+		return kit.Outcome[PINResult]{}, err
+	}
+	pin, err := kit.UseClerkPIN(ctx, c, kit.StepReception, StepIdentityCheck, StepCardCheck)
+	if err != nil {
+		return kit.Outcome[PINResult]{}, err
+	}
+	term := kit.UseTerminal(c, req.TerminalID)
+	return kit.Run(ctx, c, func(ctx workflow.Context) (PINResult, error) {
+		p := &pinWork{c: c, req: req}
+		// 第3 1(1)ア 申請書の受付.
+		c.Enter(ctx, kit.StepReception, clerk)
+		// 第3 1(1)イ 本人確認 (before the card).
+		if err := id.Await(ctx, StepIdentityCheck, "clerk: identity documents"); err != nil {
+			return PINResult{}, err
+		}
+		// 第3 1(1)ウ ICカードの確認.
+		if err := p.checkCard(ctx, term); err != nil {
+			return PINResult{}, err
+		}
+		// 第3 1(1)エ 暗証番号の変更／初期化, on the touch panel and the card,
+		// after the second clerk's confirmation when a clerk types.
+		src, err := p.pinsFrom(ctx, pin)
+		if err != nil {
+			return PINResult{}, err
+		}
+		if err := act(p, ctx, term, src); err != nil {
+			return PINResult{}, err
+		}
+		// 第3 1(1)オ 申請書等の保存.
+		return p.documents(ctx, application, "identity_check_record")
+	})
+}

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"regexp"
-	"slices"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -181,9 +180,8 @@ func (r *revocation) record(ctx workflow.Context, docs ...string) (RevocationRes
 	if _, err := kit.Local(ctx, contract.RecordRevoked, contract.RecordRevokedInput{CaseNumber: r.c.Number(), Serials: serials, LostCard: lost}); err != nil {
 		return res, err
 	}
-	if !slices.Contains(docs, "revocation_notice") {
-		docs = append(docs, "revocation_notice")
-	}
+	// The notice handed to the holder is kept with the application.
+	docs = append(docs, res.Notice)
 	d, err := kit.Local(ctx, contract.RegisterDocuments, contract.RegisterDocumentsInput{CaseNumber: r.c.Number(), DocTypes: docs})
 	if err != nil {
 		return res, err
