@@ -77,19 +77,11 @@ func RenderDisclosure(n Disclosure) ([]byte, error) {
 		org = DefaultOrganization
 	}
 	date := func(t time.Time) string { return letter.JapaneseDate(validity.DateOf(t)) }
-	doc.TextRight(doc.Y+5, stBody, date(n.IssuedOn))
-	doc.TextRight(doc.Y-9, stBody, "受付番号　"+n.CaseNumber)
-	doc.Y -= 18
+	address := ""
 	if n.ByMail {
-		doc.Paragraph(letter.MarginL, 300, stAddress, 15, n.Address)
-		doc.Y -= 22
+		address = n.Address
 	}
-	doc.Text(letter.MarginL+10, doc.Y, stName, n.Requester+"　様")
-	doc.Y -= 18
-	doc.TextRight(doc.Y, stAddress, org)
-	doc.Y -= 30
-	doc.TextCenter(doc.Y, stTitle, DisclosureTitle)
-	doc.Y -= 16
+	heading(doc, n.IssuedOn, n.CaseNumber, address, n.Requester, org, DisclosureTitle)
 	doc.Paragraph(letter.MarginL, letter.ContentW, stBody, 15,
 		"　"+date(n.Received)+"に受け付けたあなたの開示請求について、機構が保有するあなたの認証業務情報を次のとおり開示します。")
 	doc.Y -= 6
@@ -125,12 +117,5 @@ func RenderDisclosure(n Disclosure) ([]byte, error) {
 	}
 	doc.Paragraph(letter.MarginL, letter.ContentW, stSmall, 12,
 		"開示された認証業務情報に誤りがあるときは、訂正、追加又は削除を請求することができます（法第61条）。")
-	doc.EachPage(func(page, total int) {
-		doc.TextCenter(letter.FooterY, stSmall, fmt.Sprintf("受付番号 %s　　%d / %d", n.CaseNumber, page, total))
-	})
-	pdf, err := doc.Bytes(letter.Meta{Title: DisclosureTitle + " " + n.CaseNumber, Creator: "madoguchi internal/notice", Created: n.IssuedOn})
-	if err != nil {
-		return nil, fmt.Errorf("notice: %w", err)
-	}
-	return pdf, nil
+	return finish(doc, DisclosureTitle, n.CaseNumber, n.IssuedOn)
 }

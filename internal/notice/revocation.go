@@ -92,18 +92,7 @@ func RenderRevocation(n Revocation) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notice: %w", err)
 	}
-	head := n.MunicipalityName + "長"
-	doc.TextRight(doc.Y+5, stBody, letter.JapaneseDate(validity.DateOf(n.IssuedOn)))
-	doc.TextRight(doc.Y-9, stBody, "受付番号　"+n.CaseNumber)
-	doc.Y -= 18
-	doc.Paragraph(letter.MarginL, 300, stAddress, 15, n.HolderAddress)
-	doc.Y -= 22
-	doc.Text(letter.MarginL+10, doc.Y, stName, n.HolderName+"　様")
-	doc.Y -= 18
-	doc.TextRight(doc.Y, stAddress, head)
-	doc.Y -= 30
-	doc.TextCenter(doc.Y, stTitle, RevocationTitle)
-	doc.Y -= 16
+	heading(doc, n.IssuedOn, n.CaseNumber, n.HolderAddress, n.HolderName, n.MunicipalityName+"長", RevocationTitle)
 	doc.Paragraph(letter.MarginL, letter.ContentW, stBody, 15,
 		"　あなたの申請（届出）に基づき、次の電子証明書は失効しました。失効した電子証明書は、署名及び利用者証明に使うことはできません。")
 	doc.Y -= 6
@@ -120,10 +109,34 @@ func RenderRevocation(n Revocation) ([]byte, error) {
 	}
 	doc.Paragraph(letter.MarginL, letter.ContentW, stSmall, 12,
 		"新たに電子証明書の発行を受けるときは、個人番号カードと本人確認書類をお持ちのうえ、窓口で申請してください。この通知書に心当たりがないときは、"+n.MunicipalityName+"の窓口にご連絡ください。")
+	return finish(doc, RevocationTitle, n.CaseNumber, n.IssuedOn)
+}
+
+// heading lays out what every notice starts with: the date and case
+// number, the addressee (the address only when mailed), the sender and the
+// title.
+func heading(doc *letter.Doc, issued time.Time, caseNumber, address, name, sender, title string) {
+	doc.TextRight(doc.Y+5, stBody, letter.JapaneseDate(validity.DateOf(issued)))
+	doc.TextRight(doc.Y-9, stBody, "受付番号　"+caseNumber)
+	doc.Y -= 18
+	if address != "" {
+		doc.Paragraph(letter.MarginL, 300, stAddress, 15, address)
+		doc.Y -= 22
+	}
+	doc.Text(letter.MarginL+10, doc.Y, stName, name+"　様")
+	doc.Y -= 18
+	doc.TextRight(doc.Y, stAddress, sender)
+	doc.Y -= 30
+	doc.TextCenter(doc.Y, stTitle, title)
+	doc.Y -= 16
+}
+
+// finish numbers the pages under the case number and writes the file.
+func finish(doc *letter.Doc, title, caseNumber string, issued time.Time) ([]byte, error) {
 	doc.EachPage(func(page, total int) {
-		doc.TextCenter(letter.FooterY, stSmall, fmt.Sprintf("受付番号 %s　　%d / %d", n.CaseNumber, page, total))
+		doc.TextCenter(letter.FooterY, stSmall, fmt.Sprintf("受付番号 %s　　%d / %d", caseNumber, page, total))
 	})
-	pdf, err := doc.Bytes(letter.Meta{Title: RevocationTitle + " " + n.CaseNumber, Creator: "madoguchi internal/notice", Created: n.IssuedOn})
+	pdf, err := doc.Bytes(letter.Meta{Title: title + " " + caseNumber, Creator: "madoguchi internal/notice", Created: issued})
 	if err != nil {
 		return nil, fmt.Errorf("notice: %w", err)
 	}
