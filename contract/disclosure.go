@@ -238,3 +238,36 @@ var (
 	DeliverLetter         = Activity[DeliverLetterInput, DeliverLetterResult]{Name: "DeliverLetter", Zone: ZoneOrganization}
 	ApplyCorrections      = Activity[ApplyCorrectionsInput, ApplyCorrectionsResult]{Name: "ApplyCorrections", Zone: ZoneOrganization}
 )
+
+// ReadRequesterInput asks the register for the person a request is about.
+// An empty MunicipalityCode reads any municipality's register (the
+// Organization's counter, through 住基ネット).
+type ReadRequesterInput struct {
+	MunicipalityCode string `json:"municipalityCode"`
+	ResidentCode     string `json:"residentCode"`
+}
+
+// ReadRequesterResult is the person as the register reads.
+type ReadRequesterResult struct {
+	Requester Requester `json:"requester"`
+}
+
+// OpenCaseInput records a case one procedure opens at another office (the
+// Organization's side of a request made at a counter), idempotently by
+// case number, before its workflow starts.
+type OpenCaseInput struct {
+	CaseNumber string `json:"caseNumber"`
+	Office     string `json:"office"`
+	Procedure  string `json:"procedure"`
+	WorkflowID string `json:"workflowId"`
+	OpenedBy   int64  `json:"openedBy"`
+}
+
+// OpenCaseResult acknowledges it.
+type OpenCaseResult struct{}
+
+// The counter's side of a records request.
+var (
+	ReadRequester = Activity[ReadRequesterInput, ReadRequesterResult]{Name: "ReadRequester", Zone: ZoneMunicipal}
+	OpenCase      = Activity[OpenCaseInput, OpenCaseResult]{Name: "OpenCase", Zone: ZoneMunicipal}
+)

@@ -90,6 +90,9 @@ func matrixStart(procedure, resident, municipality string) func(f *apiFixture, l
 			"residentCode": resident, "signing": true, "reason": "cessationOfOperation", "cardSerial": "C" + resident,
 			"application": map[string]any{"residentCode": resident, "name": "試験 花子", "birthDate": "1985-06-15", "sex": "female",
 				"address": "試験町1番地", "signing": true, "userAuth": true},
+			// The records requests'.
+			"delivery": "mail", "disclosureCase": "jlis-131016-20261201-000001",
+			"items": []map[string]any{{"serial": "51", "action": "correct", "field": "municipality", "value": "131016", "statement": "発行した市区町村が違う"}},
 			"proxy": map[string]any{"name": "試験 太郎", "address": "試験町1番地", "relationship": "spouse"}})
 		if err != nil {
 			f.t.Fatal(err)
@@ -115,10 +118,11 @@ func rbacMatrix() []matrixRow {
 	rows := []matrixRow{
 		{"GET /api/cases", "own office's (a post office: its own work)", "xxxxxxx", matrixGet("/api/cases")},
 		{"GET /api/waiting", "own office's (a post office: its own work)", "xxxxxxx", matrixGet("/api/waiting")},
+		{"GET /api/deadlines", "own office's open cases with a legal deadline", ".x...xx", matrixGet("/api/deadlines")},
 	}
 	// Reads of a case, and a clerk's step (cancel stands for every step).
 	reads := []string{"xx....x", "xxx...x", "...x...", ".......", "...x...", "....x..", ".....x."}
-	steps := []string{"xx.....", "xxx....", "...x...", ".......", "...x...", "....x..", "......."}
+	steps := []string{"xx.....", "xxx....", "...x...", ".......", "...x...", "....x..", ".....x."}
 	for i, c := range matrixCases {
 		for _, sub := range []string{"", "/inquiry.pdf", "/revocation-notice.pdf"} {
 			rows = append(rows, matrixRow{"GET /api/cases/{case}" + sub, c.label, reads[i], matrixGet("/api/cases/" + c.number + sub)})

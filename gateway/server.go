@@ -74,12 +74,16 @@ func (s *Server) Handler() http.Handler {
 	api := r.Group("/api", s.authenticate)
 	api.GET("/cases", s.listCases)
 	api.GET("/waiting", s.waiting)
+	// Open cases with a legal deadline, the overdue ones marked (法第59条).
+	api.GET("/deadlines", requireRole("manager", "auditor", "operator"), s.deadlines)
 	api.GET("/cases/:case", s.caseState)
 	api.GET("/cases/:case/inquiry.pdf", s.inquiryPDF)
 	api.GET("/cases/:case/revocation-notice.pdf", s.revocationNotice)
 	// Who may start which procedure is the catalog's (startProcedure).
 	api.POST("/procedures/:procedure", s.startProcedure)
-	clerks := api.Group("", requireRole("clerk", "manager"))
+	// The Organization's operators do their own cases' steps (a disclosure,
+	// a correction decision); scopedCase keeps everyone to their office.
+	clerks := api.Group("", requireRole("clerk", "manager", "operator"))
 	clerks.POST("/cases/:case/:step", s.clerkStep)
 	// The resident register's changes (第2 2(3)): register_events.go.
 	s.mountRegisterEvents(api)

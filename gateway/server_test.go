@@ -525,6 +525,9 @@ func startBody(t *testing.T) []byte {
 		"residentCode": "12345678901", "signing": true, "reason": "cessationOfOperation", "cardSerial": "C1",
 		"application": map[string]any{"residentCode": "12345678901", "name": "試験 花子", "birthDate": "1985-06-15", "sex": "female",
 			"address": "東京都千代田区千代田1番1号", "signing": true, "userAuth": true},
+		// The records requests'.
+		"delivery": "mail", "disclosureCase": "jlis-131016-20261201-000001",
+		"items": []map[string]any{{"serial": "51", "action": "correct", "field": "municipality", "value": "131016", "statement": "発行した市区町村が違う"}},
 		"proxy": map[string]any{"name": "試験 太郎", "address": "東京都千代田区千代田1番1号", "relationship": "spouse"}})
 	if err != nil {
 		t.Fatal(err)

@@ -67,6 +67,9 @@ func (s *Server) startFromCatalog(c *gin.Context, p workflows.Procedure) {
 		fail(c, http.StatusForbidden, "outside_delegation", "この手続はこの住民の市区町村から委任されていません / This office has no delegation for this procedure from this resident's municipality.")
 		return
 	}
+	if d, ok := req.(workflows.AboutDisclosure); ok && !s.checkDisclosed(c, d) {
+		return
+	}
 	input := func(n string) any {
 		return req.Input(workflows.Opening{CaseNumber: n, Office: municipality, ActingOffice: clerk.MunicipalityCode, Clerk: clerk.Login, ClerkID: clerk.ID, Inquiry: s.inquiry})
 	}

@@ -29,7 +29,7 @@ MD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MD_PG_BIN="${MADOGUCHI_PG_BIN:-/usr/lib/postgresql/15/bin}"
 MD_PKCS11_MODULE="${MADOGUCHI_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}"
 MD_PCSCD_LOG="${TMPDIR:-/tmp}/madoguchi-pcscd.log"
-MD_SEARCH_ATTRIBUTES=(MadoguchiCaseNumber MadoguchiProcedure MadoguchiMunicipality MadoguchiStep MadoguchiStatus MadoguchiWaiting MadoguchiOffice)
+MD_SEARCH_ATTRIBUTES=(MadoguchiCaseNumber MadoguchiProcedure MadoguchiMunicipality MadoguchiStep MadoguchiStatus MadoguchiWaiting MadoguchiOffice MadoguchiDue=Datetime)
 
 if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
 	export PATH="/usr/local/go/bin:${PATH}"
@@ -494,8 +494,10 @@ md_temporal_start() {
 		# WAL + synchronous=normal: the default pragmas are 3x slower with 7 s tails (DESIGN §6).
 		--db-filename "${MD_STATE}/temporal.db"
 		--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal)
+	# Each is NAME (a Keyword) or NAME=TYPE.
 	for sa in "${MD_SEARCH_ATTRIBUTES[@]}"; do
-		args+=(--search-attribute "${sa}=Keyword")
+		[[ "${sa}" == *=* ]] || sa="${sa}=Keyword"
+		args+=(--search-attribute "${sa}")
 	done
 	md_log "Temporal: starting dev server on ${addr} (UI port ${MD_TEMPORAL_UI_PORT})"
 	md_start_bg temporal "${MD_STATE}/logs/temporal.log" "${bin}" "${args[@]}"

@@ -96,6 +96,16 @@ type CertificateHolder interface {
 	Holder() (residentCode string, serials []string, cardSerial string)
 }
 
+// AboutDisclosure is a start request about what a disclosure disclosed (a
+// correction request): the gateway asks the disclosure's case, before any
+// case exists, whether it disclosed these serials to this person and the
+// correction period still runs.
+type AboutDisclosure interface {
+	// Disclosure is the disclosure's case number, the resident code and
+	// the serials named.
+	Disclosure() (disclosureCase, residentCode string, serials []string)
+}
+
 // Catalog is the one list of procedures.
 var Catalog = []Procedure{
 	{Name: contract.ProcInPersonIssuance, Workflow: InPersonIssuance, WorkflowType: "InPersonIssuance",
@@ -155,6 +165,32 @@ var Catalog = []Procedure{
 		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality, OfficePostOffice}, Delegable: true,
 		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep, kit.InquiryMailedStep, kit.ReplyStep, kit.IntentStep},
 		Start: func() StartRequest { return &StartProxyPINReset{} }},
+	{Name: contract.ProcInPersonDisclosureRequest, Workflow: InPersonDisclosureRequest, WorkflowType: "InPersonDisclosureRequest",
+		Manual: "第2 3(1)", Title: "開示請求者による認証業務情報の開示請求の受付（本人の場合）",
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality}, Delegable: true,
+		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
+		Start: func() StartRequest { return &StartInPersonDisclosureRequest{} }},
+	{Name: contract.ProcProxyDisclosureRequest, Workflow: ProxyDisclosureRequest, WorkflowType: "ProxyDisclosureRequest",
+		Manual: "第2 3(2)", Title: "開示請求者による認証業務情報の開示請求の受付（代理人の場合）",
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality}, Delegable: true,
+		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
+		Start: func() StartRequest { return &StartProxyDisclosureRequest{} }},
+	{Name: contract.ProcDisclosure, Workflow: Disclosure, WorkflowType: "Disclosure",
+		Manual: "法第58条・第59条（機構）", Title: "認証業務情報の開示（機構）",
+		Steps: []kit.HumanStep{kit.CancelStep, discloseStep, kit.ExtendStep, kit.IdentityStep}},
+	{Name: contract.ProcInPersonCorrectionRequest, Workflow: InPersonCorrectionRequest, WorkflowType: "InPersonCorrectionRequest",
+		Manual: "第2 4(1)", Title: "訂正等請求者による認証業務情報の訂正等請求の受付（本人の場合）",
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality}, Delegable: true,
+		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
+		Start: func() StartRequest { return &StartInPersonCorrectionRequest{} }},
+	{Name: contract.ProcProxyCorrectionRequest, Workflow: ProxyCorrectionRequest, WorkflowType: "ProxyCorrectionRequest",
+		Manual: "第2 4(2)", Title: "訂正等請求者による認証業務情報の訂正等請求の受付（代理人の場合）",
+		StartRoles: []string{RoleClerk, RoleManager}, StartOffices: []string{OfficeMunicipality}, Delegable: true,
+		Steps: []kit.HumanStep{kit.CancelStep, kit.IdentityStep},
+		Start: func() StartRequest { return &StartProxyCorrectionRequest{} }},
+	{Name: contract.ProcCorrection, Workflow: Correction, WorkflowType: "Correction",
+		Manual: "法第61条（機構）", Title: "認証業務情報の訂正等の決定（機構）",
+		Steps: []kit.HumanStep{kit.CancelStep, decideCorrectionStep, kit.ExtendStep, kit.IdentityStep}},
 	{Name: contract.ProcExOfficioRevocation, Workflow: ExOfficioRevocation, WorkflowType: "ExOfficioRevocation",
 		Manual: "第2 2(3)", Title: "機構による電子証明書の職権失効のために市区町村受付窓口にて行う業務",
 		Steps: []kit.HumanStep{kit.CancelStep}},

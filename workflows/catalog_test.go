@@ -23,20 +23,29 @@ import (
 // catalogStarts is a start input per catalog entry, for the tests that run
 // every procedure; a new entry without one fails TestCatalogStepsAreItsUpdates.
 var catalogStarts = map[string]any{
-	contract.ProcInPersonIssuance:         testInput,
-	contract.ProcProxyIssuance:            proxyInput,
-	contract.ProcRelayForwarding:          relayInput,
-	contract.ProcRelayIssuance:            RelayIssuanceInput{CaseNumber: RelayAddressCase("131016", relayInput.CaseNumber), MunicipalityCode: "131016"},
-	contract.ProcInPersonRevocation:       revocationInput,
-	contract.ProcProxyRevocation:          ProxyRevocationInput{CaseNumber: revocationInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: revocationInput.Request, Proxy: testProxy},
-	contract.ProcLossReport:               lossInput,
-	contract.ProcInPersonHoldRelease:      releaseInput,
-	contract.ProcInPersonPINChange:        pinChangeInput,
-	contract.ProcInPersonPINReset:         pinResetInput,
-	contract.ProcProxyPINReset:            proxyResetInput,
-	contract.ProcProxyHoldRelease:         ProxyHoldReleaseInput{CaseNumber: releaseInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: releaseInput.Request, Proxy: testProxy},
-	contract.ProcExOfficioRevocation:      exInput("death"),
-	contract.ProcExOfficioRevocationBatch: ExOfficioRevocationBatchInput{CaseNumber: "131016-20261126-000010", MunicipalityCode: "131016", BatchID: "B"},
+	contract.ProcInPersonIssuance:          testInput,
+	contract.ProcProxyIssuance:             proxyInput,
+	contract.ProcRelayForwarding:           relayInput,
+	contract.ProcRelayIssuance:             RelayIssuanceInput{CaseNumber: RelayAddressCase("131016", relayInput.CaseNumber), MunicipalityCode: "131016"},
+	contract.ProcInPersonRevocation:        revocationInput,
+	contract.ProcProxyRevocation:           ProxyRevocationInput{CaseNumber: revocationInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: revocationInput.Request, Proxy: testProxy},
+	contract.ProcLossReport:                lossInput,
+	contract.ProcInPersonHoldRelease:       releaseInput,
+	contract.ProcInPersonPINChange:         pinChangeInput,
+	contract.ProcInPersonPINReset:          pinResetInput,
+	contract.ProcProxyPINReset:             proxyResetInput,
+	contract.ProcProxyHoldRelease:          ProxyHoldReleaseInput{CaseNumber: releaseInput.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1", Request: releaseInput.Request, Proxy: testProxy},
+	contract.ProcExOfficioRevocation:       exInput("death"),
+	contract.ProcExOfficioRevocationBatch:  ExOfficioRevocationBatchInput{CaseNumber: "131016-20261126-000010", MunicipalityCode: "131016", BatchID: "B"},
+	contract.ProcInPersonDisclosureRequest: inPersonRecordsIn,
+	contract.ProcProxyDisclosureRequest: ProxyDisclosureRequestInput{CaseNumber: inPersonRecordsIn.CaseNumber, MunicipalityCode: "131016", Clerk: "clerk1",
+		Request: recordsRequest, Proxy: testProxy},
+	contract.ProcDisclosure: disclosureIn,
+	contract.ProcInPersonCorrectionRequest: InPersonCorrectionRequestInput{CaseNumber: "131016-20261201-000402", MunicipalityCode: "131016", Clerk: "clerk1",
+		Request: CorrectionRequest{RecordsRequest: recordsRequest, DisclosureCase: disclosureCase, Items: correctionItems}},
+	contract.ProcProxyCorrectionRequest: ProxyCorrectionRequestInput{CaseNumber: "131016-20261201-000402", MunicipalityCode: "131016", Clerk: "clerk1",
+		Request: CorrectionRequest{RecordsRequest: recordsRequest, DisclosureCase: disclosureCase, Items: correctionItems}, Proxy: testProxy},
+	contract.ProcCorrection: correctionIn,
 }
 
 // registry records what RegisterAll registers, and registers it on a real
@@ -156,6 +165,7 @@ func TestCatalogStepsAreItsUpdates(t *testing.T) {
 			// procedure from the workflow id.
 			env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WorkflowID(p.Name, "131016-20261126-000099")})
 			RegisterAll(env)
+			(&fakeRecords{}).register(env)
 			env.OnActivity(contract.CheckRegister.Name, mock.Anything, mock.Anything).Return(contract.CheckRegisterResult{Person: testPerson}, nil).Maybe()
 			env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil).Maybe()
 			env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.Anything).Return(contract.CloseCaseResult{}, nil).Maybe()
@@ -166,6 +176,10 @@ func TestCatalogStepsAreItsUpdates(t *testing.T) {
 				Return(contract.CardCertificatesResult{}, nil).Maybe()
 			env.OnActivity(contract.CertificateState.Name, mock.Anything, mock.Anything).Return(
 				contract.CertificateStatusResult{Status: heldStatus}, nil).Maybe()
+			// The records requests read the register, forward and wait.
+			env.OnActivity(contract.ReadRequester.Name, mock.Anything, mock.Anything).Return(contract.ReadRequesterResult{Requester: testRequester}, nil).Maybe()
+			env.OnActivity(contract.RegisterDocuments.Name, mock.Anything, mock.Anything).Return(contract.RegisterDocumentsResult{}, nil).Maybe()
+			env.OnActivity(contract.OpenCase.Name, mock.Anything, mock.Anything).Return(contract.OpenCaseResult{}, nil).Maybe()
 			sentTo := map[string]*sent{}
 			for name, s := range steps {
 				arg, err := s.Decode([]byte(`{}`), "clerk1")

@@ -27,8 +27,8 @@ type StartProxyHoldRelease struct {
 
 // Check implements StartRequest.
 func (s *StartProxyHoldRelease) Check() *contract.Rejection {
-	if s.Proxy.Name == "" || s.Proxy.Address == "" {
-		return &contract.Rejection{Code: "missing_proxy", Message: "代理人の氏名と住所を入力してください / Enter the proxy's name and address."}
+	if r := s.Proxy.missing(); r != nil {
+		return r
 	}
 	return s.check()
 }

@@ -20,6 +20,14 @@ type Proxy struct {
 	Relationship string `json:"relationship"`
 }
 
+// missing refuses a proxy named without a name or address.
+func (p Proxy) missing() *contract.Rejection {
+	if strings.TrimSpace(p.Name) == "" || strings.TrimSpace(p.Address) == "" {
+		return &contract.Rejection{Code: "missing_proxy", Message: "代理人の氏名と住所を入力してください / Enter the proxy's name and address."}
+	}
+	return nil
+}
+
 // ProxyIssuanceInput starts 第2 1(2).
 type ProxyIssuanceInput struct {
 	CaseNumber       string               `json:"caseNumber"`

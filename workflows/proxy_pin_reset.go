@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"strings"
-
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/madoguchi/madoguchi/contract"
@@ -31,8 +29,8 @@ type StartProxyPINReset struct {
 
 // Check implements StartRequest.
 func (s *StartProxyPINReset) Check() *contract.Rejection {
-	if strings.TrimSpace(s.Proxy.Name) == "" || strings.TrimSpace(s.Proxy.Address) == "" {
-		return &contract.Rejection{Code: "missing_proxy", Message: "代理人の氏名と住所を入力してください / Enter the proxy's name and address."}
+	if r := s.Proxy.missing(); r != nil {
+		return r
 	}
 	return s.check()
 }

@@ -5,12 +5,15 @@
 package searchattr
 
 import (
+	"time"
+
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 )
 
-// The keys, registered with the dev server by scripts/lib.sh (all Keyword).
+// The keys, registered with the dev server by scripts/lib.sh (Keyword
+// unless said otherwise).
 var (
 	CaseNumber   = temporal.NewSearchAttributeKeyKeyword("MadoguchiCaseNumber")
 	Procedure    = temporal.NewSearchAttributeKeyKeyword("MadoguchiProcedure")
@@ -27,10 +30,15 @@ var (
 	// a delegation (第2 5, 第2 6). Set by the gateway at the start; unset on
 	// cases a procedure opens for another (a relay's address side).
 	Office = temporal.NewSearchAttributeKeyKeyword("MadoguchiOffice")
+	// Due is the legal deadline in force of an open case that has one (a
+	// disclosure's 30 days, 法第59条), a Datetime; unset once the duty is
+	// met. An open case whose Due has passed is overdue: the managers'
+	// deadline list reads it from visibility.
+	Due = temporal.NewSearchAttributeKeyTime("MadoguchiDue")
 )
 
 // Names lists every key, for registration and checks.
-var Names = []string{"MadoguchiCaseNumber", "MadoguchiProcedure", "MadoguchiMunicipality", "MadoguchiStep", "MadoguchiStatus", "MadoguchiWaiting", "MadoguchiOffice"}
+var Names = []string{"MadoguchiCaseNumber", "MadoguchiProcedure", "MadoguchiMunicipality", "MadoguchiStep", "MadoguchiStatus", "MadoguchiWaiting", "MadoguchiOffice", "MadoguchiDue"}
 
 // Start returns the attributes a procedure starts with.
 func Start(procedure, caseNumber, municipality, step string) temporal.SearchAttributes {
@@ -56,4 +64,18 @@ func KeywordOf(fields map[string]*commonpb.Payload, key temporal.SearchAttribute
 		return ""
 	}
 	return s
+}
+
+// TimeOf reads a Datetime attribute from a visibility row's indexed fields
+// (false when unset).
+func TimeOf(fields map[string]*commonpb.Payload, key temporal.SearchAttributeKeyTime) (time.Time, bool) {
+	p, ok := fields[key.GetName()]
+	if !ok {
+		return time.Time{}, false
+	}
+	var t time.Time
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &t); err != nil || t.IsZero() {
+		return time.Time{}, false
+	}
+	return t, true
 }

@@ -128,6 +128,8 @@ type State struct {
 	CertStatus *StatusChangeState `json:"certificateStatus,omitempty"`
 	// Revocation is the ex-officio revocation's section (第2 2(3)).
 	Revocation *RevocationState `json:"revocation,omitempty"`
+	// Records is a disclosure or correction request's section (第2 3, 4).
+	Records *RecordsState `json:"records,omitempty"`
 }
 
 // Info names a case.

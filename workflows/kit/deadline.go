@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/madoguchi/madoguchi/internal/searchattr"
 )
 
 // ExtendDeadlineUpdate extends a legal deadline with a notice to the person
@@ -34,6 +36,10 @@ type DeadlineState struct {
 	Extended   bool      `json:"extended"`
 	ExtendedBy string    `json:"extendedBy,omitempty"`
 	Reason     string    `json:"reason,omitempty"`
+	// Met is when the duty was done; Overdue is set when the deadline
+	// passed first (the case goes on, in the managers' overdue list).
+	Met     time.Time `json:"met,omitzero"`
+	Overdue bool      `json:"overdue,omitempty"`
 }
 
 // Deadline is the module of a legal deadline that may be extended once,
@@ -53,6 +59,7 @@ func UseDeadline(ctx workflow.Context, c *Case, name string, due, extended time.
 	notify func(ctx workflow.Context, in ExtendDeadlineInput, due time.Time) error) (*Deadline, error) {
 	d := &Deadline{c: c, extended: extended, notify: notify}
 	c.st.Deadline = &DeadlineState{Name: name, Due: due}
+	upsert(ctx, searchattr.Due.ValueSet(due))
 	return d, workflow.SetUpdateHandlerWithOptions(ctx, ExtendDeadlineUpdate, d.extend,
 		workflow.UpdateHandlerOptions{Validator: d.validate})
 }
@@ -89,6 +96,7 @@ func (d *Deadline) extend(ctx workflow.Context, in ExtendDeadlineInput) (ExtendD
 		}
 		st := d.c.st.Deadline
 		st.Due, st.Extended, st.ExtendedBy, st.Reason = d.extended, true, in.Clerk, in.Reason
+		upsert(ctx, searchattr.Due.ValueSet(st.Due))
 		return d.c.Record(ctx, "deadline_extended:"+st.Name, in.Clerk, in.Reason)
 	})
 	return ExtendDeadlineResult{Due: d.c.st.Deadline.Due}, err
@@ -106,4 +114,50 @@ func (d *Deadline) Await(ctx workflow.Context, who, what string, cond func() boo
 			return err
 		}
 	}
+}
+
+// Met records that the duty was done: the deadline leaves the managers'
+// list.
+func (d *Deadline) Met(ctx workflow.Context) {
+	d.c.st.Deadline.Met = workflow.Now(ctx)
+	upsert(ctx, searchattr.Due.ValueUnset())
+}
+
+// AwaitDuty waits for cond, the Organization's own duty, by the deadline
+// in force. Unlike Await, a passed deadline does not end the case: the duty
+// is still owed, so the case is marked overdue (it stays in the managers'
+// deadline list, from visibility) and waits up to grace more; then it
+// fails, for a manager to follow up.
+func (d *Deadline) AwaitDuty(ctx workflow.Context, who, what string, grace time.Duration, cond func() bool) error {
+	for {
+		due := d.Due()
+		d.c.Waiting(ctx, who, what)
+		ok, err := workflow.AwaitWithTimeout(ctx, max(until(ctx, due), time.Millisecond),
+			func() bool { return cond() || !d.Due().Equal(due) })
+		if err != nil {
+			return err
+		}
+		if cond() {
+			d.c.Done(ctx)
+			return nil
+		}
+		if !ok {
+			break
+		}
+	}
+	st := d.c.st.Deadline
+	st.Overdue = true
+	d.c.Note("overdue")
+	if err := d.c.Record(ctx, "deadline_overdue:"+st.Name, "", st.Due.Format(time.RFC3339)); err != nil {
+		return err
+	}
+	ok, err := workflow.AwaitWithTimeout(ctx, max(grace, time.Millisecond), cond)
+	if err != nil {
+		return err
+	}
+	d.c.Done(ctx)
+	if !ok {
+		return FailedAs(fmt.Sprintf("期限（%s）を過ぎても義務が果たされませんでした / The duty (%s) was not done after its deadline passed", st.Name, st.Name))
+	}
+	return nil
 }

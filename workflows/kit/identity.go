@@ -143,6 +143,33 @@ func (id *Identity) Await(ctx workflow.Context, step, what string) error {
 		func() bool { return id.got != nil }); err != nil {
 		return err
 	}
+	return id.record(ctx, true)
+}
+
+// AwaitVisit waits up to bound for a check of the expected person at the
+// given step (a requester who comes to collect a letter), and records it.
+// It does not end the case: came is false when nobody came in time, and an
+// unverified check is recorded and returned for the procedure to decide.
+func (id *Identity) AwaitVisit(ctx workflow.Context, step, what string, bound time.Duration) (came, verified bool, err error) {
+	if !slices.Contains(id.acceptAt, step) {
+		id.acceptAt = append(id.acceptAt, step)
+	}
+	id.c.Enter(ctx, step, "")
+	id.c.Waiting(ctx, "clerk", what)
+	ok, err := workflow.AwaitWithTimeout(ctx, max(bound, time.Millisecond), func() bool { return id.got != nil })
+	if err != nil || !ok {
+		return false, false, err
+	}
+	id.c.Done(ctx)
+	verified = id.got.Verified
+	err = id.record(ctx, false)
+	id.got = nil
+	return true, verified, err
+}
+
+// record writes the check to the state and the audit trail; reject refuses
+// the application when the documents did not prove the identity.
+func (id *Identity) record(ctx workflow.Context, reject bool) error {
 	got := *id.got
 	id.c.st.Identity.Checks = append(id.c.st.Identity.Checks, IdentityCheck{Person: got.Person, Clerk: got.Clerk, DocumentType: got.DocumentType, At: workflow.Now(ctx)})
 	if err := id.c.Record(ctx, "identity_check:"+got.Person, got.Clerk, got.DocumentType); err != nil {
@@ -153,7 +180,7 @@ func (id *Identity) Await(ctx workflow.Context, step, what string) error {
 			return err
 		}
 	}
-	if !got.Verified {
+	if reject && !got.Verified {
 		return contract.Reject("identity_not_verified",
 			"本人確認書類により本人であることが確認できませんでした / The identity documents did not prove the person's identity.")
 	}

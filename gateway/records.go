@@ -1,0 +1,106 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/internal/searchattr"
+	"github.com/madoguchi/madoguchi/workflows"
+)
+
+// checkDisclosed answers 4xx unless the disclosure a correction request
+// names disclosed every serial it names to this person, and the
+// correction period still runs. The disclosure's case answers from its own
+// state; the records stay at the Organization.
+func (s *Server) checkDisclosed(c *gin.Context, about workflows.AboutDisclosure) bool {
+	number, resident, serials := about.Disclosure()
+	v, err := s.temporal.QueryWorkflow(c, workflows.WorkflowID(contract.ProcDisclosure, number), "", workflows.DisclosedQuery,
+		workflows.DisclosedQueryInput{ResidentCode: resident, Serials: serials})
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		fail(c, http.StatusNotFound, "unknown_disclosure", "この受付番号の開示はありません / There is no disclosure with this case number.")
+		return false
+	}
+	if err != nil {
+		s.failTemporal(c, err)
+		return false
+	}
+	var res workflows.DisclosedQueryResult
+	if err := v.Get(&res); err != nil {
+		s.failInternal(c, err)
+		return false
+	}
+	if res.Refusal != nil {
+		fail(c, http.StatusUnprocessableEntity, res.Refusal.Code, res.Refusal.Message)
+		return false
+	}
+	return true
+}
+
+// DeadlineRow is one open case with a legal deadline in the managers'
+// list: no personal data.
+type DeadlineRow struct {
+	CaseNumber string    `json:"caseNumber"`
+	Procedure  string    `json:"procedure"`
+	Step       string    `json:"step"`
+	Due        time.Time `json:"due"`
+	Overdue    bool      `json:"overdue"`
+}
+
+// deadlines lists the office's open cases with a legal deadline in force
+// (a disclosure's or correction's 30 days, 法第59条), soonest first, the
+// overdue ones marked: one visibility query.
+func (s *Server) deadlines(c *gin.Context) {
+	clerk := currentClerk(c)
+	rows, err := ListDeadlines(c, s.temporal, clerk.MunicipalityCode, s.now(), listLimit)
+	if err != nil {
+		s.failTemporal(c, err)
+		return
+	}
+	if c.Query("overdue") == "1" {
+		rows = slices.DeleteFunc(rows, func(r DeadlineRow) bool { return !r.Overdue })
+	}
+	c.JSON(http.StatusOK, gin.H{"deadlines": rows})
+}
+
+// ListDeadlines lists an office's open cases that have a deadline, soonest
+// first, marking those whose deadline passed before now.
+func ListDeadlines(ctx context.Context, tc Lister, office string, now time.Time, limit int) ([]DeadlineRow, error) {
+	if !keywordRE.MatchString(office) {
+		return nil, fmt.Errorf("gateway: bad list filter")
+	}
+	q := fmt.Sprintf("(%s = '%s' OR %s = '%s') AND %s = 'open' AND %s IS NOT NULL", searchattr.Municipality.GetName(), office,
+		searchattr.Office.GetName(), office, searchattr.Status.GetName(), searchattr.Due.GetName())
+	out := []DeadlineRow{}
+	var token []byte
+	for len(out) < limit {
+		resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: int32(min(limit, 1000)), NextPageToken: token})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range resp.GetExecutions() {
+			f := e.GetSearchAttributes().GetIndexedFields()
+			due, ok := searchattr.TimeOf(f, searchattr.Due)
+			if !ok || len(out) >= limit {
+				continue
+			}
+			out = append(out, DeadlineRow{CaseNumber: searchattr.KeywordOf(f, searchattr.CaseNumber), Procedure: searchattr.KeywordOf(f, searchattr.Procedure),
+				Step: searchattr.KeywordOf(f, searchattr.Step), Due: due, Overdue: !now.Before(due)})
+		}
+		token = resp.GetNextPageToken()
+		if len(token) == 0 {
+			break
+		}
+	}
+	slices.SortFunc(out, func(a, b DeadlineRow) int { return a.Due.Compare(b.Due) })
+	return out, nil
+}
