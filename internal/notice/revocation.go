@@ -12,7 +12,6 @@ import (
 
 	"github.com/madoguchi/madoguchi/internal/letter"
 	"github.com/madoguchi/madoguchi/internal/reasons"
-	"github.com/madoguchi/madoguchi/internal/validity"
 )
 
 // RevocationTitle is the revocation notice's title (失効通知書).
@@ -116,7 +115,7 @@ func RenderRevocation(n Revocation) ([]byte, error) {
 // number, the addressee (the address only when mailed), the sender and the
 // title.
 func heading(doc *letter.Doc, issued time.Time, caseNumber, address, name, sender, title string) {
-	doc.TextRight(doc.Y+5, stBody, letter.JapaneseDate(validity.DateOf(issued)))
+	doc.TextRight(doc.Y+5, stBody, day(issued))
 	doc.TextRight(doc.Y-9, stBody, "受付番号　"+caseNumber)
 	doc.Y -= 18
 	if address != "" {
