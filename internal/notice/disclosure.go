@@ -113,7 +113,7 @@ func RenderDisclosure(n Disclosure) ([]byte, error) {
 	}
 	doc.Paragraph(letter.MarginL, letter.ContentW, stBody, 15,
 		"　"+day(n.Received)+"に受け付けたあなたの開示請求について、機構が保有するあなたの認証業務情報を次のとおり開示します。")
-	doc.Y -= 6
+	doc.Y -= 21 // the paragraph's last line, and a gap
 	if len(n.Certificates) == 0 {
 		doc.Text(letter.MarginL+10, doc.Y, stBodyG, "開示請求に係る認証業務情報はありません。")
 		doc.Y -= 20
@@ -124,7 +124,8 @@ func RenderDisclosure(n Disclosure) ([]byte, error) {
 		doc.Y -= 15
 		lines := []string{
 			"シリアル番号　" + c.Serial,
-			"発行日　" + day(c.IssuedAt) + "　　有効期間満了日　" + day(c.NotAfter),
+			"発行日　" + day(c.IssuedAt),
+			"有効期間満了日　" + day(c.NotAfter),
 			"発行した市区町村　" + c.Municipality,
 		}
 		if c.CounterpartSerial != "" {

@@ -94,7 +94,7 @@ func RenderRevocation(n Revocation) ([]byte, error) {
 	heading(doc, n.IssuedOn, n.CaseNumber, n.HolderAddress, n.HolderName, n.MunicipalityName+"長", RevocationTitle)
 	doc.Paragraph(letter.MarginL, letter.ContentW, stBody, 15,
 		"　あなたの申請（届出）に基づき、次の電子証明書は失効しました。失効した電子証明書は、署名及び利用者証明に使うことはできません。")
-	doc.Y -= 6
+	doc.Y -= 21 // the paragraph's last line, and a gap
 	doc.Text(letter.MarginL, doc.Y, stHeading, "失効事由　"+n.Reason.Japanese())
 	doc.Y -= 20
 	for _, c := range n.Certificates {
