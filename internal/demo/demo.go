@@ -55,6 +55,8 @@ const (
 	ResidentPostOffice  = "00000000230" // applies at the post office (第2 6)
 	ResidentKawasaki    = "00000000249" // a resident of Kawasaki (第2 5 at Yokohama)
 	ResidentPIN         = "00000000257" // changes and resets PINs (第3 1)
+	ResidentDisclosure  = "00000000265" // asks for their records, then a correction (第2 3, 4)
+	ResidentNoRecords   = "00000000273" // asks through a proxy, and has no records (第2 3(2))
 )
 
 // Resident is a demo register record with its card.
@@ -106,6 +108,10 @@ var Residents = []Resident{
 		Sex: "male", Address: "神奈川県川崎市川崎区宮本町1番地", Status: "resident"}, "C141305000024", "2034-02-24"},
 	{storage.Resident{ResidentCode: ResidentPIN, MunicipalityCode: Chiyoda, Name: "石井 光", NameKana: "イシイ ヒカル",
 		Sex: "female", Address: "東京都千代田区富士見2丁目3番地", Status: "resident"}, "C131016000025", "2035-10-25"},
+	{storage.Resident{ResidentCode: ResidentDisclosure, MunicipalityCode: Chiyoda, Name: "小川 直子", NameKana: "オガワ ナオコ",
+		Sex: "female", Address: "東京都千代田区九段南1丁目2番1号", Status: "resident"}, "C131016000026", "2035-11-26"},
+	{storage.Resident{ResidentCode: ResidentNoRecords, MunicipalityCode: Chiyoda, Name: "岡本 健", NameKana: "オカモト ケン",
+		Sex: "male", Address: "東京都千代田区三番町3番地", Status: "resident"}, "C131016000027", "2034-12-27"},
 }
 
 // birthDates are kept apart from the struct literal for readability.
@@ -117,6 +123,7 @@ var birthDates = map[string]string{
 	ResidentKitFail: "1983-10-10", ResidentKitSlow: "1977-12-12", ResidentKitReach: "1999-06-06",
 	ResidentPIN: "1993-10-25", ResidentRevoke: "1970-05-20", ResidentProxyRevoke: "1986-04-21", ResidentLostCard: "1991-09-22",
 	ResidentPostOffice: "1982-08-23", ResidentKawasaki: "1973-02-24",
+	ResidentDisclosure: "1968-11-26", ResidentNoRecords: "1959-12-27",
 }
 
 // BirthDate returns a demo resident's date of birth (YYYY-MM-DD).

@@ -27,8 +27,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/demo"
+	"github.com/madoguchi/madoguchi/internal/searchattr"
 	"github.com/madoguchi/madoguchi/workflows"
 )
 
@@ -69,8 +71,8 @@ func TestPrivacy(t *testing.T) {
 
 	// Every procedure the tests ran is among the histories read below.
 	ctx := context.Background()
-	for _, p := range []string{workflows.ProcedureInPersonIssuance, workflows.ProcedureProxyIssuance,
-		workflows.ProcedureRelayForwarding, workflows.ProcedureRelayIssuance} {
+	for _, p := range append([]string{workflows.ProcedureInPersonIssuance, workflows.ProcedureProxyIssuance,
+		workflows.ProcedureRelayForwarding, workflows.ProcedureRelayIssuance}, recordsProcedures...) {
 		resp, err := raw.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 			Namespace: cfg.TemporalNamespace, PageSize: 1, Query: "MadoguchiProcedure = '" + p + "'"})
 		if err != nil {
@@ -80,7 +82,13 @@ func TestPrivacy(t *testing.T) {
 			t.Errorf("no %s procedure to scan: run the whole integration package", p)
 		}
 	}
-	scanned, failures := 0, 0
+	scanned, failures, recordsScanned := 0, 0, 0
+	// The disclosed records (the serials of the disclosure test's person)
+	// never appear in clear in a records procedure's history.
+	disclosed := serialsOf(t, demo.ResidentDisclosure)
+	if len(disclosed) == 0 {
+		t.Error("no disclosed records to look for: run the whole integration package")
+	}
 	var token []byte
 	for {
 		resp, err := raw.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
@@ -101,14 +109,22 @@ func TestPrivacy(t *testing.T) {
 				// on this server under a throw-away key: read as stored only.
 				d = nil
 			}
-			failures += s.history(where, runEvents(t, raw, e.GetExecution()), d)
+			evs := runEvents(t, raw, e.GetExecution())
+			failures += s.history(where, evs, d)
+			if slices.Contains(recordsProcedures, searchattr.KeywordOf(e.GetSearchAttributes().GetIndexedFields(), searchattr.Procedure)) {
+				recordsScanned++
+				disclosedIn(t, where, evs, disclosed)
+			}
 			scanned++
 		}
 		if token = resp.NextPageToken; len(token) == 0 {
 			break
 		}
 	}
-	t.Logf("scanned %d workflow histories (%d failures in them)", scanned, failures)
+	t.Logf("scanned %d workflow histories (%d failures in them, %d of disclosure and correction)", scanned, failures, recordsScanned)
+	if recordsScanned == 0 {
+		t.Error("no disclosure or correction history was scanned")
+	}
 
 	logs := 0
 	_ = filepath.WalkDir(filepath.Join(cfg.State, "logs"), func(path string, d fs.DirEntry, err error) error {
@@ -724,6 +740,28 @@ func TestPersonalMatcher(t *testing.T) {
 	for _, v := range []string{"131016-20261201-000087", "inperson-issuance/131016-20261201-000001", "2026-12-01T10:00:00Z", "1" + r.ResidentCode, "窓口 一郎"} {
 		if found := personal([]byte(v)); len(found) > 0 {
 			t.Errorf("the scan takes %q for personal data: %v", v, found)
+		}
+	}
+}
+
+// recordsProcedures are the disclosure and correction procedures, both
+// sides.
+var recordsProcedures = []string{contract.ProcInPersonDisclosureRequest, contract.ProcProxyDisclosureRequest, contract.ProcDisclosure,
+	contract.ProcInPersonCorrectionRequest, contract.ProcCorrection}
+
+// disclosedIn fails the test if a disclosed record's serial is in clear in
+// a stored history: the records go to the requester only, by letter.
+func disclosedIn(t *testing.T, where string, evs []*historypb.HistoryEvent, serials []string) {
+	t.Helper()
+	for _, ev := range evs {
+		b, err := proto.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range serials {
+			if regexp.MustCompile(`(?:^|[^0-9a-f])` + regexp.QuoteMeta(s) + `(?:$|[^0-9a-f])`).Match(b) {
+				t.Errorf("a disclosed record (serial %s) is in clear in %s (stored)", s, where)
+			}
 		}
 	}
 }
