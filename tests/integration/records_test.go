@@ -253,6 +253,24 @@ func TestDisclosureAndCorrection(t *testing.T) {
 			t.Errorf("the decision notice does not say %q", want)
 		}
 	}
+
+	// 第2 4(2): a proxy asks for the counterpart to be added; refused.
+	body := corr([]map[string]any{{"serial": sign, "action": "add", "field": "counterpart", "value": auth, "statement": "対応証明書が記録されていません"}})
+	body["proxy"] = recordsProxy
+	counter = startStatusChange(t, clerk, "proxy-correction-request", body)
+	checkIdentity(t, clerk, counter, true)
+	orgCorr = workflows.OrganizationCase(counter)
+	op.waitStep(orgCorr, time.Minute, workflows.StepCorrectionDecision)
+	if code := op.do("POST", "/api/cases/"+orgCorr+"/decide-correction", map[string]any{"accepted": []int{},
+		"reason": "対応証明書は既に記録されています。"}, &dec); code != http.StatusOK || dec.Decision != contract.DecisionRefused {
+		t.Fatalf("refusal: HTTP %d %+v", code, dec)
+	}
+	if done := clerk.waitStep(counter, time.Minute, workflows.StepDone, workflows.StepRejected, workflows.StepFailed); done["status"] != workflows.StatusCompleted {
+		t.Fatalf("the proxy correction's counter case: %v", done)
+	}
+	if text, _, _ = orgLetter(t, orgCorr, contract.LetterCorrection); !strings.Contains(text, "訂正等をしないこととしました") {
+		t.Errorf("the refusal notice does not say so:\n%s", text)
+	}
 }
 
 // TestDisclosureByProxyNoRecords: a proxy with a power of attorney asks

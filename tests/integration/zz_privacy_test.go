@@ -747,7 +747,7 @@ func TestPersonalMatcher(t *testing.T) {
 // recordsProcedures are the disclosure and correction procedures, both
 // sides.
 var recordsProcedures = []string{contract.ProcInPersonDisclosureRequest, contract.ProcProxyDisclosureRequest, contract.ProcDisclosure,
-	contract.ProcInPersonCorrectionRequest, contract.ProcCorrection}
+	contract.ProcInPersonCorrectionRequest, contract.ProcProxyCorrectionRequest, contract.ProcCorrection}
 
 // disclosedIn fails the test if a disclosed record's serial is in clear in
 // a stored history: the records go to the requester only, by letter.
