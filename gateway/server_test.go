@@ -20,6 +20,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -232,6 +233,11 @@ type apiTemporal struct {
 	startErr  error
 	// outcome is the started workflows' outcome (JSON); a completion when empty.
 	outcome string
+	// answers are query answers (JSON) by query type, and queried the
+	// workflow ids asked; executions are what ListWorkflow lists.
+	answers    map[string]string
+	queried    []string
+	executions []*workflowpb.WorkflowExecutionInfo
 }
 
 func (t *apiTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
@@ -250,15 +256,20 @@ func (t *apiTemporal) ExecuteWorkflow(_ context.Context, _ client.StartWorkflowO
 	return apiRun{outcome: cmp.Or(t.outcome, `{"status":"completed","detail":{}}`)}, nil
 }
 
-// QueryWorkflow answers every state query with an empty open state.
-func (t *apiTemporal) QueryWorkflow(_ context.Context, _, _ string, _ string, _ ...any) (converter.EncodedValue, error) {
+// QueryWorkflow answers a query type of answers, or with an empty open
+// state.
+func (t *apiTemporal) QueryWorkflow(_ context.Context, id, _ string, query string, _ ...any) (converter.EncodedValue, error) {
+	t.queried = append(t.queried, id)
+	if a, ok := t.answers[query]; ok {
+		return apiValue(a), nil
+	}
 	return apiValue(`{"status":"open","step":"reception"}`), nil
 }
 
 // ListWorkflow records the visibility query and lists nothing.
 func (t *apiTemporal) ListWorkflow(_ context.Context, r *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
 	t.lists = append(t.lists, r.GetQuery())
-	return &workflowservice.ListWorkflowExecutionsResponse{}, nil
+	return &workflowservice.ListWorkflowExecutionsResponse{Executions: t.executions}, nil
 }
 
 // apiValue is a query's answer (JSON).
