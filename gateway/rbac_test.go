@@ -139,6 +139,12 @@ func rbacMatrix() []matrixRow {
 		contract.ProcInPersonPINChange: {"ood....", "...d...", "...o..."},
 		contract.ProcInPersonPINReset:  {"ood....", "...d...", "...o..."},
 		contract.ProcProxyPINReset:     {"ood....", "...d...", "...o..."},
+		// The records requests are also taken at the Organization's own
+		// counter, for a resident of any municipality (第2 3).
+		contract.ProcInPersonDisclosureRequest: {"oo...o.", "...d.o.", "...o.o."},
+		contract.ProcProxyDisclosureRequest:    {"oo...o.", "...d.o.", "...o.o."},
+		contract.ProcInPersonCorrectionRequest: {"oo...o.", "...d.o.", "...o.o."},
+		contract.ProcProxyCorrectionRequest:    {"oo...o.", "...d.o.", "...o.o."},
 	}
 	for _, p := range workflows.Catalog {
 		if len(p.StartRoles) == 0 {

@@ -129,7 +129,9 @@ func (s *Server) checkHolder(c *gin.Context, h workflows.CertificateHolder, muni
 	case err != nil:
 		s.failInternal(c, err)
 		return false
-	case r.MunicipalityCode != municipality:
+	case r.MunicipalityCode != municipality && currentClerk(c).OfficeKind != workflows.OfficeOrganization:
+		// The Organization's own counter takes requests of any resident
+		// (第2 3: it reads the 住基ネット); only the records requests list it.
 		fail(c, http.StatusForbidden, "other_municipality_resident", "他の団体の住民の電子証明書です / These certificates are of another municipality's resident.")
 		return false
 	}

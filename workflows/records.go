@@ -144,13 +144,24 @@ func (r *counterRequest) run(ctx workflow.Context) (RecordsRequestResult, error)
 	if err := r.id.Await(ctx, StepIdentityCheck, what); err != nil {
 		return RecordsRequestResult{}, err
 	}
-	// The Organization writes to the person as the register reads.
-	who, err := kit.Local(ctx, contract.ReadRequester, contract.ReadRequesterInput{MunicipalityCode: c.Office(), ResidentCode: r.request.ResidentCode})
+	// The Organization writes to the person as the register reads: the
+	// municipality's own, or at the Organization's counter any
+	// municipality's (住基ネット).
+	atOrganization := c.Office() == OrganizationOffice
+	muni := c.Office()
+	if atOrganization {
+		muni = ""
+	}
+	who, err := kit.Local(ctx, contract.ReadRequester, contract.ReadRequesterInput{MunicipalityCode: muni, ResidentCode: r.request.ResidentCode})
 	if err != nil {
 		return RecordsRequestResult{}, err
 	}
-	if _, err := kit.Local(ctx, contract.RegisterDocuments, contract.RegisterDocumentsInput{CaseNumber: c.Number(), DocTypes: r.docTypes}); err != nil {
-		return RecordsRequestResult{}, err
+	// A municipality keeps the request and the power of attorney (第3 3);
+	// the Organization keeps its own with the request it receives.
+	if !atOrganization {
+		if _, err := kit.Local(ctx, contract.RegisterDocuments, contract.RegisterDocumentsInput{CaseNumber: c.Number(), DocTypes: r.docTypes}); err != nil {
+			return RecordsRequestResult{}, err
+		}
 	}
 	// ウ 機構への送付: the Organization's case, which outlives this one.
 	orgCase := OrganizationCase(c.Number())

@@ -369,3 +369,37 @@ func TestDisclosureOverdueInTheList(t *testing.T) {
 		t.Errorf("the overdue case did not end: %v", done)
 	}
 }
+
+// TestDisclosureAtTheOrganization: the Organization's own counter takes a
+// request from a resident of any municipality; the notice is collected at
+// its counter after an identity check.
+func TestDisclosureAtTheOrganization(t *testing.T) {
+	beginTest(t)
+	op := login(t, "jlis1")
+	r := demo.Find(demo.ResidentYokohama)
+	counter := startStatusChange(t, op, "inperson-disclosure-request", map[string]any{"residentCode": r.ResidentCode, "delivery": "pickup"})
+	if !strings.HasPrefix(counter, workflows.OrganizationOffice+"-") {
+		t.Errorf("the Organization's counter opened case %s", counter)
+	}
+	checkIdentity(t, op, counter, false)
+	orgCase := workflows.OrganizationCase(counter)
+	op.waitStep(orgCase, time.Minute, workflows.StepDisclosure)
+	if code := op.do("POST", "/api/cases/"+orgCase+"/disclose", map[string]any{}, nil); code != http.StatusOK {
+		t.Fatalf("disclose: HTTP %d", code)
+	}
+	// The person comes to collect it.
+	op.waitStep(orgCase, time.Minute, workflows.StepLetterPickup)
+	if code := op.do("POST", "/api/cases/"+orgCase+"/identity-check", map[string]any{"documentType": "residence_card", "verified": true}, nil); code != http.StatusOK {
+		t.Fatalf("identity check at pick-up: HTTP %d", code)
+	}
+	if done := op.waitStep(counter, time.Minute, workflows.StepDone, workflows.StepRejected, workflows.StepFailed); done["status"] != workflows.StatusCompleted {
+		t.Fatalf("the counter's case: %v", done)
+	}
+	text, delivery, how := orgLetter(t, orgCase, contract.LetterDisclosure)
+	if delivery != contract.DeliveryPickup || how != contract.DeliveredByHandOver {
+		t.Errorf("the notice: delivery %q, delivered %q", delivery, how)
+	}
+	if !strings.Contains(text, r.Name) || strings.Contains(text, r.Address) {
+		t.Errorf("a notice for pick-up names the person and no address:\n%s", text)
+	}
+}
