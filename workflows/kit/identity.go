@@ -171,8 +171,19 @@ func (id *Identity) AwaitVisit(ctx workflow.Context, step, what string, bound ti
 // the application when the documents did not prove the identity.
 func (id *Identity) record(ctx workflow.Context, reject bool) error {
 	got := *id.got
+	// A person checked again (a letter collected after a failed check)
+	// gets an audit entry of its own: the trail keeps one per key.
+	key, n := "identity_check:"+got.Person, 0
+	for _, ch := range id.c.st.Identity.Checks {
+		if ch.Person == got.Person {
+			n++
+		}
+	}
+	if n > 0 {
+		key = fmt.Sprintf("%s:%d", key, n+1)
+	}
 	id.c.st.Identity.Checks = append(id.c.st.Identity.Checks, IdentityCheck{Person: got.Person, Clerk: got.Clerk, DocumentType: got.DocumentType, At: workflow.Now(ctx)})
-	if err := id.c.Record(ctx, "identity_check:"+got.Person, got.Clerk, got.DocumentType); err != nil {
+	if err := id.c.Record(ctx, key, got.Clerk, got.DocumentType); err != nil {
 		return err
 	}
 	if got.PowerOfAttorney {
