@@ -309,6 +309,9 @@ func (p *page) T(key string) string {
 // Msg is the API's bilingual message ("日本語 / English") in the page's language.
 func (p *page) Msg(m string) string { return pickLang(p.Lang, m) }
 
+// WaitText is what a case waits for, in the page's language.
+func (p *page) WaitText(s string) string { return waitingText(p.Lang, s) }
+
 // Step, Status, Role, OfficeKind and Waiting name those in the page's language.
 func (p *page) Step(s string) string       { return stepLabel(p.Lang, s) }
 func (p *page) Status(s string) string     { return labelIn(statusLabels, p.Lang, s) }
@@ -353,10 +356,22 @@ func pickLang(lang, m string) string {
 	if !ok {
 		return m
 	}
+	if ascii(ja) && !ascii(en) {
+		ja, en = en, ja // an English-first message
+	}
 	if lang == langEN {
 		return strings.TrimSpace(en)
 	}
 	return strings.TrimSpace(ja)
+}
+
+func ascii(s string) bool {
+	for _, r := range s {
+		if r > 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func langOf(r *http.Request) string {

@@ -82,7 +82,9 @@ func fieldsOf(t reflect.Type, scope, lang string) []formField {
 func walkFields(t reflect.Type, prefix string, visit func(path string, t reflect.Type)) {
 	for i := range t.NumField() {
 		sf := t.Field(i)
-		if !sf.IsExported() {
+		// encoding/json promotes an embedded struct's fields even when its
+		// type is unexported.
+		if !sf.IsExported() && !sf.Anonymous {
 			continue
 		}
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
@@ -95,6 +97,9 @@ func walkFields(t reflect.Type, prefix string, visit func(path string, t reflect
 		}
 		if sf.Anonymous && name == "" && ft.Kind() == reflect.Struct {
 			walkFields(ft, prefix, visit)
+			continue
+		}
+		if !sf.IsExported() {
 			continue
 		}
 		if name == "" {

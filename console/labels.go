@@ -360,3 +360,58 @@ var ui = map[string]text{
 	"formerror":        {"入力内容を確認してください。", "Please check the form."},
 	"required":         {"必須", "required"},
 }
+
+// waitingTexts put what a case waits for (the state's English waitingFor,
+// "who: what") in Japanese; a bilingual one is split instead.
+var waitingTexts = map[string]string{
+	"identity documents": "本人確認書類の確認",
+	"the proxy's identity documents and power of attorney": "代理人の本人確認書類と委任状の確認",
+	"the proxy's identity documents (second visit)":        "代理人の本人確認書類の確認（再来庁時）",
+	"applicant's intent":                 "申請者本人の意思の確認",
+	"mail the inquiry letter":            "照会書の郵送",
+	"insert the card":                    "統合端末へのカードの挿入",
+	"touch panel":                        "タッチパネルでの暗証番号の入力",
+	"touch panel (PIN)":                  "タッチパネルでの暗証番号の入力",
+	"touch panel (current and new PIN)":  "タッチパネルでの現在と新しい暗証番号の入力",
+	"touch panel (new PIN)":              "タッチパネルでの新しい暗証番号の入力",
+	"hand the card over":                 "カードの交付",
+	"review the forwarded application":   "経由市区町村から送付された申請の審査",
+	"the application":                    "申請の送付",
+	"the proxy's identity documents":     "代理人の本人確認書類の確認",
+	"the reply":                          "回答書",
+	"the applicant's identity documents": "申請者の本人確認書類の確認",
+	"address municipality":               "住所地市区町村",
+	"second clerk":                       "第二の職員",
+	"relay municipality":                 "経由市区町村",
+	"terminal":                           "統合端末",
+	"applicant":                          "申請者",
+	"clerk":                              "職員",
+	"proxy":                              "代理人",
+}
+
+func waitingText(lang, what string) string {
+	if strings.Contains(what, " / ") {
+		return pickLang(lang, what)
+	}
+	if lang == langEN {
+		return what
+	}
+	who, rest, ok := strings.Cut(what, ": ")
+	if !ok {
+		if ja, found := waitingTexts[what]; found {
+			return ja
+		}
+		return what
+	}
+	if ja, found := waitingTexts[who]; found {
+		who = ja
+	}
+	until := ""
+	if head, day, cut := strings.Cut(rest, ", by "); cut {
+		rest, until = head, "（"+day+" まで）"
+	}
+	if ja, found := waitingTexts[rest]; found {
+		rest = ja
+	}
+	return who + ": " + rest + until
+}
