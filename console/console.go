@@ -294,8 +294,11 @@ type page struct {
 	// Path is the page's path, for the language switch to come back to.
 	Path  string
 	Flash string
-	Error string
-	Data  any
+	// FlashOf names what the flash is about (a step's path, "started"),
+	// so a reader (or a test) can tell one answer from the page before.
+	FlashOf string
+	Error   string
+	Data    any
 }
 
 // T is one of the console's words in the page's language.
@@ -826,9 +829,9 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s *session) {
 	p.Title = p.T("casenumber") + " " + number
 	switch {
 	case r.URL.Query().Get("started") != "":
-		p.Flash = p.T("started")
+		p.Flash, p.FlashOf = p.T("started"), "started"
 	case r.URL.Query().Get("done") != "":
-		p.Flash = p.T("accepted")
+		p.Flash, p.FlashOf = p.T("accepted"), r.URL.Query().Get("done")
 	}
 	p.Data = c.caseData(p, s, number, st, "", nil, "")
 	c.render(w, r, http.StatusOK, "case", p)
