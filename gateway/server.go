@@ -98,5 +98,7 @@ func (s *Server) Handler() http.Handler {
 	// The Temporal UI decodes encrypted payloads here: managers only, their
 	// own municipality's only (codec.go).
 	s.mountCodec(r)
+	// The staff console (console.go): pages over this API.
+	s.mountConsole(r)
 	return r
 }

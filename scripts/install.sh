@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install.sh — installs what madoguchi's run/test scripts need on a Debian 12 machine:
-# the Debian packages of the real parts (Postgres, SoftHSM2, pcscd + vsmartcard-vpcd, OpenSC)
+# the Debian packages of the real parts (Postgres, SoftHSM2, pcscd + vsmartcard-vpcd, OpenSC,
+# chromium for the console's browser tests)
 # and the pinned Temporal CLI. Idempotent, and fast when everything is present.
 #
 # Environment:
@@ -13,13 +14,15 @@ TEMPORAL_MODULE="github.com/temporalio/cli/cmd/temporal"
 
 # Debian packages: the real parts, plus the few tools the scripts themselves call (a minimal
 # image may lack procps/openssl), a C toolchain for the cgo packages (pkcs11, PC/SC),
-# poppler, with which the tests read the letters back as a PDF reader does, and the IPAex
-# fonts, whose subsets every letter embeds (internal/letter).
+# poppler, with which the tests read the letters back as a PDF reader does, the IPAex
+# fonts, whose subsets every letter embeds (internal/letter), and chromium, the browser the
+# staff console's tests drive headless through chromedp (tests/integration/console_test.go).
 APT_PACKAGES=(
 	postgresql softhsm2 pcscd vsmartcard-vpcd libpcsclite-dev opensc
 	openssl procps ca-certificates gcc libc6-dev pkg-config
 	poppler-utils poppler-data
 	fonts-ipaexfont-gothic fonts-ipaexfont-mincho
+	chromium
 )
 
 log() { printf '[install %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -91,6 +91,7 @@ cat <<EOF
 EOF
 if ((infra_only == 0)); then
 	cat <<EOF
+   Staff console      http://${MADOGUCHI_GATEWAY_ADDR}/console/   (sign in as clerk1, clerk2, manager1…, password madoguchi-demo)
    Staff API          http://${MADOGUCHI_GATEWAY_ADDR}/api   (gateway; health at /healthz)
    Touch panel        http://127.0.0.1:8181/   (terminal T0001, reader "Virtual PCD 00 00")
    Repository         ${MADOGUCHI_REPOSITORY_URL}/ocsp, /crl/{sign|auth}/{code}.crl   (demo verifier keys: ${MD_STATE}/secrets/verifiers.txt)

@@ -59,6 +59,15 @@ func (db *DB) CreateSession(ctx context.Context, token []byte, clerkID int64, ex
 	return nil
 }
 
+// EndSession ends a session (sign-out): its token is no longer live.
+func (db *DB) EndSession(ctx context.Context, token []byte) error {
+	h := sha256.Sum256(token)
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, h[:]); err != nil {
+		return fmt.Errorf("storage: end session: %w", err)
+	}
+	return nil
+}
+
 // SessionClerk returns the clerk of a live session token.
 func (db *DB) SessionClerk(ctx context.Context, token []byte, now time.Time) (Clerk, error) {
 	h := sha256.Sum256(token)

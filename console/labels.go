@@ -1,0 +1,417 @@
+package console
+
+import "strings"
+
+// text is one piece of the console in Japanese and English.
+type text struct{ ja, en string }
+
+func (t text) in(lang string) string {
+	if lang == langEN && t.en != "" {
+		return t.en
+	}
+	return t.ja
+}
+
+// option is one choice of a select field.
+type option struct {
+	value string
+	label text
+}
+
+// fieldLabel labels one field of a form, with its choices when it has a
+// fixed set.
+type fieldLabel struct {
+	text
+	options []option
+	hint    text
+}
+
+// common is the scope of the labels every form shares.
+const common = "*"
+
+// stepScope is the label scope of a clerk step's form.
+func stepScope(path string) string { return "step:" + path }
+
+// fieldLabels label the forms' fields, keyed by scope (a procedure's name,
+// a clerk step's stepScope, or common) and the field's JSON path. A
+// procedure added to the catalog later gets its form from its start
+// request; only labels are added here (without them the JSON names show).
+var fieldLabels = map[string]map[string]fieldLabel{
+	common: {
+		"terminalId":                {text: text{"統合端末", "Counter terminal"}, hint: text{"例: T0001", "e.g. T0001"}},
+		"application.residentCode":  {text: text{"住民票コード", "Resident code"}, hint: text{"11桁の数字", "11 digits"}},
+		"application.name":          {text: text{"氏名", "Name"}},
+		"application.birthDate":     {text: text{"生年月日", "Date of birth"}, hint: text{"YYYY-MM-DD", "YYYY-MM-DD"}},
+		"application.sex":           {text: text{"性別", "Sex"}, options: []option{{"male", text{"男", "Male"}}, {"female", text{"女", "Female"}}}},
+		"application.address":       {text: text{"住所", "Address"}},
+		"application.formerSurname": {text: text{"旧氏（記載がある場合）", "Former surname (if recorded)"}},
+		"application.alias":         {text: text{"通称（記載がある場合）", "Alias (if recorded)"}},
+		"application.signing":       {text: text{"署名用電子証明書", "Signing certificate"}},
+		"application.userAuth":      {text: text{"利用者証明用電子証明書", "User-authentication certificate"}},
+		"proxy.name":                {text: text{"代理人の氏名", "Proxy's name"}},
+		"proxy.address":             {text: text{"代理人の住所", "Proxy's address"}},
+		"proxy.relationship":        {text: text{"本人との関係", "Relationship to the applicant"}},
+		"residentCode":              {text: text{"住民票コード", "Resident code"}, hint: text{"11桁の数字", "11 digits"}},
+		"signing":                   {text: text{"署名用電子証明書", "Signing certificate"}},
+		"userAuth":                  {text: text{"利用者証明用電子証明書", "User-authentication certificate"}},
+		"serials":                   {text: text{"電子証明書のシリアル番号（分かる場合、空白区切り）", "Certificate serial numbers (if known, space-separated)"}},
+		"cardSerial":                {text: text{"カードの番号", "Card serial"}},
+		"cardLost":                  {text: text{"カードを紛失した（カードは読み取らない）", "The card was lost (it is not read)"}},
+		"addressMunicipality":       {text: text{"住所地の市区町村コード", "Address municipality's code"}, hint: text{"6桁の数字", "6 digits"}},
+		"handOverAt": {text: text{"カードの交付場所", "Where the card is handed over"}, options: []option{
+			{"relay", text{"この市区町村（経由市区町村）", "Here (the relay municipality)"}},
+			{"address", text{"住所地市区町村", "The address municipality"}}}},
+	},
+	"inperson-revocation": {
+		"reason": {text: text{"失効の事由", "Reason"}, options: revocationReasons},
+	},
+	"proxy-revocation": {
+		"reason": {text: text{"失効の事由", "Reason"}, options: revocationReasons},
+	},
+	stepScope("cancel"): {
+		"reason": {text: text{"取消しの理由", "Reason for the cancellation"}},
+	},
+	stepScope("identity-check"): {
+		"documentType": {text: text{"本人確認書類", "Identity document"}, options: []option{
+			{"individual_number_card", text{"個人番号カード", "Individual number card"}},
+			{"drivers_license", text{"運転免許証", "Driver's licence"}},
+			{"passport", text{"旅券", "Passport"}},
+			{"residence_card", text{"在留カード", "Residence card"}},
+			{"other_photo_id", text{"その他官公署発行の写真付き証明書", "Other official photo ID"}}}},
+		"person": {text: text{"確認した人", "Whose documents"}, options: []option{
+			{"", text{"手続が待っている人", "The person the procedure waits for"}},
+			{"applicant", text{"申請者本人", "The applicant"}},
+			{"proxy", text{"代理人", "The proxy"}},
+			{"legal_representative", text{"法定代理人", "The legal representative"}}}},
+		"verified":        {text: text{"書類により本人であることを確認した", "The documents prove the person's identity"}},
+		"powerOfAttorney": {text: text{"委任状を確認した（代理人の場合）", "The power of attorney was shown (for a proxy)"}},
+	},
+	stepScope("pin-entry"): {
+		"reason": {text: text{"代行入力の理由", "Why a clerk types the PIN"}},
+	},
+	stepScope("confirm-intent"): {
+		"note": {text: text{"確認の方法・備考", "How it was confirmed (note)"}},
+	},
+	stepScope("reply"): {
+		"caseNumber": {text: text{"回答書に記載の受付番号", "Case number printed on the reply"}},
+		"code":       {text: text{"回答書の照合番号", "Reply code"}},
+	},
+	stepScope("review"): {
+		"terminalId": {text: text{"カードを挿入した統合端末", "Terminal holding the applicant's card"}},
+		"approve":    {text: text{"承認する", "Approve"}},
+		"reason":     {text: text{"承認しない理由", "Reason if not approved"}},
+	},
+	stepScope("extend-deadline"): {
+		"reason": {text: text{"延長の理由", "Reason for the extension"}},
+	},
+}
+
+var revocationReasons = []option{
+	{"cessationOfOperation", text{"本人の意思による失効（cessationOfOperation）", "The holder's wish (cessationOfOperation)"}},
+	{"keyCompromise", text{"秘密鍵の漏えい・カードの紛失（keyCompromise）", "Key leaked or card lost (keyCompromise)"}},
+}
+
+// labelOf is a field's label in scope, then in common, then its JSON path.
+func labelOf(scope, path string) fieldLabel {
+	if l, ok := fieldLabels[scope][path]; ok {
+		return l
+	}
+	if l, ok := fieldLabels[common][path]; ok {
+		return l
+	}
+	return fieldLabel{text: text{path, path}}
+}
+
+// errorFields say beside which field the gateway's error codes belong:
+// the first field of the form whose JSON path ends with one of them.
+var errorFields = map[string][]string{
+	"bad_resident_code":           {"residentCode"},
+	"not_in_register":             {"residentCode"},
+	"other_municipality_resident": {"residentCode"},
+	"outside_delegation":          {"residentCode"},
+	"delegation_ended":            {"residentCode"},
+	"missing_name":                {"name"},
+	"bad_birth_date":              {"birthDate"},
+	"bad_sex":                     {"sex"},
+	"missing_address":             {"application.address"},
+	"no_certificate_requested":    {"signing", "serials"},
+	"no_pin_requested":            {"signing"},
+	"missing_proxy":               {"proxy.name"},
+	"unknown_terminal":            {"terminalId"},
+	"terminal_not_authorised":     {"terminalId"},
+	"lost_card_present":           {"terminalId"},
+	"bad_address_municipality":    {"addressMunicipality"},
+	"bad_hand_over":               {"handOverAt"},
+	"reason_not_allowed":          {"reason"},
+	"unknown_certificate":         {"serials"},
+	"bad_card_serial":             {"cardSerial"},
+	"unknown_card":                {"cardSerial"},
+	"not_holder":                  {"cardSerial", "serials"},
+}
+
+// procedureTitles are the procedures' names in English (the catalog holds
+// the manual's Japanese title).
+var procedureTitles = map[string]string{
+	"inperson-issuance":           "Issuance or renewal of certificates (in person)",
+	"proxy-issuance":              "Issuance or renewal of certificates (by proxy)",
+	"relay-forwarding":            "Application through a relay municipality",
+	"relay-issuance":              "Issuance of an application received by a relay municipality",
+	"inperson-revocation":         "Revocation on application or leak/loss report (in person)",
+	"proxy-revocation":            "Revocation on application or leak/loss report (by proxy)",
+	"loss-report":                 "Hold and revocation on a card-loss report",
+	"inperson-hold-release":       "Release of the user-authentication certificate's hold (in person)",
+	"proxy-hold-release":          "Release of the user-authentication certificate's hold (by proxy)",
+	"inperson-pin-change":         "PIN change (in person)",
+	"inperson-pin-reset":          "PIN reset (in person)",
+	"proxy-pin-reset":             "PIN reset (by proxy)",
+	"exofficio-revocation":        "Counter work for an ex-officio revocation",
+	"exofficio-revocation-batch":  "Counter work for ex-officio revocations (batch)",
+	"inperson-disclosure-request": "Disclosure request (in person)",
+	"proxy-disclosure-request":    "Disclosure request (by proxy)",
+}
+
+// stepLabels name the steps of a case (kit and procedures).
+var stepLabels = map[string]text{
+	"reception":            {"受付", "Reception"},
+	"register_check":       {"住民基本台帳との照合", "Resident register check"},
+	"identity_check":       {"本人確認", "Identity check"},
+	"second_visit":         {"再来庁時の本人確認", "Identity check at the second visit"},
+	"card_check":           {"カードの確認", "Card check"},
+	"pin_confirmation":     {"本人の意思確認（第二の職員）", "Applicant's intent (second clerk)"},
+	"pin_setting":          {"暗証番号の設定", "PIN setting"},
+	"key_generation":       {"鍵ペアの生成", "Key generation"},
+	"issuance":             {"電子証明書の発行", "Certificate issuance"},
+	"card_write":           {"カードへの書込み", "Writing the card"},
+	"revoke_old":           {"旧電子証明書の失効", "Revoking the old certificates"},
+	"fee":                  {"手数料", "Fee"},
+	"documents":            {"申請書類の保存", "Filing the documents"},
+	"inquiry":              {"照会書の作成", "Preparing the inquiry letter"},
+	"inquiry_mailing":      {"照会書の郵送", "Mailing the inquiry letter"},
+	"reply_wait":           {"回答書の到着待ち", "Waiting for the reply"},
+	"targets":              {"対象の電子証明書", "Certificates concerned"},
+	"revocation":           {"失効", "Revocation"},
+	"records":              {"記録", "Records"},
+	"hold_check":           {"一時保留の確認", "Hold check"},
+	"pin_verify":           {"暗証番号の照合", "PIN verification"},
+	"release":              {"一時保留の解除", "Releasing the hold"},
+	"status_change":        {"状態の変更", "Status change"},
+	"pin_change":           {"暗証番号の変更", "PIN change"},
+	"pin_reset":            {"暗証番号の初期化", "PIN reset"},
+	"hand_over":            {"カードの交付", "Handing the card over"},
+	"pin_notice":           {"暗証番号の届出", "PIN notice"},
+	"forwarded":            {"住所地市区町村へ送付済み", "Forwarded to the address municipality"},
+	"relay_review":         {"経由市区町村からの申請の審査", "Review of the forwarded application"},
+	"exofficio_revocation": {"職権失効", "Ex-officio revocation"},
+	"revocation_records":   {"失効の記録", "Revocation records"},
+	"holder_notice":        {"本人への通知", "Notice to the holder"},
+	"done":                 {"完了", "Done"},
+	"rejected":             {"却下", "Rejected"},
+	"lapsed":               {"期限切れ", "Lapsed"},
+	"failed":               {"失敗", "Failed"},
+	"cancelled":            {"取消し", "Cancelled"},
+}
+
+// stepLabel names a step, or a step log entry such as identity_check:applicant.
+func stepLabel(lang, step string) string {
+	if l, ok := stepLabels[step]; ok {
+		return l.in(lang)
+	}
+	base, rest, _ := strings.Cut(step, ":")
+	if l, ok := stepLabels[base]; ok {
+		return l.in(lang) + " (" + rest + ")"
+	}
+	return step
+}
+
+var statusLabels = map[string]text{
+	"open":      {"処理中", "Open"},
+	"completed": {"完了", "Completed"},
+	"rejected":  {"却下", "Rejected"},
+	"lapsed":    {"期限切れ", "Lapsed"},
+	"failed":    {"失敗", "Failed"},
+	"cancelled": {"取消し", "Cancelled"},
+}
+
+var roleLabels = map[string]text{
+	"clerk":    {"窓口職員", "Counter clerk"},
+	"manager":  {"管理者", "Manager"},
+	"auditor":  {"監査担当", "Auditor"},
+	"operator": {"機構の担当者", "Organization operator"},
+	"register": {"住民基本台帳担当", "Resident register"},
+}
+
+var officeKindLabels = map[string]text{
+	"municipality": {"市区町村", "Municipality"},
+	"post_office":  {"郵便局", "Post office"},
+	"organization": {"機構", "The Organization"},
+}
+
+// waitingLabels name who a case waits for (the MadoguchiWaiting role).
+var waitingLabels = map[string]text{
+	"clerk":        {"職員の操作", "A clerk"},
+	"second_clerk": {"第二の職員による本人の意思確認", "A second clerk's confirmation"},
+	"applicant":    {"申請者（統合端末のタッチパネル等）", "The applicant (touch panel, card)"},
+	"proxy":        {"代理人の回答書", "The proxy's reply"},
+	"terminal":     {"統合端末（応答なし）", "The terminal (not responding)"},
+	"relay":        {"経由市区町村", "The relay municipality"},
+	"address":      {"住所地市区町村", "The address municipality"},
+}
+
+// stepActions are the clerk steps a case is expected to take at each
+// step, shown first on its page; the procedure's other steps are there
+// too, folded (the workflow's validator refuses one that does not apply).
+var stepActions = map[string][]string{
+	"reception":        {"identity-check", "pin-entry"},
+	"register_check":   {"identity-check", "pin-entry"},
+	"identity_check":   {"identity-check", "pin-entry"},
+	"second_visit":     {"identity-check"},
+	"card_check":       {"pin-entry"},
+	"pin_confirmation": {"confirm-intent"},
+	"inquiry_mailing":  {"inquiry-mailed"},
+	"reply_wait":       {"reply", "extend-deadline"},
+	"relay_review":     {"review"},
+	"hand_over":        {"hand-over"},
+}
+
+var stepTitles = map[string]text{
+	"cancel":          {"手続の取消し", "Cancel the procedure"},
+	"identity-check":  {"本人確認", "Identity check"},
+	"pin-entry":       {"暗証番号の代行入力を申し出る", "Declare that a clerk types the PIN"},
+	"confirm-intent":  {"本人の意思確認（第二の職員）", "Confirm the applicant's intent (second clerk)"},
+	"inquiry-mailed":  {"照会書を郵送した", "The inquiry letter was mailed"},
+	"reply":           {"回答書の受付", "Take the reply"},
+	"review":          {"経由市区町村からの申請の審査", "Review the forwarded application"},
+	"hand-over":       {"カードを交付した", "The card was handed over"},
+	"extend-deadline": {"期限の延長", "Extend the deadline"},
+}
+
+func stepTitle(lang, path string) string {
+	if t, ok := stepTitles[path]; ok {
+		return t.in(lang)
+	}
+	return path
+}
+
+func labelIn(m map[string]text, lang, key string) string {
+	if t, ok := m[key]; ok {
+		return t.in(lang)
+	}
+	return key
+}
+
+// ui are the console's own words.
+var ui = map[string]text{
+	"app":              {"窓口 — 公的個人認証サービス", "madoguchi — JPKI back office"},
+	"signin":           {"サインイン", "Sign in"},
+	"signout":          {"サインアウト", "Sign out"},
+	"login":            {"ログイン名", "Login"},
+	"password":         {"パスワード", "Password"},
+	"expired":          {"セッションの有効期限が切れました。もう一度サインインしてください。", "Your session has expired; please sign in again."},
+	"signedout":        {"サインアウトしました。", "You have signed out."},
+	"badform":          {"画面の有効期限が切れました。もう一度操作してください。", "The form has expired; please try again."},
+	"signedin":         {"サインイン中", "Signed in"},
+	"office":           {"所属", "Office"},
+	"role":             {"役割", "Role"},
+	"home":             {"待ち一覧", "Waiting list"},
+	"cases":            {"手続一覧", "Cases"},
+	"start":            {"手続の開始", "Start a procedure"},
+	"waiting":          {"この団体で操作を待っている手続", "What your office is waiting on"},
+	"nowaiting":        {"待っている手続はありません。", "Nothing is waiting."},
+	"nocases":          {"該当する手続はありません。", "No cases."},
+	"casenumber":       {"受付番号", "Case number"},
+	"procedure":        {"手続", "Procedure"},
+	"step":             {"段階", "Step"},
+	"status":           {"状態", "Status"},
+	"waitingfor":       {"待っているもの", "Waiting for"},
+	"openedat":         {"受付日時", "Opened"},
+	"manual":           {"手続マニュアル", "Manual"},
+	"submit":           {"送信", "Submit"},
+	"startit":          {"この内容で開始する", "Start the procedure"},
+	"nopin":            {"暗証番号はこの画面では入力しません。申請者が統合端末のタッチパネルで入力します。", "PINs are never typed here: the applicant types them on the terminal's touch panel."},
+	"notfound":         {"お探しの手続は見つかりません", "No such case"},
+	"notfoundtext":     {"この受付番号の手続はないか、この団体では表示できません。", "There is no case with this number that your office may see."},
+	"error":            {"処理できませんでした", "The request could not be completed"},
+	"errortext":        {"処理中に問題が発生しました。しばらくしてから再度お試しください。", "Something went wrong on our side; try again shortly."},
+	"accepted":         {"受け付けました。", "Accepted."},
+	"started":          {"手続を開始しました。", "The procedure has started."},
+	"atpanel":          {"申請者が統合端末のタッチパネルで暗証番号を入力するのを待っています。", "Waiting for the applicant to type the PIN on the terminal's touch panel."},
+	"atpanelclerk":     {"代行入力する職員が統合端末のタッチパネルで暗証番号を入力するのを待っています", "Waiting for the clerk who enters the PIN to type it on the touch panel"},
+	"pinenteredby":     {"暗証番号を代行入力する職員", "PIN entered by"},
+	"pinconfirmedby":   {"本人の意思を確認した職員", "Intent confirmed by"},
+	"youentered":       {"あなたはこの手続の暗証番号を代行入力する職員です。本人の意思確認は別の職員が行ってください。", "You are the clerk entering this case's PIN: another clerk must confirm the applicant's intent."},
+	"confirmbutton":    {"申請者本人が暗証番号を決めたことを確認しました", "I confirm the applicant decided the PIN"},
+	"otheractions":     {"その他の操作", "Other steps"},
+	"steplog":          {"経過", "Step log"},
+	"at":               {"日時", "When"},
+	"actor":            {"担当", "By"},
+	"note":             {"備考", "Note"},
+	"certificates":     {"発行した電子証明書", "Certificates issued"},
+	"kind":             {"種類", "Kind"},
+	"serial":           {"シリアル番号", "Serial"},
+	"notafter":         {"有効期限", "Valid until"},
+	"letters":          {"帳票", "Letters"},
+	"inquiryletter":    {"照会書兼回答書（PDF）", "Inquiry letter (PDF)"},
+	"revocationnotice": {"失効通知書（PDF）", "Revocation notice (PDF)"},
+	"reason":           {"理由", "Reason"},
+	"nothingtostart":   {"この役割で開始できる手続はありません。", "Your role starts no procedure here."},
+	"filter":           {"状態で絞り込む", "Filter by status"},
+	"language":         {"言語", "Language"},
+	"refreshing":       {"この画面は自動で更新されます。", "This page refreshes by itself."},
+	"formerror":        {"入力内容を確認してください。", "Please check the form."},
+	"required":         {"必須", "required"},
+}
+
+// waitingTexts put what a case waits for (the state's English waitingFor,
+// "who: what") in Japanese; a bilingual one is split instead.
+var waitingTexts = map[string]string{
+	"identity documents": "本人確認書類の確認",
+	"the proxy's identity documents and power of attorney": "代理人の本人確認書類と委任状の確認",
+	"the proxy's identity documents (second visit)":        "代理人の本人確認書類の確認（再来庁時）",
+	"applicant's intent":                 "申請者本人の意思の確認",
+	"mail the inquiry letter":            "照会書の郵送",
+	"insert the card":                    "統合端末へのカードの挿入",
+	"touch panel":                        "タッチパネルでの暗証番号の入力",
+	"touch panel (PIN)":                  "タッチパネルでの暗証番号の入力",
+	"touch panel (current and new PIN)":  "タッチパネルでの現在と新しい暗証番号の入力",
+	"touch panel (new PIN)":              "タッチパネルでの新しい暗証番号の入力",
+	"hand the card over":                 "カードの交付",
+	"review the forwarded application":   "経由市区町村から送付された申請の審査",
+	"the application":                    "申請の送付",
+	"the proxy's identity documents":     "代理人の本人確認書類の確認",
+	"the reply":                          "回答書",
+	"the applicant's identity documents": "申請者の本人確認書類の確認",
+	"address municipality":               "住所地市区町村",
+	"second clerk":                       "第二の職員",
+	"relay municipality":                 "経由市区町村",
+	"terminal":                           "統合端末",
+	"applicant":                          "申請者",
+	"clerk":                              "職員",
+	"proxy":                              "代理人",
+}
+
+func waitingText(lang, what string) string {
+	if strings.Contains(what, " / ") {
+		return pickLang(lang, what)
+	}
+	if lang == langEN {
+		return what
+	}
+	who, rest, ok := strings.Cut(what, ": ")
+	if !ok {
+		if ja, found := waitingTexts[what]; found {
+			return ja
+		}
+		return what
+	}
+	if ja, found := waitingTexts[who]; found {
+		who = ja
+	}
+	until := ""
+	if head, day, cut := strings.Cut(rest, ", by "); cut {
+		rest, until = head, "（"+day+" まで）"
+	}
+	if ja, found := waitingTexts[rest]; found {
+		rest = ja
+	}
+	return who + ": " + rest + until
+}
