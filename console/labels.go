@@ -58,6 +58,10 @@ var fieldLabels = map[string]map[string]fieldLabel{
 		"cardSerial":                {text: text{"カードの番号", "Card serial"}},
 		"cardLost":                  {text: text{"カードを紛失した（カードは読み取らない）", "The card was lost (it is not read)"}},
 		"addressMunicipality":       {text: text{"住所地の市区町村コード", "Address municipality's code"}, hint: text{"6桁の数字", "6 digits"}},
+		"delivery": {text: text{"通知書の受取方法", "How the notice is received"}, options: []option{
+			{"mail", text{"郵送（本人限定受取郵便）", "By mail (to the person only)"}},
+			{"pickup", text{"機構の窓口で受け取る", "Collected at the Organization's counter"}}}},
+		"disclosureCase": {text: text{"開示通知書に記載の受付番号", "Case number printed on the disclosure notice"}, hint: text{"例: jlis-131016-20261201-000001", "e.g. jlis-131016-20261201-000001"}},
 		"handOverAt": {text: text{"カードの交付場所", "Where the card is handed over"}, options: []option{
 			{"relay", text{"この市区町村（経由市区町村）", "Here (the relay municipality)"}},
 			{"address", text{"住所地市区町村", "The address municipality"}}}},
@@ -101,6 +105,9 @@ var fieldLabels = map[string]map[string]fieldLabel{
 		"approve":    {text: text{"承認する", "Approve"}},
 		"reason":     {text: text{"承認しない理由", "Reason if not approved"}},
 	},
+	stepScope("decide-correction"): {
+		"reason": {text: text{"決定の理由（通知書に記載）", "Reason for the decision (printed on the notice)"}},
+	},
 	stepScope("extend-deadline"): {
 		"reason": {text: text{"延長の理由", "Reason for the extension"}},
 	},
@@ -126,6 +133,12 @@ func labelOf(scope, path string) fieldLabel {
 // the first field of the form whose JSON path ends with one of them.
 var errorFields = map[string][]string{
 	"bad_resident_code":           {"residentCode"},
+	"bad_delivery":                {"delivery"},
+	"bad_disclosure_case":         {"disclosureCase"},
+	"unknown_disclosure":          {"disclosureCase"},
+	"not_disclosed":               {"disclosureCase"},
+	"not_disclosed_to_requester":  {"disclosureCase"},
+	"correction_period_passed":    {"disclosureCase"},
 	"not_in_register":             {"residentCode"},
 	"other_municipality_resident": {"residentCode"},
 	"outside_delegation":          {"residentCode"},
