@@ -434,10 +434,12 @@ md_pcscd_ensure() {
 		fi
 		mkdir -p /run/pcscd
 		md_log "pcscd: starting (log ${MD_PCSCD_LOG}; left running at exit)"
+		# pcscd outlives this run: it must hold none of its descriptors, or a
+		# lock taken around the run (flock file cmd) would stay held with it.
 		if [[ -n ${MD_LOCK_FD:-} ]]; then
-			setsid pcscd --foreground >>"${MD_PCSCD_LOG}" 2>&1 </dev/null {MD_LOCK_FD}>&- &
+			setsid pcscd --foreground >>"${MD_PCSCD_LOG}" 2>&1 </dev/null {MD_LOCK_FD}>&- 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 		else
-			setsid pcscd --foreground >>"${MD_PCSCD_LOG}" 2>&1 </dev/null &
+			setsid pcscd --foreground >>"${MD_PCSCD_LOG}" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 		fi
 		disown $! 2>/dev/null || true
 	fi
