@@ -45,19 +45,58 @@ type Disclosure struct {
 // DefaultOrganization is the notice's sender.
 const DefaultOrganization = "地方公共団体情報システム機構"
 
-func (n Disclosure) check() error {
-	for _, f := range []struct{ name, v string }{{"CaseNumber", n.CaseNumber}, {"Requester", n.Requester}} {
+// toRequester is what every letter of the Organization to a requester
+// shares: the case, the addressee (the address only when mailed), the day
+// the request was received, the date of the letter and the sender.
+type toRequester struct {
+	caseNumber, name, address string
+	byMail                    bool
+	received, issued          time.Time
+	org                       string
+}
+
+func (r toRequester) check() error {
+	for _, f := range []struct{ name, v string }{{"CaseNumber", r.caseNumber}, {"Requester", r.name}} {
 		if strings.TrimSpace(f.v) == "" {
 			return fmt.Errorf("%w: %s is empty", ErrIncomplete, f.name)
 		}
 	}
 	switch {
-	case n.ByMail && strings.TrimSpace(n.Address) == "":
+	case r.byMail && strings.TrimSpace(r.address) == "":
 		return fmt.Errorf("%w: a notice by mail needs the Address", ErrIncomplete)
-	case n.IssuedOn.IsZero() || n.Received.IsZero():
-		return fmt.Errorf("%w: Received and IssuedOn are required", ErrIncomplete)
+	case r.received.IsZero():
+		return fmt.Errorf("%w: Received is required", ErrIncomplete)
+	case r.issued.IsZero():
+		return fmt.Errorf("%w: IssuedOn is required", ErrIncomplete)
 	}
 	return nil
+}
+
+// start begins the letter with the heading, sent by DefaultOrganization
+// unless another sender is named.
+func (r toRequester) start(title string) (*letter.Doc, error) {
+	doc, err := letter.New()
+	if err != nil {
+		return nil, fmt.Errorf("notice: %w", err)
+	}
+	org := r.org
+	if org == "" {
+		org = DefaultOrganization
+	}
+	address := ""
+	if r.byMail {
+		address = r.address
+	}
+	heading(doc, r.issued, r.caseNumber, address, r.name, org, title)
+	return doc, nil
+}
+
+// day is a date as the letters print it, in Asia/Tokyo.
+func day(t time.Time) string { return letter.JapaneseDate(validity.DateOf(t)) }
+
+func (n Disclosure) to() toRequester {
+	return toRequester{caseNumber: n.CaseNumber, name: n.Requester, address: n.Address, byMail: n.ByMail,
+		received: n.Received, issued: n.IssuedOn, org: n.Organization}
 }
 
 // RenderDisclosure renders the disclosure notice as an A4 PDF/A-2b file:
@@ -65,26 +104,16 @@ func (n Disclosure) check() error {
 // its serial, dates, issuing municipality, status and counterpart, or the
 // statement that there are none. The same notice renders to the same bytes.
 func RenderDisclosure(n Disclosure) ([]byte, error) {
-	if err := n.check(); err != nil {
+	if err := n.to().check(); err != nil {
 		return nil, err
 	}
-	doc, err := letter.New()
+	doc, err := n.to().start(DisclosureTitle)
 	if err != nil {
-		return nil, fmt.Errorf("notice: %w", err)
+		return nil, err
 	}
-	org := n.Organization
-	if org == "" {
-		org = DefaultOrganization
-	}
-	date := func(t time.Time) string { return letter.JapaneseDate(validity.DateOf(t)) }
-	address := ""
-	if n.ByMail {
-		address = n.Address
-	}
-	heading(doc, n.IssuedOn, n.CaseNumber, address, n.Requester, org, DisclosureTitle)
 	doc.Paragraph(letter.MarginL, letter.ContentW, stBody, 15,
-		"　"+date(n.Received)+"に受け付けたあなたの開示請求について、機構が保有するあなたの認証業務情報を次のとおり開示します。")
-	doc.Y -= 6
+		"　"+day(n.Received)+"に受け付けたあなたの開示請求について、機構が保有するあなたの認証業務情報を次のとおり開示します。")
+	doc.Y -= 21 // the paragraph's last line, and a gap
 	if len(n.Certificates) == 0 {
 		doc.Text(letter.MarginL+10, doc.Y, stBodyG, "開示請求に係る認証業務情報はありません。")
 		doc.Y -= 20
@@ -95,7 +124,8 @@ func RenderDisclosure(n Disclosure) ([]byte, error) {
 		doc.Y -= 15
 		lines := []string{
 			"シリアル番号　" + c.Serial,
-			"発行日　" + date(c.IssuedAt) + "　　有効期間満了日　" + date(c.NotAfter),
+			"発行日　" + day(c.IssuedAt),
+			"有効期間満了日　" + day(c.NotAfter),
 			"発行した市区町村　" + c.Municipality,
 		}
 		if c.CounterpartSerial != "" {
@@ -103,9 +133,9 @@ func RenderDisclosure(n Disclosure) ([]byte, error) {
 		}
 		switch {
 		case c.Revoked && c.Reason == reasons.CertificateHold:
-			lines = append(lines, "状態　一時保留（"+date(c.RevokedAt)+"）")
+			lines = append(lines, "状態　一時保留（"+day(c.RevokedAt)+"）")
 		case c.Revoked:
-			lines = append(lines, "状態　失効（"+date(c.RevokedAt)+"、事由: "+c.Reason.Japanese()+"）")
+			lines = append(lines, "状態　失効（"+day(c.RevokedAt)+"、事由: "+c.Reason.Japanese()+"）")
 		default:
 			lines = append(lines, "状態　有効")
 		}

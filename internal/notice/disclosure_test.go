@@ -33,6 +33,7 @@ func disclosureText(t *testing.T, n Disclosure) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fits(t, pages)
 	var b strings.Builder
 	for _, p := range pages {
 		b.WriteString(p.Text() + "\n")

@@ -12,7 +12,6 @@ import (
 
 	"github.com/madoguchi/madoguchi/internal/letter"
 	"github.com/madoguchi/madoguchi/internal/reasons"
-	"github.com/madoguchi/madoguchi/internal/validity"
 )
 
 // RevocationTitle is the revocation notice's title (失効通知書).
@@ -95,7 +94,7 @@ func RenderRevocation(n Revocation) ([]byte, error) {
 	heading(doc, n.IssuedOn, n.CaseNumber, n.HolderAddress, n.HolderName, n.MunicipalityName+"長", RevocationTitle)
 	doc.Paragraph(letter.MarginL, letter.ContentW, stBody, 15,
 		"　あなたの申請（届出）に基づき、次の電子証明書は失効しました。失効した電子証明書は、署名及び利用者証明に使うことはできません。")
-	doc.Y -= 6
+	doc.Y -= 21 // the paragraph's last line, and a gap
 	doc.Text(letter.MarginL, doc.Y, stHeading, "失効事由　"+n.Reason.Japanese())
 	doc.Y -= 20
 	for _, c := range n.Certificates {
@@ -116,7 +115,7 @@ func RenderRevocation(n Revocation) ([]byte, error) {
 // number, the addressee (the address only when mailed), the sender and the
 // title.
 func heading(doc *letter.Doc, issued time.Time, caseNumber, address, name, sender, title string) {
-	doc.TextRight(doc.Y+5, stBody, letter.JapaneseDate(validity.DateOf(issued)))
+	doc.TextRight(doc.Y+5, stBody, day(issued))
 	doc.TextRight(doc.Y-9, stBody, "受付番号　"+caseNumber)
 	doc.Y -= 18
 	if address != "" {

@@ -35,6 +35,7 @@ func TestRevocationNoticeSays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fits(t, pages)
 	var text strings.Builder
 	for _, p := range pages {
 		text.WriteString(p.Text())
