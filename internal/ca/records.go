@@ -177,7 +177,8 @@ func (c *CA) ReceiveRequest(ctx context.Context, in contract.ReceiveRecordsReque
 }
 
 // checkItems checks a correction request's items as written (known actions
-// and fields, a serial, a value where the action needs one, a statement)
+// and fields, a whole record only deleted, a serial, a value where the
+// action needs one, a statement)
 // and returns them with canonical serials.
 func checkItems(items []contract.CorrectionItem) ([]contract.CorrectionItem, error) {
 	if len(items) == 0 || len(items) > maxCorrectionItems {
@@ -207,6 +208,9 @@ func checkItems(items []contract.CorrectionItem) ([]contract.CorrectionItem, err
 		case contract.FieldMunicipality, contract.FieldCounterpart, contract.FieldRevocationReason, contract.FieldRecord:
 		default:
 			return nil, &ValidationError{Field: f("Field"), Problem: "names no field of the records"}
+		}
+		if it.Field == contract.FieldRecord && it.Action != contract.ActionDelete {
+			return nil, &ValidationError{Field: f("Action"), Problem: "a whole record can only be deleted"}
 		}
 		if strings.TrimSpace(it.Statement) == "" {
 			return nil, &ValidationError{Field: f("Statement"), Problem: "is required: the requester says what is wrong"}

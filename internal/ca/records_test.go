@@ -218,6 +218,10 @@ func TestReceiveRequest(t *testing.T) {
 			*in = c
 			in.Items = []contract.CorrectionItem{item("a", contract.ActionDelete, contract.FieldCounterpart, "b")}
 		},
+		"correct a whole record": func(in *contract.ReceiveRecordsRequestInput) {
+			*in = c
+			in.Items = []contract.CorrectionItem{item("a", contract.ActionCorrect, contract.FieldRecord, "b")}
+		},
 		"no statement": func(in *contract.ReceiveRecordsRequestInput) {
 			*in = c
 			in.Items = []contract.CorrectionItem{{Serial: "a", Action: contract.ActionDelete, Field: contract.FieldRecord}}
@@ -547,8 +551,6 @@ func TestBadCorrectionsRecordNothing(t *testing.T) {
 		"delete where there is none":       {resident: stranger, disclosure: "DS", item: item(other, contract.ActionDelete, contract.FieldCounterpart, "")},
 		"delete a municipality":            {item: item(sign, contract.ActionDelete, contract.FieldMunicipality, "")},
 		"delete a revocation reason":       {item: item(sign, contract.ActionDelete, contract.FieldRevocationReason, "")},
-		"correct the whole record":         {item: item(sign, contract.ActionCorrect, contract.FieldRecord, "x")},
-		"add a whole record":               {item: item(sign, contract.ActionAdd, contract.FieldRecord, "x")},
 		"a reason of a good certificate":   {resident: stranger, disclosure: "DS", item: item(other, contract.ActionAdd, contract.FieldRevocationReason, "keyCompromise")},
 		"a reason of a held certificate":   {item: item(auth, contract.ActionCorrect, contract.FieldRevocationReason, "keyCompromise")},
 		"a reason that is none":            {item: item(sign, contract.ActionCorrect, contract.FieldRevocationReason, "removeFromCRL")},
