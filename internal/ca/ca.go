@@ -126,6 +126,7 @@ func IsPermanent(err error) bool {
 	for _, target := range []error{
 		ErrInvalidRequest, ErrRequestConflict, ErrPublicKeyReused, ErrUnknownCertificate,
 		ErrExpired, ErrAlreadyRevoked, ErrAlreadyOnHold, ErrNotOnHold, ErrHoldNotAllowed,
+		ErrUnknownRequest, ErrNotCompiled, ErrUnknownLetter, ErrBadCorrection,
 	} {
 		if errors.Is(err, target) {
 			return true

@@ -43,7 +43,13 @@ func (c *CA) CardCertificates(ctx context.Context, cardSerial string) ([]CertSta
 // counterpart: what a disclosure request (開示請求, 法第58条) compiles. A
 // resident with none gets an empty list, which is an answer too.
 func (c *CA) RecordsOf(ctx context.Context, residentCode string) ([]Record, error) {
-	rows, err := c.pool.Query(ctx, `SELECT `+certCols+` FROM ca_certificates
+	return recordsOf(ctx, c.pool, residentCode)
+}
+
+// recordsOf is RecordsOf on a pool or inside a transaction (a disclosure
+// compiles and stores in one).
+func recordsOf(ctx context.Context, q rowsQueryer, residentCode string) ([]Record, error) {
+	rows, err := q.Query(ctx, `SELECT `+certCols+` FROM ca_certificates
 		WHERE resident_code = $1 AND cert_der IS NOT NULL ORDER BY issued_at, serial`, residentCode)
 	if err != nil {
 		return nil, fmt.Errorf("ca: records of a resident: %w", err)

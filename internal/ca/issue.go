@@ -124,6 +124,12 @@ type queryer interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+// rowsQueryer is a queryer that also reads many rows.
+type rowsQueryer interface {
+	queryer
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 func getCert(ctx context.Context, q queryer, where string, arg any) (*certRow, error) {
 	r, err := scanCert(q.QueryRow(ctx, "SELECT "+certCols+" FROM ca_certificates WHERE "+where, arg))
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -106,6 +106,9 @@ func Register(w sdkworker.Registry, c *ca.CA) {
 	w.RegisterActivity(&org.CA{Issuer: Issuer{CA: c}})
 	// 第2 2(3): ex-officio revocation after register changes, a chunk per call.
 	w.RegisterActivity(&org.ExOfficio{CA: c})
+	// 法第58条〜第61条: disclosure and correction of the certification
+	// records, on the Organization's database beside the CA's.
+	w.RegisterActivity(&org.Records{CA: c})
 	// The Organization's CRL publication runs on this worker with its activities.
 	w.RegisterWorkflowWithOptions(workflows.PublishRevocationLists, workflow.RegisterOptions{Name: workflows.PublishRevocationListsWorkflow})
 	// One publisher for the daily lists and for the first CRL of a
