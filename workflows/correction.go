@@ -9,21 +9,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/madoguchi/madoguchi/contract"
-	"github.com/madoguchi/madoguchi/internal/deadline"
 	"github.com/madoguchi/madoguchi/workflows/kit"
 )
 
 // CorrectionInput starts the Organization's side of a correction request.
 type CorrectionInput struct {
-	CaseNumber     string                    `json:"caseNumber"`
-	Office         string                    `json:"office"`
-	CounterOffice  string                    `json:"counterOffice"`
-	CounterCase    string                    `json:"counterCase"`
-	Requester      contract.Requester        `json:"requester"`
-	Delivery       string                    `json:"delivery"`
+	OrgRequest
 	DisclosureCase string                    `json:"disclosureCase"`
 	Items          []contract.CorrectionItem `json:"items"`
-	ReceivedAt     time.Time                 `json:"receivedAt,omitzero"`
 }
 
 // CorrectionResult is the outcome: the decision and what was amended,
@@ -67,27 +60,11 @@ var decideCorrectionStep = kit.NewHumanStep[DecideCorrectionInput]("decide-corre
 // each keeping the old value in the audit (never the certificate or a
 // signed CRL); the decision notice goes to the requester.
 func Correction(ctx workflow.Context, in CorrectionInput) (CorrectionResult, error) {
-	c, err := kit.New(ctx, kit.Info{Number: in.CaseNumber, Procedure: contract.ProcCorrection, Office: in.Office})
+	o, err := openOrgSide(ctx, contract.ProcCorrection, "correction", in.OrgRequest)
 	if err != nil {
 		return CorrectionResult{}, err
 	}
-	received := in.ReceivedAt
-	if received.IsZero() {
-		received = workflow.Now(ctx)
-	}
-	st := &kit.RecordsState{Delivery: in.Delivery, CounterOffice: in.CounterOffice, CounterCase: in.CounterCase, Received: received}
-	c.State().Records = st
-	o := &orgSide{c: c, st: st}
-	if p := workflow.GetInfo(ctx).ParentWorkflowExecution; p != nil {
-		o.counter = p.ID
-	}
-	original := deadline.DisclosureDeadline(received)
-	if err := o.useDeadline(ctx, "correction", original, deadline.ExtendDisclosure(original, 0)); err != nil {
-		return CorrectionResult{}, err
-	}
-	if o.id, err = kit.UseIdentity(ctx, c); err != nil {
-		return CorrectionResult{}, err
-	}
+	c, st := o.c, o.st
 	var decision *contract.CorrectionDecision
 	var amended []string
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, DecideCorrectionUpdate,
@@ -150,9 +127,9 @@ func Correction(ctx workflow.Context, in CorrectionInput) (CorrectionResult, err
 	return kit.Run(ctx, c, func(ctx workflow.Context) (CorrectionOutcome, error) {
 		// 訂正等請求の受付 (法第61条).
 		c.Enter(ctx, kit.StepReception, "")
-		if _, err := kit.Org(ctx, contract.ReceiveRecordsRequest, contract.ReceiveRecordsRequestInput{CaseNumber: in.CaseNumber,
-			Procedure: contract.ProcCorrection, Requester: in.Requester, Delivery: in.Delivery, ReceivedAt: received,
-			CounterOffice: in.CounterOffice, CounterCase: in.CounterCase, DisclosureCase: in.DisclosureCase, Items: in.Items}); err != nil {
+		if _, err := kit.Org(ctx, contract.ReceiveRecordsRequest, o.received(func(r *contract.ReceiveRecordsRequestInput) {
+			r.DisclosureCase, r.Items = in.DisclosureCase, in.Items
+		})); err != nil {
 			return CorrectionOutcome{}, err
 		}
 		// 訂正等の決定, by the deadline in force.

@@ -8,22 +8,12 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/madoguchi/madoguchi/contract"
-	"github.com/madoguchi/madoguchi/internal/deadline"
 	"github.com/madoguchi/madoguchi/workflows/kit"
 )
 
 // DisclosureInput starts the Organization's side of a disclosure request.
 type DisclosureInput struct {
-	CaseNumber string `json:"caseNumber"`
-	// Office is the Organization's office code.
-	Office        string             `json:"office"`
-	CounterOffice string             `json:"counterOffice"`
-	CounterCase   string             `json:"counterCase"`
-	Requester     contract.Requester `json:"requester"`
-	Delivery      string             `json:"delivery"`
-	// ReceivedAt is when the Organization received the request (zero: when
-	// this case starts); the deadline counts from its day.
-	ReceivedAt time.Time `json:"receivedAt,omitzero"`
+	OrgRequest
 }
 
 // DisclosureResult is the outcome: dates and how the notice went, never
@@ -86,27 +76,11 @@ var discloseStep = kit.NewHumanStep[DiscloseInput]("disclose", DiscloseUpdate)
 // the case stays open for the correction period, answering what it
 // disclosed.
 func Disclosure(ctx workflow.Context, in DisclosureInput) (DisclosureResult, error) {
-	c, err := kit.New(ctx, kit.Info{Number: in.CaseNumber, Procedure: contract.ProcDisclosure, Office: in.Office})
+	o, err := openOrgSide(ctx, contract.ProcDisclosure, "disclosure", in.OrgRequest)
 	if err != nil {
 		return DisclosureResult{}, err
 	}
-	received := in.ReceivedAt
-	if received.IsZero() {
-		received = workflow.Now(ctx)
-	}
-	st := &kit.RecordsState{Delivery: in.Delivery, CounterOffice: in.CounterOffice, CounterCase: in.CounterCase, Received: received}
-	c.State().Records = st
-	o := &orgSide{c: c, st: st}
-	if p := workflow.GetInfo(ctx).ParentWorkflowExecution; p != nil {
-		o.counter = p.ID
-	}
-	original := deadline.DisclosureDeadline(received)
-	if err := o.useDeadline(ctx, "disclosure", original, deadline.ExtendDisclosure(original, 0)); err != nil {
-		return DisclosureResult{}, err
-	}
-	if o.id, err = kit.UseIdentity(ctx, c); err != nil {
-		return DisclosureResult{}, err
-	}
+	c, st := o.c, o.st
 	var disclosed []string
 	sent := false
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, DiscloseUpdate,
@@ -172,9 +146,7 @@ func Disclosure(ctx workflow.Context, in DisclosureInput) (DisclosureResult, err
 	return kit.Run(ctx, c, func(ctx workflow.Context) (DisclosureOutcome, error) {
 		// 開示請求の受付 (法第58条): the request, as the counter forwarded it.
 		c.Enter(ctx, kit.StepReception, "")
-		if _, err := kit.Org(ctx, contract.ReceiveRecordsRequest, contract.ReceiveRecordsRequestInput{CaseNumber: in.CaseNumber,
-			Procedure: contract.ProcDisclosure, Requester: in.Requester, Delivery: in.Delivery, ReceivedAt: received,
-			CounterOffice: in.CounterOffice, CounterCase: in.CounterCase}); err != nil {
+		if _, err := kit.Org(ctx, contract.ReceiveRecordsRequest, o.received(nil)); err != nil {
 			return DisclosureOutcome{}, err
 		}
 		// 開示 (法第59条第1項): within 30 days of receipt, or the extended date.

@@ -242,6 +242,60 @@ func (r *counterRequest) run(ctx workflow.Context) (RecordsRequestResult, error)
 	return res, kit.FailedAs("機構の手続が障害で終了しました: " + msg + " / The Organization's procedure failed: " + msg)
 }
 
+// OrgRequest is what the Organization's side of a records request starts
+// with: where it was made, and whom the letters go to.
+type OrgRequest struct {
+	CaseNumber string `json:"caseNumber"`
+	// Office is the Organization's office code.
+	Office        string             `json:"office"`
+	CounterOffice string             `json:"counterOffice"`
+	CounterCase   string             `json:"counterCase"`
+	Requester     contract.Requester `json:"requester"`
+	Delivery      string             `json:"delivery"`
+	// ReceivedAt is when the Organization received the request (zero: when
+	// its case starts); the deadline counts from its day.
+	ReceivedAt time.Time `json:"receivedAt,omitzero"`
+}
+
+// openOrgSide opens the Organization's case of a request: its records
+// section, the counter it tells (its parent), the 30-day deadline with its
+// one extension, and the identity check of a letter's pick-up.
+func openOrgSide(ctx workflow.Context, procedure, deadlineName string, in OrgRequest) (*orgSide, error) {
+	c, err := kit.New(ctx, kit.Info{Number: in.CaseNumber, Procedure: procedure, Office: in.Office})
+	if err != nil {
+		return nil, err
+	}
+	received := in.ReceivedAt
+	if received.IsZero() {
+		received = workflow.Now(ctx)
+	}
+	st := &kit.RecordsState{Delivery: in.Delivery, CounterOffice: in.CounterOffice, CounterCase: in.CounterCase, Received: received}
+	c.State().Records = st
+	o := &orgSide{c: c, st: st, req: in, procedure: procedure}
+	if p := workflow.GetInfo(ctx).ParentWorkflowExecution; p != nil {
+		o.counter = p.ID
+	}
+	original := deadline.DisclosureDeadline(received)
+	if err := o.useDeadline(ctx, deadlineName, original, deadline.ExtendDisclosure(original, 0)); err != nil {
+		return nil, err
+	}
+	if o.id, err = kit.UseIdentity(ctx, c); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// received is the request as the Organization records it; more adds a
+// procedure's own fields.
+func (o *orgSide) received(more func(*contract.ReceiveRecordsRequestInput)) contract.ReceiveRecordsRequestInput {
+	r := contract.ReceiveRecordsRequestInput{CaseNumber: o.req.CaseNumber, Procedure: o.procedure, Requester: o.req.Requester,
+		Delivery: o.req.Delivery, ReceivedAt: o.st.Received, CounterOffice: o.req.CounterOffice, CounterCase: o.req.CounterCase}
+	if more != nil {
+		more(&r)
+	}
+	return r
+}
+
 // orgSide is what the Organization's two procedures share: telling the
 // counter how the case stands, and delivering the letter.
 type orgSide struct {
@@ -252,6 +306,8 @@ type orgSide struct {
 	id      *kit.Identity
 	// original and extended are the deadline and its one extension.
 	original, extended deadline.Deadline
+	req                OrgRequest
+	procedure          string
 }
 
 // tell signals the counter; a counter that has ended is not an error.
@@ -360,8 +416,8 @@ func checkItems(items []contract.CorrectionItem) *contract.Rejection {
 func (r *counterRequest) disclosure(office string, docTypes ...string) {
 	r.org, r.orgType, r.docTypes = contract.ProcDisclosure, "Disclosure", docTypes
 	r.input = func(orgCase string, who contract.Requester) any {
-		return DisclosureInput{CaseNumber: orgCase, Office: OrganizationOffice, CounterOffice: office, CounterCase: r.c.Number(),
-			Requester: who, Delivery: r.request.Delivery}
+		return DisclosureInput{OrgRequest{CaseNumber: orgCase, Office: OrganizationOffice, CounterOffice: office, CounterCase: r.c.Number(),
+			Requester: who, Delivery: r.request.Delivery}}
 	}
 }
 
@@ -370,8 +426,8 @@ func (r *counterRequest) disclosure(office string, docTypes ...string) {
 func (r *counterRequest) correction(office string, req CorrectionRequest, docTypes ...string) {
 	r.org, r.orgType, r.docTypes = contract.ProcCorrection, "Correction", docTypes
 	r.input = func(orgCase string, who contract.Requester) any {
-		return CorrectionInput{CaseNumber: orgCase, Office: OrganizationOffice, CounterOffice: office, CounterCase: r.c.Number(),
-			Requester: who, Delivery: r.request.Delivery, DisclosureCase: req.DisclosureCase, Items: req.Items}
+		return CorrectionInput{OrgRequest: OrgRequest{CaseNumber: orgCase, Office: OrganizationOffice, CounterOffice: office, CounterCase: r.c.Number(),
+			Requester: who, Delivery: r.request.Delivery}, DisclosureCase: req.DisclosureCase, Items: req.Items}
 	}
 }
 

@@ -21,14 +21,14 @@ import (
 var (
 	testRequester  = contract.Requester{ResidentCode: "00000000206", Name: "試験 花子", Address: "東京都千代田区千代田1番1号"}
 	disclosureCase = OrganizationCase("131016-20261201-000401")
-	disclosureIn   = DisclosureInput{CaseNumber: disclosureCase, Office: OrganizationOffice, CounterOffice: "131016",
-		CounterCase: "131016-20261201-000401", Requester: testRequester, Delivery: contract.DeliveryMail}
+	disclosureIn   = DisclosureInput{OrgRequest{CaseNumber: disclosureCase, Office: OrganizationOffice, CounterOffice: "131016",
+		CounterCase: "131016-20261201-000401", Requester: testRequester, Delivery: contract.DeliveryMail}}
 	correctionItems = []contract.CorrectionItem{
 		{Serial: "51", Action: contract.ActionCorrect, Field: contract.FieldMunicipality, Value: "131024", Statement: "発行した市区町村が違う"},
 		{Serial: "a2", Action: contract.ActionDelete, Field: contract.FieldCounterpart, Statement: "対応証明書ではない"},
 	}
-	correctionIn = CorrectionInput{CaseNumber: OrganizationCase("131016-20261201-000402"), Office: OrganizationOffice, CounterOffice: "131016",
-		CounterCase: "131016-20261201-000402", Requester: testRequester, Delivery: contract.DeliveryMail, DisclosureCase: disclosureCase, Items: correctionItems}
+	correctionIn = CorrectionInput{OrgRequest: OrgRequest{CaseNumber: OrganizationCase("131016-20261201-000402"), Office: OrganizationOffice, CounterOffice: "131016",
+		CounterCase: "131016-20261201-000402", Requester: testRequester, Delivery: contract.DeliveryMail}, DisclosureCase: disclosureCase, Items: correctionItems}
 	recordsRequest    = RecordsRequest{ResidentCode: "00000000206", Delivery: contract.DeliveryMail}
 	inPersonRecordsIn = InPersonDisclosureRequestInput{CaseNumber: "131016-20261201-000401", MunicipalityCode: "131016", Clerk: "clerk1", ClerkID: 1, Request: recordsRequest}
 )

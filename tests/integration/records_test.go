@@ -340,9 +340,10 @@ func TestDisclosureOverdueInTheList(t *testing.T) {
 	r := demo.Find(demo.ResidentNoRecords)
 	if _, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfID, TaskQueue: contract.MunicipalTaskQueue,
 		TypedSearchAttributes: searchattr.Start(contract.ProcDisclosure, orgCase, workflows.OrganizationOffice, workflows.StepReception)},
-		"Disclosure", workflows.DisclosureInput{CaseNumber: orgCase, Office: workflows.OrganizationOffice, CounterOffice: workflows.OrganizationOffice, CounterCase: orgCase,
+		"Disclosure", workflows.DisclosureInput{OrgRequest: workflows.OrgRequest{CaseNumber: orgCase, Office: workflows.OrganizationOffice,
+			CounterOffice: workflows.OrganizationOffice, CounterCase: orgCase,
 			Requester: contract.Requester{ResidentCode: r.ResidentCode, Name: r.Name, Address: r.Address}, Delivery: contract.DeliveryMail,
-			ReceivedAt: time.Now().Add(-31 * 24 * time.Hour)}); err != nil {
+			ReceivedAt: time.Now().Add(-31 * 24 * time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}
 	st := op.waitStep(orgCase, time.Minute, workflows.StepDisclosure)
