@@ -382,3 +382,34 @@ func TestDisclosureRequestAtTheCounter(t *testing.T) {
 		})
 	}
 }
+
+// TestExtensionAcceptedInTimeCounts: an extension accepted a minute before
+// the deadline whose notice takes two hours to send still extends it: the
+// case is never overdue.
+func TestExtensionAcceptedInTimeCounts(t *testing.T) {
+	f := &fakeRecords{serials: []string{"51"}}
+	env := recordsEnv(t, f)
+	env.OnActivity(contract.SendRecordsLetter.Name, mock.Anything, mock.Anything).After(2*time.Hour).Return(
+		contract.SendRecordsLetterResult{Delivery: contract.DeliveryMail}, nil)
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WorkflowID(contract.ProcDisclosure, disclosureCase)})
+	// Started 2026-12-01 10:00 JST: the deadline is the end of 2026-12-30 JST.
+	fires := time.Date(2026, 12, 31, 0, 0, 0, 0, time.FixedZone("JST", 9*3600)).Sub(time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC))
+	extend := sendAt(env, fires-time.Minute, kit.ExtendDeadlineUpdate, kit.ExtendDeadlineInput{Clerk: "jlis1", Reason: "確認中"})
+	var after kit.State
+	env.RegisterDelayedCallback(func() { after = stateOf(t, env) }, fires+3*time.Hour)
+	sendAt(env, fires+5*time.Hour, DiscloseUpdate, DiscloseInput{Clerk: "jlis1"})
+	env.ExecuteWorkflow(Disclosure, disclosureIn)
+	var out DisclosureResult
+	if err := env.GetWorkflowResult(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !extend.accepted || extend.err != nil {
+		t.Fatalf("extension: %s %v", extend.rejection(), extend.err)
+	}
+	if after.Deadline == nil || after.Deadline.Overdue || !after.Deadline.Extended || after.Status != kit.StatusOpen {
+		t.Errorf("three hours after the first deadline: %+v (status %s)", after.Deadline, after.Status)
+	}
+	if out.Status != kit.StatusCompleted || !out.Detail.Extended {
+		t.Errorf("outcome %+v", out)
+	}
+}

@@ -48,6 +48,9 @@ type DeadlineState struct {
 type Deadline struct {
 	c        *Case
 	extended time.Time
+	// extending is set while an accepted extension's notice is being sent:
+	// accepted before the deadline, it counts even if sending takes past it.
+	extending bool
 	// notify sends the extension notice (a letter activity), under the
 	// case's lock; nil sends none.
 	notify func(ctx workflow.Context, in ExtendDeadlineInput, due time.Time) error
@@ -85,6 +88,8 @@ func (d *Deadline) validate(ctx workflow.Context, in ExtendDeadlineInput) error 
 }
 
 func (d *Deadline) extend(ctx workflow.Context, in ExtendDeadlineInput) (ExtendDeadlineResult, error) {
+	d.extending = true
+	defer func() { d.extending = false }()
 	err := d.c.Serialized(ctx, func(ctx workflow.Context) error {
 		if d.c.st.Deadline.Extended {
 			return nil
@@ -142,7 +147,13 @@ func (d *Deadline) AwaitDuty(ctx workflow.Context, who, what string, grace time.
 			return nil
 		}
 		if !ok {
-			break
+			// An extension accepted in time may still be sending its notice.
+			if err := workflow.Await(ctx, func() bool { return !d.extending }); err != nil {
+				return err
+			}
+			if d.Due().Equal(due) {
+				break
+			}
 		}
 	}
 	st := d.c.st.Deadline
