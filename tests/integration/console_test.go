@@ -27,8 +27,15 @@ type tab struct {
 
 func newTab(t *testing.T) *tab {
 	t.Helper()
+	return newTabWith(t, chromedp.Flag("lang", "ja"))
+}
+
+// newTabWith is newTab with more of chromium's options (a window size, a
+// language).
+func newTabWith(t *testing.T, more ...chromedp.ExecAllocatorOption) *tab {
+	t.Helper()
 	// CI runs as root, where chromium needs --no-sandbox.
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.NoSandbox, chromedp.Headless, chromedp.Flag("lang", "ja"))
+	opts := append(append(chromedp.DefaultExecAllocatorOptions[:], chromedp.NoSandbox, chromedp.Headless), more...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
