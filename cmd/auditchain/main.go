@@ -5,8 +5,9 @@
 //	auditchain verify [-office X] [-anchor]   every office's chain, or X's; exit 1 if one is broken
 //	auditchain anchor [-day YYYY-MM-DD]       record each office's chain head as the day's anchor
 //
-// verify changes nothing unless -anchor is given: then, when every chain it
-// verified is intact, it records today's anchors (Asia/Tokyo) as anchor does.
+// verify changes nothing unless -anchor is given: then it records today's
+// anchor (Asia/Tokyo) of each chain it found intact, as the daily Schedule
+// does (workflows.AnchorAuditChains); a broken chain is never anchored.
 package main
 
 import (
@@ -44,7 +45,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fs := flag.NewFlagSet("auditchain "+args[0], flag.ContinueOnError)
 	office := fs.String("office", "", "verify only this office's chain")
-	anchor := fs.Bool("anchor", false, "record today's anchors when every chain verified is intact")
+	anchor := fs.Bool("anchor", false, "record today's anchor of each chain verified intact")
 	day := fs.String("day", "", "the anchors' day (default today, Asia/Tokyo)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -66,9 +67,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if *day != "" {
 			return errors.New("-day is for anchor")
 		}
-		if *anchor && *office != "" {
-			return errors.New("-anchor anchors every office, so it verifies every office: drop -office")
-		}
 		return verify(ctx, db, *office, *anchor, out)
 	case "anchor":
 		if *office != "" || *anchor {
@@ -87,36 +85,49 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 }
 
 func verify(ctx context.Context, db *storage.DB, office string, anchor bool, out io.Writer) error {
-	offices := []string{office}
-	if office == "" {
-		var err error
-		if offices, err = db.AuditChainOffices(ctx); err != nil {
-			return err
+	var offices []string // nil: every office with a chain
+	if office != "" {
+		offices = []string{office}
+	}
+	var reps []storage.ChainReport
+	var anchors []storage.AuditAnchor
+	var err error
+	if anchor {
+		reps, anchors, err = db.VerifyAndAnchor(ctx, time.Now(), offices)
+	} else {
+		if offices == nil {
+			if offices, err = db.AuditChainOffices(ctx); err != nil {
+				return err
+			}
+		}
+		for _, o := range offices {
+			rep, err := db.VerifyAuditChain(ctx, o)
+			if err != nil {
+				return err
+			}
+			reps = append(reps, rep)
 		}
 	}
+	if err != nil {
+		return err
+	}
 	broken := false
-	for _, o := range offices {
-		rep, err := db.VerifyAuditChain(ctx, o)
-		if err != nil {
-			return err
-		}
+	for _, rep := range reps {
 		if rep.OK {
-			fmt.Fprintf(out, "%s: ok, %d rows, head %d %s, %d anchors checked\n", o, rep.Rows, rep.HeadSeq, rep.HeadHash, rep.Anchors)
+			fmt.Fprintf(out, "%s: ok, %d rows, head %d %s, %d anchors checked\n", rep.Office, rep.Rows, rep.HeadSeq, rep.HeadHash, rep.Anchors)
 			continue
 		}
 		broken = true
 		b := rep.Break
-		fmt.Fprintf(out, "%s: BROKEN at row %d", o, b.Seq)
+		fmt.Fprintf(out, "%s: BROKEN at row %d", rep.Office, b.Seq)
 		if b.CaseNumber != "" {
 			fmt.Fprintf(out, " (case %s, event %s)", b.CaseNumber, b.EventKey)
 		}
 		fmt.Fprintf(out, ": %s: %s\n", b.Reason, b.Message)
 	}
+	printAnchors(out, anchors)
 	if broken {
 		return errBroken
-	}
-	if anchor {
-		return record(ctx, db, time.Now(), out)
 	}
 	return nil
 }
@@ -126,11 +137,15 @@ func record(ctx context.Context, db *storage.DB, day time.Time, out io.Writer) e
 	if err != nil {
 		return err
 	}
-	for _, a := range anchors {
-		fmt.Fprintf(out, "anchored %s on %s: head %d %x\n", a.Office, a.Day.Format(time.DateOnly), a.Seq, a.Hash)
-	}
+	printAnchors(out, anchors)
 	if len(anchors) == 0 {
 		fmt.Fprintf(out, "nothing to anchor on %s (every office anchored already)\n", day.In(storage.Tokyo).Format(time.DateOnly))
 	}
 	return nil
+}
+
+func printAnchors(out io.Writer, anchors []storage.AuditAnchor) {
+	for _, a := range anchors {
+		fmt.Fprintf(out, "anchored %s on %s: head %d %x\n", a.Office, a.Day.Format(time.DateOnly), a.Seq, a.Hash)
+	}
 }

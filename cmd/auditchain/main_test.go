@@ -44,6 +44,16 @@ func TestVerifyCommand(t *testing.T) {
 	if err := run(ctx, []string{"anchor", "-day", "2026-01-01"}, &out); err != nil || !strings.Contains(out.String(), "anchored "+office+" on 2026-01-01: head 3") {
 		t.Fatalf("anchor: %v\n%s", err, out.String())
 	}
+	// verify -anchor anchors today's head of the intact chain.
+	out.Reset()
+	if err := run(ctx, []string{"verify", "-office", office, "-anchor"}, &out); err != nil {
+		t.Fatalf("verify -anchor: %v\n%s", err, out.String())
+	}
+	var today int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_anchors WHERE office_code = $1 AND day = $2 AND seq = 3`,
+		office, time.Now().In(storage.Tokyo).Format(time.DateOnly)).Scan(&today); err != nil || today != 1 {
+		t.Fatalf("today's anchors of %s: %d, %v\n%s", office, today, err, out.String())
+	}
 	if _, err := db.Pool.Exec(ctx, `UPDATE case_events SET actor = 'someone' WHERE case_number = $1 AND event_key = 'pin'`, number); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +62,7 @@ func TestVerifyCommand(t *testing.T) {
 	if !errors.Is(err, errBroken) || !strings.Contains(out.String(), office+": BROKEN at row 2 (case "+number+", event pin): row_changed") {
 		t.Fatalf("changed: %v\n%s", err, out.String())
 	}
-	if err := run(ctx, []string{"verify", "-office", office, "-anchor"}, &out); err == nil || errors.Is(err, errBroken) {
-		t.Errorf("-anchor with -office: %v", err)
+	if err := run(ctx, []string{"verify", "-office", office, "-anchor"}, &out); !errors.Is(err, errBroken) {
+		t.Errorf("-anchor of a broken chain: %v\n%s", err, out.String())
 	}
 }

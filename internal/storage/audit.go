@@ -327,15 +327,30 @@ func (db *DB) AuditChainOffices(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// AnchorAuditChains records, as the anchor of day (a date in Asia/Tokyo),
-// the current head of each office's chain; an office anchored that day
-// already keeps its first anchor. Meant to run once a day (after the day's
-// work, or at the start of the next); it returns the anchors it recorded.
+// AnchorAuditChains records, as the anchor of day (its date in Asia/Tokyo),
+// the current head of each office's chain, or of the offices named; an
+// office anchored that day already keeps its first anchor. An anchor of day
+// D is the head as it was when taken on D: the daily Schedule takes it at
+// 00:00, closing the day before. It returns the anchors it recorded.
 func (db *DB) AnchorAuditChains(ctx context.Context, day time.Time) ([]AuditAnchor, error) {
+	return db.anchor(ctx, day, nil)
+}
+
+// AnchorAuditChainsOf is AnchorAuditChains for the offices named only (none
+// when none is named): those whose chains were just verified intact.
+func (db *DB) AnchorAuditChainsOf(ctx context.Context, day time.Time, offices []string) ([]AuditAnchor, error) {
+	if offices == nil {
+		offices = []string{}
+	}
+	return db.anchor(ctx, day, offices)
+}
+
+// anchor anchors the offices named, or every office when only is nil.
+func (db *DB) anchor(ctx context.Context, day time.Time, only []string) ([]AuditAnchor, error) {
 	d := day.In(Tokyo).Format(time.DateOnly)
 	rows, err := db.Pool.Query(ctx, `INSERT INTO audit_anchors (office_code, day, seq, head_hash)
-		SELECT office_code, $1, last_seq, last_hash FROM audit_chain_heads
-		ON CONFLICT (office_code, day) DO NOTHING RETURNING office_code, day, seq, head_hash`, d)
+		SELECT office_code, $1, last_seq, last_hash FROM audit_chain_heads WHERE $2::text[] IS NULL OR office_code = ANY ($2)
+		ON CONFLICT (office_code, day) DO NOTHING RETURNING office_code, day, seq, head_hash`, d, only)
 	if err != nil {
 		return nil, fmt.Errorf("storage: anchor audit chains: %w", err)
 	}
@@ -348,4 +363,31 @@ func (db *DB) AnchorAuditChains(ctx context.Context, day time.Time) ([]AuditAnch
 		return nil, fmt.Errorf("storage: anchor audit chains: %w", err)
 	}
 	return out, nil
+}
+
+// VerifyAndAnchor verifies the chains of the offices named (nil: every
+// office with a chain) and records the day's anchor of each one found
+// intact, never of a broken one (an anchor vouches for the chain up to it).
+// It returns every report and the anchors recorded.
+func (db *DB) VerifyAndAnchor(ctx context.Context, day time.Time, offices []string) ([]ChainReport, []AuditAnchor, error) {
+	if offices == nil {
+		var err error
+		if offices, err = db.AuditChainOffices(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	var reps []ChainReport
+	intact := []string{}
+	for _, o := range offices {
+		rep, err := db.VerifyAuditChain(ctx, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		reps = append(reps, rep)
+		if rep.OK {
+			intact = append(intact, o)
+		}
+	}
+	anchors, err := db.AnchorAuditChainsOf(ctx, day, intact)
+	return reps, anchors, err
 }

@@ -104,6 +104,11 @@ func TestAuditChainVerifies(t *testing.T) {
 	if rep := verify(t, db, office); !rep.OK || rep.Anchors < 1 {
 		t.Fatalf("with the anchor: %+v %+v", rep, rep.Break)
 	}
+	// Verified intact, anchored (on a day of its own).
+	reps, anchored, err := db.VerifyAndAnchor(ctx, time.Date(1990, 1, 1, 12, 0, 0, 0, storage.Tokyo), []string{office})
+	if err != nil || len(reps) != 1 || !reps[0].OK || len(anchored) != 1 || anchored[0].Office != office || anchored[0].Seq != 5 {
+		t.Fatalf("verify and anchor: %+v, %+v, %v", reps, anchored, err)
+	}
 	offices, err := db.AuditChainOffices(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -171,6 +176,12 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 				t.Fatalf("%+v %+v, want %s at %d", rep, rep.Break, tc.reason, tc.seq)
 			}
 			t.Logf("first broken link: %+v", *rep.Break)
+			// A broken chain is never anchored.
+			day := time.Date(1990, 1, 1, 12, 0, 0, 0, storage.Tokyo)
+			reps, anchors, err := db.VerifyAndAnchor(ctx, day, []string{office})
+			if err != nil || len(reps) != 1 || reps[0].OK || len(anchors) != 0 {
+				t.Fatalf("verify and anchor: %+v, %+v, %v", reps, anchors, err)
+			}
 		})
 	}
 }
