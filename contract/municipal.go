@@ -219,6 +219,22 @@ type ForwardApplicationResult struct {
 	ForwardedAt time.Time `json:"forwardedAt"`
 }
 
+// AnchorAuditChainsInput asks for the day's anchors of the audit trail's
+// hash chains (issue 12, 第3 10; docs/AUDIT.md).
+type AnchorAuditChainsInput struct {
+	// Day is the anchors' day, YYYY-MM-DD in Asia/Tokyo.
+	Day string `json:"day"`
+}
+
+// AnchorAuditChainsResult is what the anchoring found: the offices whose
+// chains were verified, those broken (never anchored) and how many anchors
+// were recorded (an office anchored that day already keeps its first).
+type AnchorAuditChainsResult struct {
+	Verified int      `json:"verified"`
+	Broken   []string `json:"broken,omitempty"`
+	Anchored int      `json:"anchored"`
+}
+
 // Activities that run in the municipal worker (register, records, inquiry, relay).
 var (
 	PrepareInquiry     = Activity[PrepareInquiryInput, PrepareInquiryResult]{Name: "PrepareInquiry", Zone: ZoneMunicipal}
@@ -234,6 +250,7 @@ var (
 	CloseCase          = Activity[CloseCaseInput, CloseCaseResult]{Name: "CloseCase", Zone: ZoneMunicipal}
 	SealingKey         = Activity[SealingKeyInput, SealingKeyResult]{Name: "SealingKey", Zone: ZoneMunicipal}
 	ForwardApplication = Activity[ForwardApplicationInput, ForwardApplicationResult]{Name: "ForwardApplication", Zone: ZoneMunicipal}
+	AnchorAuditChains  = Activity[AnchorAuditChainsInput, AnchorAuditChainsResult]{Name: "AnchorAuditChains", Zone: ZoneMunicipal}
 )
 
 // FindCertificatesInput asks for the municipality's record of a resident's

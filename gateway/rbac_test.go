@@ -171,6 +171,7 @@ func rbacMatrix() []matrixRow {
 		matrixRow{"POST /api/delegations/{id}/end", "川崎市's, to 横浜市", ".......", matrixPost("/api/delegations/2/end", `{"on":"2026-12-01"}`)},
 		matrixRow{"POST /api/delegations/{id}/notice", "千代田区's, to 大阪市", ".x.....", matrixPost("/api/delegations/3/notice", `{"on":"2026-12-01"}`)},
 		matrixRow{"POST /api/delegations/{id}/notice", "川崎市's, to 横浜市", ".......", matrixPost("/api/delegations/2/notice", `{"on":"2026-12-01"}`)},
+		matrixRow{"GET /api/audit/chain", "the own office's audit trail, verified", ".x....x", matrixGet("/api/audit/chain")},
 		matrixRow{"POST /codec/decode", "千代田区's payloads", ".x.....", matrixCodec("inperson-issuance/131016-20261201-000001")},
 		matrixRow{"POST /codec/decode", "川崎市's payloads (done by 横浜市)", ".......", matrixCodec("inperson-issuance/141305-20261201-000001")},
 	)

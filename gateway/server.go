@@ -41,6 +41,8 @@ type Store interface {
 	CreateDelegation(ctx context.Context, d storage.Delegation, actor int64, at time.Time) (int64, error)
 	NotifyDelegation(ctx context.Context, id int64, on time.Time, actor int64, at time.Time) error
 	EndDelegation(ctx context.Context, id int64, on time.Time, actor int64, at time.Time) error
+	// The audit trail's hash chain (audit.go).
+	VerifyAuditChain(ctx context.Context, office string) (storage.ChainReport, error)
 }
 
 // Server is the gateway.
@@ -94,6 +96,9 @@ func (s *Server) Handler() http.Handler {
 	managers.POST("", s.createDelegation)
 	managers.POST("/:id/notice", s.notifyDelegation)
 	managers.POST("/:id/end", s.endDelegation)
+	// The audit trail's hash chain of the own office, verified (第3 10):
+	// auditors and managers read it; nothing changes.
+	api.GET("/audit/chain", requireRole("manager", "auditor"), s.auditChain)
 
 	// The Temporal UI decodes encrypted payloads here: managers only, their
 	// own municipality's only (codec.go).

@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/madoguchi/madoguchi/activities/municipal"
 	"github.com/madoguchi/madoguchi/contract"
@@ -26,6 +27,9 @@ func RegisterMunicipal(w sdkworker.Registry, db *storage.DB, tc client.Client) {
 	w.RegisterActivity(&municipal.Inquiry{Store: db})
 	w.RegisterActivity(&municipal.Relay{Store: db, Temporal: tc})
 	w.RegisterActivity(&municipal.RegisterChanges{Store: db})
+	// The audit trail's daily anchors (docs/AUDIT.md).
+	w.RegisterWorkflowWithOptions(workflows.AuditChainAnchors, workflow.RegisterOptions{Name: workflows.AuditChainAnchorsWorkflow})
+	w.RegisterActivity(&municipal.Audit{Store: db})
 }
 
 // RunMunicipal runs the municipal worker until ctx ends.

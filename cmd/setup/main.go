@@ -62,6 +62,10 @@ func run() error {
 	if err := workflows.EnsureRevocationListSchedule(ctx, tc); err != nil {
 		return fmt.Errorf("CRL schedule: %w", err)
 	}
+	// The audit trail's daily anchors (第3 10, docs/AUDIT.md).
+	if err := workflows.EnsureAuditAnchorSchedule(ctx, tc); err != nil {
+		return fmt.Errorf("audit anchor schedule: %w", err)
+	}
 	// A back office started today publishes today's CRLs now, not at the
 	// next midnight, so verifiers find them at once; once per day.
 	if _, err := workflows.StartPublishRevocationLists(ctx, tc, "setup-"+time.Now().In(storage.Tokyo).Format("20060102")); err != nil {

@@ -74,10 +74,12 @@ func (db *DB) CloseCase(ctx context.Context, number, status string, at time.Time
 	return nil
 }
 
-// RecordEvent appends an audit event once per key.
+// RecordEvent appends an audit event once per key, as the next link of its
+// case's office's hash chain (audit.go): a repeat of the key changes nothing.
 func (db *DB) RecordEvent(ctx context.Context, number, key, actor, detail string, at time.Time) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO case_events (case_number, event_key, actor, detail, at) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (case_number, event_key) DO NOTHING`, number, key, actor, detail, at)
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		return recordChainedEvent(ctx, tx, number, key, actor, detail, at)
+	})
 	if err != nil {
 		return fmt.Errorf("storage: event: %w", err)
 	}
