@@ -90,7 +90,10 @@ type Options struct {
 	TTL time.Duration
 	// Secure sets the cookies' Secure flag (off only for loopback http).
 	Secure func(r *http.Request) bool
-	Log    *slog.Logger
+	// TemporalUI is the address of a workflow in the Temporal UI (nil: no
+	// link), for managers and auditors.
+	TemporalUI func(workflowID string) string
+	Log        *slog.Logger
 }
 
 // Console is the console's handler.
@@ -119,6 +122,7 @@ func New(o Options) *Console {
 	c.mux.HandleFunc("GET /console/cases", c.signed(c.caseList))
 	c.mux.HandleFunc("GET /console/cases/{case}", c.signed(c.casePage))
 	c.mux.HandleFunc("GET /console/cases/{case}/live", c.signed(c.caseLive))
+	c.mux.HandleFunc("GET /console/cases/{case}/history", c.signed(c.historyPage))
 	c.mux.HandleFunc("POST /console/cases/{case}/steps/{step}", c.signed(c.caseStep))
 	c.mux.HandleFunc("GET /console/cases/{case}/letters/{letter}", c.signed(c.letter))
 	c.mux.HandleFunc("GET /console/start", c.signed(c.startList))
@@ -739,6 +743,9 @@ type caseData struct {
 	Open      bool
 	Issued    bool
 	Rejection string
+	// HistoryURL and TemporalURL are the case's history page and its
+	// workflow in the Temporal UI, for managers and auditors.
+	HistoryURL, TemporalURL string
 }
 
 type letterLink struct{ Label, URL string }
@@ -761,6 +768,12 @@ func (c *Console) caseData(p *page, s *session, number string, st workflows.Stat
 	d := caseData{Number: number, State: st, Proc: proc, LiveURL: "/console/cases/" + url.PathEscape(number) + "/live",
 		Open: st.Status == workflows.StatusOpen}
 	d.Key = st.Step + "|" + st.Status + "|" + st.WaitingFor
+	if readsHistory(s.clerk) {
+		d.HistoryURL = "/console/cases/" + url.PathEscape(number) + "/history"
+		if c.o.TemporalUI != nil && st.Procedure != "" {
+			d.TemporalURL = c.o.TemporalUI(workflows.WorkflowID(st.Procedure, number))
+		}
+	}
 	if st.Rejection != nil {
 		d.Rejection = p.Msg(st.Rejection.Message)
 	}

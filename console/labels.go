@@ -372,6 +372,13 @@ var ui = map[string]text{
 	"refreshing":       {"この画面は自動で更新されます。", "This page refreshes by itself."},
 	"formerror":        {"入力内容を確認してください。", "Please check the form."},
 	"required":         {"必須", "required"},
+	"history":          {"手続の履歴", "Case history"},
+	"historylogged":    {"この履歴の閲覧は、閲覧した職員・日時とともに記録されます。", "Opening this history is recorded, with who opened it and when."},
+	"backtocase":       {"手続の画面に戻る", "Back to the case"},
+	"temporalui":       {"Temporal UI で見る", "Open in the Temporal UI"},
+	"historyname":      {"名前", "Name"},
+	"historyinput":     {"入力", "Input"},
+	"historyresult":    {"結果", "Result"},
 }
 
 // waitingTexts put what a case waits for (the state's English waitingFor,

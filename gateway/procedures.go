@@ -248,7 +248,7 @@ func (s *Server) scopedCase(c *gin.Context) (storage.Case, bool) {
 	number := c.Param("case")
 	cs, err := s.db.Case(c, number)
 	if errors.Is(err, storage.ErrNotFound) {
-		fail(c, http.StatusNotFound, "unknown_case", "この受付番号の手続はありません / There is no procedure with this case number.")
+		failUnknownCase(c)
 		return storage.Case{}, false
 	}
 	if err != nil {
@@ -267,6 +267,12 @@ func (s *Server) scopedCase(c *gin.Context) (storage.Case, bool) {
 		return storage.Case{}, false
 	}
 	return cs, true
+}
+
+// failUnknownCase answers a case the clerk may not see: the same for an
+// unknown one and another office's, so case numbers cannot be probed.
+func failUnknownCase(c *gin.Context) {
+	fail(c, http.StatusNotFound, "unknown_case", "この受付番号の手続はありません / There is no procedure with this case number.")
 }
 
 // mustProcedure is a catalog entry the gateway's own readers start.

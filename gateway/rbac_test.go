@@ -34,9 +34,10 @@ const (
 	cellOwn     = 'o' // started: a case of the clerk's own office
 	cellBehalf  = 'd' // started: the delegating municipality's case, done by the clerk's office
 	cellInput   = 'v' // through, refused for its input (400: a relay to one's own municipality)
+	cellHidden  = 'n' // 404, the same answer as an unknown case's, nothing recorded or changed
 )
 
-var cellText = map[byte]string{cellDenied: "403", cellAllowed: "✓", cellOwn: "✓ own case", cellBehalf: "✓ on behalf", cellInput: "400 (input)"}
+var cellText = map[byte]string{cellDenied: "403", cellAllowed: "✓", cellOwn: "✓ own case", cellBehalf: "✓ on behalf", cellInput: "400 (input)", cellHidden: "404 (as unknown)"}
 
 // The fixture's cases: whose, and which office acted.
 var matrixCases = []struct{ label, number, municipality, office, procedure string }{
@@ -129,6 +130,16 @@ func rbacMatrix() []matrixRow {
 		}
 		rows = append(rows, matrixRow{"POST /api/cases/{case}/{step}", c.label, steps[i], matrixPost("/api/cases/"+c.number+"/cancel", `{"reason":"試験"}`)})
 	}
+	// A case's decoded history: its own municipality's managers and
+	// auditors only (each opening recorded), and the log of those openings.
+	for i, c := range matrixCases {
+		cells := ".n....n"
+		if i < 2 {
+			cells = ".x....x"
+		}
+		rows = append(rows, matrixRow{"GET /api/cases/{case}/history", c.label, cells, matrixGet("/api/cases/" + c.number + "/history")})
+	}
+	rows = append(rows, matrixRow{"GET /api/access-log", "the openings of the own office's case histories", "......x", matrixGet("/api/access-log")})
 	// Starts, by the resident's municipality: 千代田区, 川崎市, 横浜市.
 	starts := map[string][3]string{
 		workflows.ProcedureInPersonIssuance: {"oodoo..", "oo.do..", "oo.oo.."},
@@ -203,6 +214,13 @@ func TestRBACMatrix(t *testing.T) {
 					errorBody(t, rec)
 					if changed != 0 {
 						t.Errorf("a refused call changed %d things", changed)
+					}
+				case cellHidden:
+					if rec.Code != http.StatusNotFound || errorBody(t, rec).Code != "unknown_case" {
+						t.Fatalf("%d %s, want the unknown case's 404", rec.Code, rec.Body)
+					}
+					if changed != 0 || len(f.store.accesses) != 0 {
+						t.Errorf("a hidden case's call changed %d things", changed+len(f.store.accesses))
 					}
 				case cellAllowed:
 					if rec.Code == http.StatusForbidden || rec.Code == http.StatusUnauthorized || rec.Code >= 500 {

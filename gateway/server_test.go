@@ -19,6 +19,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	failurepb "go.temporal.io/api/failure/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -59,6 +60,9 @@ type apiStore struct {
 	// delegation routes recorded.
 	delegations []storage.Delegation
 	events      int
+	// accesses is the access log; accessFilters its searches.
+	accesses      []storage.HistoryAccess
+	accessFilters []storage.AccessFilter
 }
 
 func (s *apiStore) SessionClerk(_ context.Context, token []byte, _ time.Time) (storage.Clerk, error) {
@@ -238,6 +242,8 @@ type apiTemporal struct {
 	answers    map[string]string
 	queried    []string
 	executions []*workflowpb.WorkflowExecutionInfo
+	// history is what GetWorkflowHistory answers.
+	history []*historypb.HistoryEvent
 }
 
 func (t *apiTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
