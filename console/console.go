@@ -34,6 +34,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -554,6 +555,22 @@ type listData struct {
 	Status   string
 	Statuses []string
 	Waiting  bool
+	// The list's filters (procedure, opened from and to), the catalog's
+	// procedures to choose from, and the links of the next and the first page.
+	Procedure, From, To string
+	Procedures          []string
+	NextURL, FirstURL   string
+}
+
+// listQuery is a case list's query string with its filters.
+func (d listData) query(page string) string {
+	v := url.Values{"status": {d.Status}}
+	for k, x := range map[string]string{"procedure": d.Procedure, "from": d.From, "to": d.To, "page": page} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	return "/console/cases?" + v.Encode()
 }
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request, s *session) {
@@ -574,25 +591,51 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, s *session) {
 	c.render(w, r, http.StatusOK, "list", p)
 }
 
+// listPageSize is how many cases a list page shows.
+const listPageSize = 50
+
+// caseList lists the office's cases by status and procedure, opened
+// between two days, a page at a time, from GET /api/cases (visibility).
 func (c *Console) caseList(w http.ResponseWriter, r *http.Request, s *session) {
-	status := r.URL.Query().Get("status")
-	if !slices.Contains(kit.Statuses, status) {
-		status = workflows.StatusOpen
+	q := r.URL.Query()
+	d := listData{Status: q.Get("status"), Statuses: kit.Statuses, Procedure: q.Get("procedure"), From: q.Get("from"), To: q.Get("to")}
+	if !slices.Contains(kit.Statuses, d.Status) {
+		d.Status = workflows.StatusOpen
 	}
-	a := c.call(r, s, http.MethodGet, "/api/cases?status="+url.QueryEscape(status), nil)
+	if _, ok := workflows.Lookup(d.Procedure); !ok {
+		d.Procedure = ""
+	}
+	for _, p := range workflows.Catalog {
+		d.Procedures = append(d.Procedures, p.Name)
+	}
+	api := url.Values{"status": {d.Status}, "pageSize": {strconv.Itoa(listPageSize)}}
+	for k, x := range map[string]string{"procedure": d.Procedure, "from": d.From, "to": d.To, "pageToken": q.Get("page")} {
+		if x != "" {
+			api.Set(k, x)
+		}
+	}
+	a := c.call(r, s, http.MethodGet, "/api/cases?"+api.Encode(), nil)
 	if a.status != http.StatusOK {
 		c.failed(w, r, s, a)
 		return
 	}
 	var res struct {
-		Cases []caseRow `json:"cases"`
+		Cases         []caseRow `json:"cases"`
+		NextPageToken string    `json:"nextPageToken"`
 	}
 	if err := json.Unmarshal(a.body, &res); err != nil {
 		c.failed(w, r, s, apiAnswer{status: http.StatusBadGateway})
 		return
 	}
+	d.Rows = res.Cases
+	if res.NextPageToken != "" {
+		d.NextURL = d.query(res.NextPageToken)
+	}
+	if q.Get("page") != "" {
+		d.FirstURL = d.query("")
+	}
 	p := c.newPage(r, s, "cases")
-	p.Data = listData{Rows: res.Cases, Status: status, Statuses: kit.Statuses}
+	p.Data = d
 	c.render(w, r, http.StatusOK, "list", p)
 }
 

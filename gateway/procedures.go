@@ -1,11 +1,13 @@
 package gateway
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -384,20 +386,58 @@ type CaseSummary struct {
 	WaitingFor string `json:"waitingFor,omitempty"`
 }
 
-// listCases lists the municipality's cases, open ones by default; managers
-// look at ?status=lapsed or ?status=failed for cases that did not complete.
+// listCases lists the office's cases of a status (open by default),
+// newest first, one page at a time: ?status=open|completed|rejected|lapsed|
+// failed|cancelled, ?procedure= (a catalog name), ?from=&to= (the day it
+// opened, YYYY-MM-DD in Japan, to inclusive), ?pageSize= (1–200, default
+// 200) and ?pageToken= (the nextPageToken of the page before).
 func (s *Server) listCases(c *gin.Context) {
 	status := c.DefaultQuery("status", workflows.StatusOpen)
 	if !slices.Contains(kit.Statuses, status) {
 		fail(c, http.StatusBadRequest, "bad_status", "status は open, completed, rejected, lapsed, failed, cancelled のいずれかです / status must be open, completed, rejected, lapsed, failed or cancelled.")
 		return
 	}
-	out, err := s.visible(c, currentClerk(c), status, false)
+	f := ListFilter{Status: status, Procedure: c.Query("procedure")}
+	if _, ok := workflows.Lookup(f.Procedure); f.Procedure != "" && !ok {
+		fail(c, http.StatusBadRequest, "bad_procedure", "そのような手続はありません / There is no such procedure.")
+		return
+	}
+	var okFrom, okTo bool
+	f.OpenedFrom, okFrom = parseWhen(c.Query("from"), false)
+	f.OpenedTo, okTo = parseWhen(c.Query("to"), true)
+	if !okFrom || !okTo {
+		fail(c, http.StatusBadRequest, "bad_date", "from と to は YYYY-MM-DD の形式で入力してください / from and to must be YYYY-MM-DD.")
+		return
+	}
+	size := listLimit
+	if v := c.Query("pageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > listLimit {
+			fail(c, http.StatusBadRequest, "bad_page_size", "pageSize は 1 から 200 までです / pageSize must be 1 to 200.")
+			return
+		}
+		size = n
+	}
+	token, err := base64.RawURLEncoding.DecodeString(c.Query("pageToken"))
 	if err != nil {
+		fail(c, http.StatusBadRequest, "bad_page_token", "ページの指定が正しくありません / The page token is not valid.")
+		return
+	}
+	clerk := currentClerk(c)
+	out, next, err := ListPage(c, s.temporal, clerk.MunicipalityCode, clerk.OfficeKind == workflows.OfficePostOffice, f, size, token)
+	if err != nil {
+		if len(token) > 0 && isInvalidArgument(err) {
+			fail(c, http.StatusBadRequest, "bad_page_token", "ページの指定が正しくありません / The page token is not valid.")
+			return
+		}
 		s.failTemporal(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"cases": out})
+	res := gin.H{"cases": out}
+	if len(next) > 0 {
+		res["nextPageToken"] = base64.RawURLEncoding.EncodeToString(next)
+	}
+	c.JSON(http.StatusOK, res)
 }
 
 // waiting lists what the municipality is waiting on: identity checks,

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -317,6 +318,37 @@ func TestListsScopedToOffice(t *testing.T) {
 			if len(f.tc.lists) != 1 || !strings.Contains(f.tc.lists[0], tc.want) || strings.Contains(f.tc.lists[0], tc.not) {
 				t.Errorf("%s %s: queried %q, want %q", tc.login, path, f.tc.lists, tc.want)
 			}
+		}
+	}
+}
+
+// TestCaseListFilters: a list by status and procedure, opened between two
+// days, one page at a time; bad filters are refused before visibility.
+func TestCaseListFilters(t *testing.T) {
+	f := newAPIFixture(t, &apiTemporal{nextToken: []byte("page-2")})
+	rec := matrixGet("/api/cases?status=completed&procedure=inperson-issuance&from=2026-12-01&to=2026-12-01&pageSize=20&pageToken=" +
+		base64.RawURLEncoding.EncodeToString([]byte("page-1")))(f, "manager1", "")
+	var res struct{ NextPageToken string }
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &res) != nil {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	q := f.tc.lists[0]
+	for _, want := range []string{"MadoguchiStatus = 'completed'", "MadoguchiProcedure = 'inperson-issuance'",
+		"StartTime >= '2026-11-30T15:00:00Z'", "StartTime < '2026-12-01T15:00:00Z'", "(MadoguchiMunicipality = '131016' OR MadoguchiOffice = '131016')"} {
+		if !strings.Contains(q, want) {
+			t.Errorf("query %q lacks %q", q, want)
+		}
+	}
+	if string(f.tc.pageTokens[0]) != "page-1" || f.tc.pageSizes[0] != 20 {
+		t.Errorf("asked page %q of %d", f.tc.pageTokens[0], f.tc.pageSizes[0])
+	}
+	if tok, _ := base64.RawURLEncoding.DecodeString(res.NextPageToken); string(tok) != "page-2" {
+		t.Errorf("next page %q", res.NextPageToken)
+	}
+	for _, bad := range []string{"procedure=nosuch", "procedure=x'%20OR%20'1'='1", "from=yesterday", "pageSize=0", "pageSize=201", "pageToken=*"} {
+		f := newAPIFixture(t, &apiTemporal{})
+		if rec := matrixGet("/api/cases?" + bad)(f, "manager1", ""); rec.Code != http.StatusBadRequest || len(f.tc.lists) != 0 {
+			t.Errorf("%s: %d, queried %q", bad, rec.Code, f.tc.lists)
 		}
 	}
 }

@@ -244,6 +244,11 @@ type apiTemporal struct {
 	executions []*workflowpb.WorkflowExecutionInfo
 	// history is what GetWorkflowHistory answers.
 	history []*historypb.HistoryEvent
+	// nextToken is the page token ListWorkflow answers; pageTokens and
+	// pageSizes what it was asked.
+	nextToken  []byte
+	pageTokens [][]byte
+	pageSizes  []int32
 }
 
 func (t *apiTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
@@ -275,7 +280,8 @@ func (t *apiTemporal) QueryWorkflow(_ context.Context, id, _ string, query strin
 // ListWorkflow records the visibility query and lists nothing.
 func (t *apiTemporal) ListWorkflow(_ context.Context, r *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
 	t.lists = append(t.lists, r.GetQuery())
-	return &workflowservice.ListWorkflowExecutionsResponse{Executions: t.executions}, nil
+	t.pageTokens, t.pageSizes = append(t.pageTokens, r.GetNextPageToken()), append(t.pageSizes, r.GetPageSize())
+	return &workflowservice.ListWorkflowExecutionsResponse{Executions: t.executions, NextPageToken: t.nextToken}, nil
 }
 
 // apiValue is a query's answer (JSON).
