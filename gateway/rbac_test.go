@@ -326,7 +326,7 @@ func TestListsScopedToOffice(t *testing.T) {
 // days, one page at a time; bad filters are refused before visibility.
 func TestCaseListFilters(t *testing.T) {
 	f := newAPIFixture(t, &apiTemporal{nextToken: []byte("page-2")})
-	rec := matrixGet("/api/cases?status=completed&procedure=inperson-issuance&from=2026-12-01&to=2026-12-01&pageSize=20&pageToken=" +
+	rec := matrixGet("/api/cases?status=completed&procedure=inperson-issuance&from=2026-12-01&to=2026-12-01&pageSize=20&pageToken="+
 		base64.RawURLEncoding.EncodeToString([]byte("page-1")))(f, "manager1", "")
 	var res struct{ NextPageToken string }
 	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &res) != nil {
@@ -347,7 +347,7 @@ func TestCaseListFilters(t *testing.T) {
 	}
 	for _, bad := range []string{"procedure=nosuch", "procedure=x'%20OR%20'1'='1", "from=yesterday", "pageSize=0", "pageSize=201", "pageToken=*"} {
 		f := newAPIFixture(t, &apiTemporal{})
-		if rec := matrixGet("/api/cases?" + bad)(f, "manager1", ""); rec.Code != http.StatusBadRequest || len(f.tc.lists) != 0 {
+		if rec := matrixGet("/api/cases?"+bad)(f, "manager1", ""); rec.Code != http.StatusBadRequest || len(f.tc.lists) != 0 {
 			t.Errorf("%s: %d, queried %q", bad, rec.Code, f.tc.lists)
 		}
 	}
