@@ -427,11 +427,9 @@ func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, a a
 	case http.StatusUnauthorized:
 		c.expired(w, r)
 		return
-	case http.StatusNotFound, http.StatusForbidden:
-		if code, _ := a.err(); a.status == http.StatusNotFound || code == "other_municipality" || code == "other_office" {
-			c.notFound(w, r, s)
-			return
-		}
+	case http.StatusNotFound:
+		c.notFound(w, r, s)
+		return
 	}
 	p := c.newPage(r, s, "error")
 	if _, msg := a.err(); msg != "" && a.status < 500 {
@@ -939,11 +937,6 @@ func (c *Console) caseStep(w http.ResponseWriter, r *http.Request, s *session) {
 	case http.StatusUnauthorized, http.StatusNotFound:
 		c.failed(w, r, s, a)
 		return
-	case http.StatusForbidden:
-		if code, _ := a.err(); code == "other_municipality" || code == "other_office" {
-			c.notFound(w, r, s)
-			return
-		}
 	}
 	msg := p.T("errortext")
 	if _, m := a.err(); m != "" {

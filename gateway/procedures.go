@@ -245,7 +245,7 @@ func (s *Server) startRelayForwarding(c *gin.Context) {
 }
 
 // scopedCase loads the case named in the path and checks it belongs to the
-// clerk's municipality.
+// clerk's office; another office's case is the unknown case's 404.
 func (s *Server) scopedCase(c *gin.Context) (storage.Case, bool) {
 	number := c.Param("case")
 	cs, err := s.db.Case(c, number)
@@ -258,14 +258,11 @@ func (s *Server) scopedCase(c *gin.Context) (storage.Case, bool) {
 		return storage.Case{}, false
 	}
 	// A case is its municipality's, and the office's that acted on it
-	// under a delegation (a post office sees only those).
+	// under a delegation (a post office sees only those). Any other is
+	// answered as an unknown case, so case numbers cannot be probed.
 	clerk := currentClerk(c)
 	if cs.MunicipalityCode != clerk.MunicipalityCode && cs.Office != clerk.MunicipalityCode {
-		if clerk.OfficeKind == workflows.OfficePostOffice {
-			fail(c, http.StatusForbidden, "other_office", "この郵便局で受け付けた手続ではありません / This procedure was not received at your post office.")
-		} else {
-			fail(c, http.StatusForbidden, "other_municipality", "他の団体の手続です / This procedure belongs to another municipality.")
-		}
+		failUnknownCase(c)
 		return storage.Case{}, false
 	}
 	return cs, true

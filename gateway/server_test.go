@@ -717,8 +717,8 @@ func TestStepNotInProcedure(t *testing.T) {
 }
 
 // TestStepOnUnknownProcedureOrOtherMunicipality: a case whose procedure is
-// not in the catalog gets 409; another municipality's case 403, before
-// anything is read of the body.
+// not in the catalog gets 409; another municipality's case the unknown
+// case's 404, before anything is read of the body.
 func TestStepOnUnknownProcedureOrOtherMunicipality(t *testing.T) {
 	f := newAPIFixture(t, nil)
 	cs := f.addCase("retired-procedure", apiMunicipality+"-20260401-0009", apiMunicipality)
@@ -728,8 +728,8 @@ func TestStepOnUnknownProcedureOrOtherMunicipality(t *testing.T) {
 	}
 	other := f.addCase(workflows.ProcedureInPersonIssuance, "141003-20260401-0001", "141003")
 	rec = f.post("clerk1", "/api/cases/"+other.CaseNumber+"/identity-check", []byte(`{}`))
-	if rec.Code != http.StatusForbidden || errorBody(t, rec).Code != "other_municipality" {
-		t.Errorf("another municipality's case: %d %s", rec.Code, rec.Body)
+	if rec.Code != http.StatusNotFound || errorBody(t, rec).Code != "unknown_case" {
+		t.Errorf("another municipality's case: %d %s, want the unknown case's 404", rec.Code, rec.Body)
 	}
 }
 
