@@ -34,6 +34,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,7 +91,10 @@ type Options struct {
 	TTL time.Duration
 	// Secure sets the cookies' Secure flag (off only for loopback http).
 	Secure func(r *http.Request) bool
-	Log    *slog.Logger
+	// TemporalUI is the address of a workflow in the Temporal UI (nil: no
+	// link), for managers and auditors.
+	TemporalUI func(workflowID string) string
+	Log        *slog.Logger
 }
 
 // Console is the console's handler.
@@ -119,6 +123,7 @@ func New(o Options) *Console {
 	c.mux.HandleFunc("GET /console/cases", c.signed(c.caseList))
 	c.mux.HandleFunc("GET /console/cases/{case}", c.signed(c.casePage))
 	c.mux.HandleFunc("GET /console/cases/{case}/live", c.signed(c.caseLive))
+	c.mux.HandleFunc("GET /console/cases/{case}/history", c.signed(c.historyPage))
 	c.mux.HandleFunc("POST /console/cases/{case}/steps/{step}", c.signed(c.caseStep))
 	c.mux.HandleFunc("GET /console/cases/{case}/letters/{letter}", c.signed(c.letter))
 	c.mux.HandleFunc("GET /console/start", c.signed(c.startList))
@@ -422,11 +427,9 @@ func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, a a
 	case http.StatusUnauthorized:
 		c.expired(w, r)
 		return
-	case http.StatusNotFound, http.StatusForbidden:
-		if code, _ := a.err(); a.status == http.StatusNotFound || code == "other_municipality" || code == "other_office" {
-			c.notFound(w, r, s)
-			return
-		}
+	case http.StatusNotFound:
+		c.notFound(w, r, s)
+		return
 	}
 	p := c.newPage(r, s, "error")
 	if _, msg := a.err(); msg != "" && a.status < 500 {
@@ -550,6 +553,22 @@ type listData struct {
 	Status   string
 	Statuses []string
 	Waiting  bool
+	// The list's filters (procedure, opened from and to), the catalog's
+	// procedures to choose from, and the links of the next and the first page.
+	Procedure, From, To string
+	Procedures          []string
+	NextURL, FirstURL   string
+}
+
+// listQuery is a case list's query string with its filters.
+func (d listData) query(page string) string {
+	v := url.Values{"status": {d.Status}}
+	for k, x := range map[string]string{"procedure": d.Procedure, "from": d.From, "to": d.To, "page": page} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	return "/console/cases?" + v.Encode()
 }
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request, s *session) {
@@ -570,25 +589,51 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, s *session) {
 	c.render(w, r, http.StatusOK, "list", p)
 }
 
+// listPageSize is how many cases a list page shows.
+const listPageSize = 50
+
+// caseList lists the office's cases by status and procedure, opened
+// between two days, a page at a time, from GET /api/cases (visibility).
 func (c *Console) caseList(w http.ResponseWriter, r *http.Request, s *session) {
-	status := r.URL.Query().Get("status")
-	if !slices.Contains(kit.Statuses, status) {
-		status = workflows.StatusOpen
+	q := r.URL.Query()
+	d := listData{Status: q.Get("status"), Statuses: kit.Statuses, Procedure: q.Get("procedure"), From: q.Get("from"), To: q.Get("to")}
+	if !slices.Contains(kit.Statuses, d.Status) {
+		d.Status = workflows.StatusOpen
 	}
-	a := c.call(r, s, http.MethodGet, "/api/cases?status="+url.QueryEscape(status), nil)
+	if _, ok := workflows.Lookup(d.Procedure); !ok {
+		d.Procedure = ""
+	}
+	for _, p := range workflows.Catalog {
+		d.Procedures = append(d.Procedures, p.Name)
+	}
+	api := url.Values{"status": {d.Status}, "pageSize": {strconv.Itoa(listPageSize)}}
+	for k, x := range map[string]string{"procedure": d.Procedure, "from": d.From, "to": d.To, "pageToken": q.Get("page")} {
+		if x != "" {
+			api.Set(k, x)
+		}
+	}
+	a := c.call(r, s, http.MethodGet, "/api/cases?"+api.Encode(), nil)
 	if a.status != http.StatusOK {
 		c.failed(w, r, s, a)
 		return
 	}
 	var res struct {
-		Cases []caseRow `json:"cases"`
+		Cases         []caseRow `json:"cases"`
+		NextPageToken string    `json:"nextPageToken"`
 	}
 	if err := json.Unmarshal(a.body, &res); err != nil {
 		c.failed(w, r, s, apiAnswer{status: http.StatusBadGateway})
 		return
 	}
+	d.Rows = res.Cases
+	if res.NextPageToken != "" {
+		d.NextURL = d.query(res.NextPageToken)
+	}
+	if q.Get("page") != "" {
+		d.FirstURL = d.query("")
+	}
 	p := c.newPage(r, s, "cases")
-	p.Data = listData{Rows: res.Cases, Status: status, Statuses: kit.Statuses}
+	p.Data = d
 	c.render(w, r, http.StatusOK, "list", p)
 }
 
@@ -739,6 +784,9 @@ type caseData struct {
 	Open      bool
 	Issued    bool
 	Rejection string
+	// HistoryURL and TemporalURL are the case's history page and its
+	// workflow in the Temporal UI, for managers and auditors.
+	HistoryURL, TemporalURL string
 }
 
 type letterLink struct{ Label, URL string }
@@ -761,6 +809,12 @@ func (c *Console) caseData(p *page, s *session, number string, st workflows.Stat
 	d := caseData{Number: number, State: st, Proc: proc, LiveURL: "/console/cases/" + url.PathEscape(number) + "/live",
 		Open: st.Status == workflows.StatusOpen}
 	d.Key = st.Step + "|" + st.Status + "|" + st.WaitingFor
+	if readsHistory(s.clerk) {
+		d.HistoryURL = "/console/cases/" + url.PathEscape(number) + "/history"
+		if c.o.TemporalUI != nil && st.Procedure != "" {
+			d.TemporalURL = c.o.TemporalUI(workflows.WorkflowID(st.Procedure, number))
+		}
+	}
 	if st.Rejection != nil {
 		d.Rejection = p.Msg(st.Rejection.Message)
 	}
@@ -883,11 +937,6 @@ func (c *Console) caseStep(w http.ResponseWriter, r *http.Request, s *session) {
 	case http.StatusUnauthorized, http.StatusNotFound:
 		c.failed(w, r, s, a)
 		return
-	case http.StatusForbidden:
-		if code, _ := a.err(); code == "other_municipality" || code == "other_office" {
-			c.notFound(w, r, s)
-			return
-		}
 	}
 	msg := p.T("errortext")
 	if _, m := a.err(); m != "" {

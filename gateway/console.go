@@ -5,12 +5,14 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/madoguchi/madoguchi/console"
+	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -43,12 +45,25 @@ func (s *Server) mountConsole(r *gin.Engine) {
 			workflows.ProcedureProxyIssuance:    StartProxyIssuanceInput{},
 			workflows.ProcedureRelayForwarding:  StartRelayForwardingInput{},
 		},
-		TTL:    SessionTTL,
-		Secure: consoleSecure(os.Getenv("MADOGUCHI_CONSOLE_SECURE_COOKIE")),
-		Log:    s.log,
+		TTL:        SessionTTL,
+		Secure:     consoleSecure(os.Getenv("MADOGUCHI_CONSOLE_SECURE_COOKIE")),
+		Log:        s.log,
+		TemporalUI: temporalUILink(config.FromEnv()),
 	})
 	r.Any("/console/*path", gin.WrapH(h))
 	r.GET("/console", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, console.Prefix) })
+}
+
+// temporalUILink is the address of a workflow in the Temporal UI
+// (MADOGUCHI_TEMPORAL_UI), which decodes through the codec endpoint.
+func temporalUILink(cfg config.Config) func(workflowID string) string {
+	ui := strings.TrimRight(strings.TrimSpace(cfg.TemporalUI), "/")
+	if originOf(ui) == "" {
+		return nil
+	}
+	return func(id string) string {
+		return ui + "/namespaces/" + url.PathEscape(cfg.TemporalNamespace) + "/workflows/" + url.PathEscape(id)
+	}
 }
 
 // consoleSession is the clerk of a live session token, with the office's name.

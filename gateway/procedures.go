@@ -1,11 +1,13 @@
 package gateway
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -243,12 +245,12 @@ func (s *Server) startRelayForwarding(c *gin.Context) {
 }
 
 // scopedCase loads the case named in the path and checks it belongs to the
-// clerk's municipality.
+// clerk's office; another office's case is the unknown case's 404.
 func (s *Server) scopedCase(c *gin.Context) (storage.Case, bool) {
 	number := c.Param("case")
 	cs, err := s.db.Case(c, number)
 	if errors.Is(err, storage.ErrNotFound) {
-		fail(c, http.StatusNotFound, "unknown_case", "この受付番号の手続はありません / There is no procedure with this case number.")
+		failUnknownCase(c)
 		return storage.Case{}, false
 	}
 	if err != nil {
@@ -256,17 +258,20 @@ func (s *Server) scopedCase(c *gin.Context) (storage.Case, bool) {
 		return storage.Case{}, false
 	}
 	// A case is its municipality's, and the office's that acted on it
-	// under a delegation (a post office sees only those).
+	// under a delegation (a post office sees only those). Any other is
+	// answered as an unknown case, so case numbers cannot be probed.
 	clerk := currentClerk(c)
 	if cs.MunicipalityCode != clerk.MunicipalityCode && cs.Office != clerk.MunicipalityCode {
-		if clerk.OfficeKind == workflows.OfficePostOffice {
-			fail(c, http.StatusForbidden, "other_office", "この郵便局で受け付けた手続ではありません / This procedure was not received at your post office.")
-		} else {
-			fail(c, http.StatusForbidden, "other_municipality", "他の団体の手続です / This procedure belongs to another municipality.")
-		}
+		failUnknownCase(c)
 		return storage.Case{}, false
 	}
 	return cs, true
+}
+
+// failUnknownCase answers a case the clerk may not see: the same for an
+// unknown one and another office's, so case numbers cannot be probed.
+func failUnknownCase(c *gin.Context) {
+	fail(c, http.StatusNotFound, "unknown_case", "この受付番号の手続はありません / There is no procedure with this case number.")
 }
 
 // mustProcedure is a catalog entry the gateway's own readers start.
@@ -378,20 +383,58 @@ type CaseSummary struct {
 	WaitingFor string `json:"waitingFor,omitempty"`
 }
 
-// listCases lists the municipality's cases, open ones by default; managers
-// look at ?status=lapsed or ?status=failed for cases that did not complete.
+// listCases lists the office's cases of a status (open by default),
+// newest first, one page at a time: ?status=open|completed|rejected|lapsed|
+// failed|cancelled, ?procedure= (a catalog name), ?from=&to= (the day it
+// opened, YYYY-MM-DD in Japan, to inclusive), ?pageSize= (1–200, default
+// 200) and ?pageToken= (the nextPageToken of the page before).
 func (s *Server) listCases(c *gin.Context) {
 	status := c.DefaultQuery("status", workflows.StatusOpen)
 	if !slices.Contains(kit.Statuses, status) {
 		fail(c, http.StatusBadRequest, "bad_status", "status は open, completed, rejected, lapsed, failed, cancelled のいずれかです / status must be open, completed, rejected, lapsed, failed or cancelled.")
 		return
 	}
-	out, err := s.visible(c, currentClerk(c), status, false)
+	f := ListFilter{Status: status, Procedure: c.Query("procedure")}
+	if _, ok := workflows.Lookup(f.Procedure); f.Procedure != "" && !ok {
+		fail(c, http.StatusBadRequest, "bad_procedure", "そのような手続はありません / There is no such procedure.")
+		return
+	}
+	var okFrom, okTo bool
+	f.OpenedFrom, okFrom = parseWhen(c.Query("from"), false)
+	f.OpenedTo, okTo = parseWhen(c.Query("to"), true)
+	if !okFrom || !okTo {
+		fail(c, http.StatusBadRequest, "bad_date", "from と to は YYYY-MM-DD の形式で入力してください / from and to must be YYYY-MM-DD.")
+		return
+	}
+	size := listLimit
+	if v := c.Query("pageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > listLimit {
+			fail(c, http.StatusBadRequest, "bad_page_size", "pageSize は 1 から 200 までです / pageSize must be 1 to 200.")
+			return
+		}
+		size = n
+	}
+	token, err := base64.RawURLEncoding.DecodeString(c.Query("pageToken"))
 	if err != nil {
+		fail(c, http.StatusBadRequest, "bad_page_token", "ページの指定が正しくありません / The page token is not valid.")
+		return
+	}
+	clerk := currentClerk(c)
+	out, next, err := ListPage(c, s.temporal, clerk.MunicipalityCode, clerk.OfficeKind == workflows.OfficePostOffice, f, size, token)
+	if err != nil {
+		if len(token) > 0 && isInvalidArgument(err) {
+			fail(c, http.StatusBadRequest, "bad_page_token", "ページの指定が正しくありません / The page token is not valid.")
+			return
+		}
 		s.failTemporal(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"cases": out})
+	res := gin.H{"cases": out}
+	if len(next) > 0 {
+		res["nextPageToken"] = base64.RawURLEncoding.EncodeToString(next)
+	}
+	c.JSON(http.StatusOK, res)
 }
 
 // waiting lists what the municipality is waiting on: identity checks,

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -34,9 +35,10 @@ const (
 	cellOwn     = 'o' // started: a case of the clerk's own office
 	cellBehalf  = 'd' // started: the delegating municipality's case, done by the clerk's office
 	cellInput   = 'v' // through, refused for its input (400: a relay to one's own municipality)
+	cellHidden  = 'n' // 404, the same answer as an unknown case's, nothing recorded or changed
 )
 
-var cellText = map[byte]string{cellDenied: "403", cellAllowed: "✓", cellOwn: "✓ own case", cellBehalf: "✓ on behalf", cellInput: "400 (input)"}
+var cellText = map[byte]string{cellDenied: "403", cellAllowed: "✓", cellOwn: "✓ own case", cellBehalf: "✓ on behalf", cellInput: "400 (input)", cellHidden: "404 (as unknown)"}
 
 // The fixture's cases: whose, and which office acted.
 var matrixCases = []struct{ label, number, municipality, office, procedure string }{
@@ -121,14 +123,26 @@ func rbacMatrix() []matrixRow {
 		{"GET /api/deadlines", "own office's open cases with a legal deadline", ".x...xx", matrixGet("/api/deadlines")},
 	}
 	// Reads of a case, and a clerk's step (cancel stands for every step).
-	reads := []string{"xx....x", "xxx...x", "...x...", ".......", "...x...", "....x..", ".....x."}
-	steps := []string{"xx.....", "xxx....", "...x...", ".......", "...x...", "....x..", ".....x."}
+	// Another office's case is answered as an unknown one (404); a step is
+	// refused to an auditor (403) before its case is looked at.
+	reads := []string{"xxnnnnx", "xxxnnnx", "nnnxnnn", "nnnnnnn", "nnnxnnn", "nnnnxnn", "nnnnnxn"}
+	steps := []string{"xxnnnn.", "xxxnnn.", "nnnxnn.", "nnnnnn.", "nnnxnn.", "nnnnxn.", "nnnnnx."}
 	for i, c := range matrixCases {
 		for _, sub := range []string{"", "/inquiry.pdf", "/revocation-notice.pdf"} {
 			rows = append(rows, matrixRow{"GET /api/cases/{case}" + sub, c.label, reads[i], matrixGet("/api/cases/" + c.number + sub)})
 		}
 		rows = append(rows, matrixRow{"POST /api/cases/{case}/{step}", c.label, steps[i], matrixPost("/api/cases/"+c.number+"/cancel", `{"reason":"試験"}`)})
 	}
+	// A case's decoded history: its own municipality's managers and
+	// auditors only (each opening recorded), and the log of those openings.
+	for i, c := range matrixCases {
+		cells := ".n....n"
+		if i < 2 {
+			cells = ".x....x"
+		}
+		rows = append(rows, matrixRow{"GET /api/cases/{case}/history", c.label, cells, matrixGet("/api/cases/" + c.number + "/history")})
+	}
+	rows = append(rows, matrixRow{"GET /api/access-log", "the openings of the own office's case histories", "......x", matrixGet("/api/access-log")})
 	// Starts, by the resident's municipality: 千代田区, 川崎市, 横浜市.
 	starts := map[string][3]string{
 		workflows.ProcedureInPersonIssuance: {"oodoo..", "oo.do..", "oo.oo.."},
@@ -204,6 +218,13 @@ func TestRBACMatrix(t *testing.T) {
 					errorBody(t, rec)
 					if changed != 0 {
 						t.Errorf("a refused call changed %d things", changed)
+					}
+				case cellHidden:
+					if rec.Code != http.StatusNotFound || errorBody(t, rec).Code != "unknown_case" {
+						t.Fatalf("%d %s, want the unknown case's 404", rec.Code, rec.Body)
+					}
+					if changed != 0 || len(f.store.accesses) != 0 {
+						t.Errorf("a hidden case's call changed %d things", changed+len(f.store.accesses))
 					}
 				case cellAllowed:
 					if rec.Code == http.StatusForbidden || rec.Code == http.StatusUnauthorized || rec.Code >= 500 {
@@ -300,6 +321,37 @@ func TestListsScopedToOffice(t *testing.T) {
 			if len(f.tc.lists) != 1 || !strings.Contains(f.tc.lists[0], tc.want) || strings.Contains(f.tc.lists[0], tc.not) {
 				t.Errorf("%s %s: queried %q, want %q", tc.login, path, f.tc.lists, tc.want)
 			}
+		}
+	}
+}
+
+// TestCaseListFilters: a list by status and procedure, opened between two
+// days, one page at a time; bad filters are refused before visibility.
+func TestCaseListFilters(t *testing.T) {
+	f := newAPIFixture(t, &apiTemporal{nextToken: []byte("page-2")})
+	rec := matrixGet("/api/cases?status=completed&procedure=inperson-issuance&from=2026-12-01&to=2026-12-01&pageSize=20&pageToken="+
+		base64.RawURLEncoding.EncodeToString([]byte("page-1")))(f, "manager1", "")
+	var res struct{ NextPageToken string }
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &res) != nil {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	q := f.tc.lists[0]
+	for _, want := range []string{"MadoguchiStatus = 'completed'", "MadoguchiProcedure = 'inperson-issuance'",
+		"StartTime >= '2026-11-30T15:00:00Z'", "StartTime < '2026-12-01T15:00:00Z'", "(MadoguchiMunicipality = '131016' OR MadoguchiOffice = '131016')"} {
+		if !strings.Contains(q, want) {
+			t.Errorf("query %q lacks %q", q, want)
+		}
+	}
+	if string(f.tc.pageTokens[0]) != "page-1" || f.tc.pageSizes[0] != 20 {
+		t.Errorf("asked page %q of %d", f.tc.pageTokens[0], f.tc.pageSizes[0])
+	}
+	if tok, _ := base64.RawURLEncoding.DecodeString(res.NextPageToken); string(tok) != "page-2" {
+		t.Errorf("next page %q", res.NextPageToken)
+	}
+	for _, bad := range []string{"procedure=nosuch", "procedure=x'%20OR%20'1'='1", "from=yesterday", "pageSize=0", "pageSize=201", "pageToken=*"} {
+		f := newAPIFixture(t, &apiTemporal{})
+		if rec := matrixGet("/api/cases?"+bad)(f, "manager1", ""); rec.Code != http.StatusBadRequest || len(f.tc.lists) != 0 {
+			t.Errorf("%s: %d, queried %q", bad, rec.Code, f.tc.lists)
 		}
 	}
 }

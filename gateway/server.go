@@ -43,6 +43,8 @@ type Store interface {
 	EndDelegation(ctx context.Context, id int64, on time.Time, actor int64, at time.Time) error
 	// The audit trail's hash chain (audit.go).
 	VerifyAuditChain(ctx context.Context, office string) (storage.ChainReport, error)
+	// The access log of case histories (history.go).
+	AccessLogger
 }
 
 // Server is the gateway.
@@ -81,6 +83,11 @@ func (s *Server) Handler() http.Handler {
 	api.GET("/cases/:case", s.caseState)
 	api.GET("/cases/:case/inquiry.pdf", s.inquiryPDF)
 	api.GET("/cases/:case/revocation-notice.pdf", s.revocationNotice)
+	// A case's decoded history, for its own municipality's managers and
+	// auditors; every opening is recorded in the access log, which the
+	// auditors search (history.go).
+	api.GET("/cases/:case/history", requireRole("manager", "auditor"), s.caseHistory)
+	api.GET("/access-log", requireRole("auditor"), s.accessLog)
 	// Who may start which procedure is the catalog's (startProcedure).
 	api.POST("/procedures/:procedure", s.startProcedure)
 	// The Organization's operators do their own cases' steps (a disclosure,

@@ -19,6 +19,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	failurepb "go.temporal.io/api/failure/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -63,6 +64,9 @@ type apiStore struct {
 	// verified the offices asked for.
 	chains   map[string]storage.ChainReport
 	verified []string
+	// accesses is the access log; accessFilters its searches.
+	accesses      []storage.HistoryAccess
+	accessFilters []storage.AccessFilter
 }
 
 func (s *apiStore) VerifyAuditChain(_ context.Context, office string) (storage.ChainReport, error) {
@@ -253,6 +257,13 @@ type apiTemporal struct {
 	answers    map[string]string
 	queried    []string
 	executions []*workflowpb.WorkflowExecutionInfo
+	// history is what GetWorkflowHistory answers.
+	history []*historypb.HistoryEvent
+	// nextToken is the page token ListWorkflow answers; pageTokens and
+	// pageSizes what it was asked.
+	nextToken  []byte
+	pageTokens [][]byte
+	pageSizes  []int32
 }
 
 func (t *apiTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
@@ -284,7 +295,8 @@ func (t *apiTemporal) QueryWorkflow(_ context.Context, id, _ string, query strin
 // ListWorkflow records the visibility query and lists nothing.
 func (t *apiTemporal) ListWorkflow(_ context.Context, r *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
 	t.lists = append(t.lists, r.GetQuery())
-	return &workflowservice.ListWorkflowExecutionsResponse{Executions: t.executions}, nil
+	t.pageTokens, t.pageSizes = append(t.pageTokens, r.GetNextPageToken()), append(t.pageSizes, r.GetPageSize())
+	return &workflowservice.ListWorkflowExecutionsResponse{Executions: t.executions, NextPageToken: t.nextToken}, nil
 }
 
 // apiValue is a query's answer (JSON).
@@ -720,8 +732,8 @@ func TestStepNotInProcedure(t *testing.T) {
 }
 
 // TestStepOnUnknownProcedureOrOtherMunicipality: a case whose procedure is
-// not in the catalog gets 409; another municipality's case 403, before
-// anything is read of the body.
+// not in the catalog gets 409; another municipality's case the unknown
+// case's 404, before anything is read of the body.
 func TestStepOnUnknownProcedureOrOtherMunicipality(t *testing.T) {
 	f := newAPIFixture(t, nil)
 	cs := f.addCase("retired-procedure", apiMunicipality+"-20260401-0009", apiMunicipality)
@@ -731,8 +743,8 @@ func TestStepOnUnknownProcedureOrOtherMunicipality(t *testing.T) {
 	}
 	other := f.addCase(workflows.ProcedureInPersonIssuance, "141003-20260401-0001", "141003")
 	rec = f.post("clerk1", "/api/cases/"+other.CaseNumber+"/identity-check", []byte(`{}`))
-	if rec.Code != http.StatusForbidden || errorBody(t, rec).Code != "other_municipality" {
-		t.Errorf("another municipality's case: %d %s", rec.Code, rec.Body)
+	if rec.Code != http.StatusNotFound || errorBody(t, rec).Code != "unknown_case" {
+		t.Errorf("another municipality's case: %d %s, want the unknown case's 404", rec.Code, rec.Body)
 	}
 }
 

@@ -2,9 +2,13 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"time"
 
+	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -57,11 +61,7 @@ func listWhere(ctx context.Context, tc Lister, scope, status string, waitingOnly
 			return nil, err
 		}
 		for _, e := range resp.GetExecutions() {
-			f := e.GetSearchAttributes().GetIndexedFields()
-			row := CaseSummary{CaseNumber: searchattr.KeywordOf(f, searchattr.CaseNumber), Procedure: searchattr.KeywordOf(f, searchattr.Procedure),
-				OpenedAt: e.GetStartTime().AsTime(), Status: searchattr.KeywordOf(f, searchattr.Status),
-				Step: searchattr.KeywordOf(f, searchattr.Step), Municipality: searchattr.KeywordOf(f, searchattr.Municipality),
-				Office: searchattr.KeywordOf(f, searchattr.Office), WaitingFor: searchattr.KeywordOf(f, searchattr.Waiting)}
+			row := summaryOf(e)
 			if waitingOnly && row.WaitingFor == "" {
 				continue
 			}
@@ -75,4 +75,60 @@ func listWhere(ctx context.Context, tc Lister, scope, status string, waitingOnly
 		}
 	}
 	return out, nil
+}
+
+// summaryOf is a case's row from its search attributes.
+func summaryOf(e *workflowpb.WorkflowExecutionInfo) CaseSummary {
+	f := e.GetSearchAttributes().GetIndexedFields()
+	return CaseSummary{CaseNumber: searchattr.KeywordOf(f, searchattr.CaseNumber), Procedure: searchattr.KeywordOf(f, searchattr.Procedure),
+		OpenedAt: e.GetStartTime().AsTime(), Status: searchattr.KeywordOf(f, searchattr.Status),
+		Step: searchattr.KeywordOf(f, searchattr.Step), Municipality: searchattr.KeywordOf(f, searchattr.Municipality),
+		Office: searchattr.KeywordOf(f, searchattr.Office), WaitingFor: searchattr.KeywordOf(f, searchattr.Waiting)}
+}
+
+// ListFilter narrows a case list: a status, and optionally a procedure and
+// the time a case opened (at or after OpenedFrom, before OpenedTo).
+type ListFilter struct {
+	Status, Procedure    string
+	OpenedFrom, OpenedTo time.Time
+}
+
+// ListPage lists one page of an office's cases (a post office's own work,
+// else a municipality's as ListCases), newest first: at most pageSize rows
+// from the page token of the page before (nil: the first), and the token
+// of the next page (nil: the last).
+func ListPage(ctx context.Context, tc Lister, office string, postOffice bool, f ListFilter, pageSize int, token []byte) ([]CaseSummary, []byte, error) {
+	if !keywordRE.MatchString(office) || !keywordRE.MatchString(f.Status) || (f.Procedure != "" && !keywordRE.MatchString(f.Procedure)) {
+		return nil, nil, fmt.Errorf("gateway: bad list filter")
+	}
+	q := fmt.Sprintf("(%s = '%s' OR %s = '%s')", searchattr.Municipality.GetName(), office, searchattr.Office.GetName(), office)
+	if postOffice {
+		q = fmt.Sprintf("%s = '%s'", searchattr.Office.GetName(), office)
+	}
+	q += fmt.Sprintf(" AND %s = '%s'", searchattr.Status.GetName(), f.Status)
+	if f.Procedure != "" {
+		q += fmt.Sprintf(" AND %s = '%s'", searchattr.Procedure.GetName(), f.Procedure)
+	}
+	if !f.OpenedFrom.IsZero() {
+		q += fmt.Sprintf(" AND StartTime >= '%s'", f.OpenedFrom.UTC().Format(time.RFC3339))
+	}
+	if !f.OpenedTo.IsZero() {
+		q += fmt.Sprintf(" AND StartTime < '%s'", f.OpenedTo.UTC().Format(time.RFC3339))
+	}
+	resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: int32(pageSize), NextPageToken: token})
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]CaseSummary, 0, len(resp.GetExecutions()))
+	for _, e := range resp.GetExecutions() {
+		out = append(out, summaryOf(e))
+	}
+	return out, resp.GetNextPageToken(), nil
+}
+
+// isInvalidArgument is Temporal refusing a request's argument (a page
+// token that is not one of its own).
+func isInvalidArgument(err error) bool {
+	var ia *serviceerror.InvalidArgument
+	return errors.As(err, &ia)
 }

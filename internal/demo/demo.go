@@ -144,6 +144,8 @@ var Clerks = [][4]string{
 	{"clerk1", "窓口 一郎", "clerk", Chiyoda},
 	{"clerk2", "窓口 二郎", "clerk", Chiyoda},
 	{"manager1", "管理 花子", "manager", Chiyoda},
+	// Chiyoda's auditor reads case histories and searches who read them.
+	{"auditor1", "監査 三郎", "auditor", Chiyoda},
 	{"yokohama1", "横浜 窓口", "clerk", Yokohama},
 	// Kawasaki's manager records its delegations (第2 5).
 	{"kawasaki1", "川崎 管理", "manager", Kawasaki},

@@ -97,7 +97,7 @@ func TestGatewayRefusesClearly(t *testing.T) {
 	}
 	other := login(t, "yokohama1")
 	e = apiErr{}
-	if code := other.do("GET", "/api/cases/"+started.CaseNumber, nil, &e); code != http.StatusForbidden || e.Error.Code != "other_municipality" {
+	if code := other.do("GET", "/api/cases/"+started.CaseNumber, nil, &e); code != http.StatusNotFound || e.Error.Code != "unknown_case" {
 		t.Fatalf("other municipality's clerk: HTTP %d %v", code, e)
 	}
 	var list struct{ Cases []map[string]any }

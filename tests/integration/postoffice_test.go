@@ -110,7 +110,7 @@ func TestPostOfficeIssuance(t *testing.T) {
 	if c := clerk1.do("GET", "/api/cases/"+cn, nil, nil); c != http.StatusOK {
 		t.Fatalf("the address municipality's clerk reads the case: HTTP %d", c)
 	}
-	if c := yokohama.do("GET", "/api/cases/"+cn, nil, &e); c != http.StatusForbidden {
+	if c := yokohama.do("GET", "/api/cases/"+cn, nil, &e); c != http.StatusNotFound {
 		t.Fatalf("another municipality read the case: HTTP %d", c)
 	}
 	if row := listedRow(t, post, "/api/cases?status=completed", cn); row["office"] != demo.PostOffice {
@@ -145,7 +145,7 @@ func TestPostOfficeIssuance(t *testing.T) {
 	}
 	clerk1.waitStep(own.CaseNumber, time.Minute, workflows.StepRejected)
 	e = apiErr{}
-	if c := post.do("GET", "/api/cases/"+own.CaseNumber, nil, &e); c != http.StatusForbidden || e.Error.Code != "other_office" {
+	if c := post.do("GET", "/api/cases/"+own.CaseNumber, nil, &e); c != http.StatusNotFound || e.Error.Code != "unknown_case" {
 		t.Fatalf("the post office read 千代田区's own case: HTTP %d %v", c, e)
 	}
 	var list struct{ Cases []map[string]any }
@@ -277,7 +277,7 @@ func TestDelegatedMunicipality(t *testing.T) {
 	// Past the register check, which ran as 川崎市's.
 	yokohama.waitStep(cn, time.Minute, workflows.StepIdentityCheck)
 	var e apiErr
-	if c := clerk1.do("GET", "/api/cases/"+cn, nil, &e); c != http.StatusForbidden {
+	if c := clerk1.do("GET", "/api/cases/"+cn, nil, &e); c != http.StatusNotFound {
 		t.Fatalf("千代田区 read 川崎市's case: HTTP %d", c)
 	}
 	if row := listedRow(t, kawasaki, "/api/cases", cn); row["office"] != demo.Yokohama || row["municipality"] != demo.Kawasaki {

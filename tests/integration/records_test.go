@@ -151,7 +151,7 @@ func TestDisclosureAndCorrection(t *testing.T) {
 	// Separation: the clerk cannot read the Organization's case; the
 	// operator can, and lists its deadline.
 	var e apiErr
-	if code := clerk.do("GET", "/api/cases/"+orgCase, nil, &e); code != http.StatusForbidden {
+	if code := clerk.do("GET", "/api/cases/"+orgCase, nil, &e); code != http.StatusNotFound {
 		t.Errorf("the municipal clerk read the Organization's case: HTTP %d", code)
 	}
 	op.waitStep(orgCase, time.Minute, workflows.StepDisclosure)

@@ -51,7 +51,7 @@ func TestRelayIssuance(t *testing.T) {
 		t.Fatal("the arrived notice is not in the address municipality's waiting list")
 	}
 	var e apiErr
-	if c := yokohama.do("GET", "/api/cases/"+ac, nil, &e); c != http.StatusForbidden {
+	if c := yokohama.do("GET", "/api/cases/"+ac, nil, &e); c != http.StatusNotFound {
 		t.Fatalf("the relay read the address municipality's case: HTTP %d", c)
 	}
 	if c := clerk1.do("POST", "/api/cases/"+ac+"/review", map[string]any{"terminalId": "T0001", "approve": true}, &e); c != http.StatusOK {

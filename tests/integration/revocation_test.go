@@ -316,7 +316,7 @@ func TestLossReportAndHoldRelease(t *testing.T) {
 		t.Errorf("openssl verify -crl_check accepted the held certificate:\n%s", out)
 	}
 	// The operator sees the case; the municipality does not.
-	if code := clerk.do("GET", "/api/cases/"+rep.CaseNumber, nil, &e); code != http.StatusForbidden {
+	if code := clerk.do("GET", "/api/cases/"+rep.CaseNumber, nil, &e); code != http.StatusNotFound {
 		t.Errorf("a municipal clerk read the Organization's case: HTTP %d", code)
 	}
 

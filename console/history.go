@@ -1,0 +1,114 @@
+package console
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/madoguchi/madoguchi/workflows"
+)
+
+// A case's history page (managers and auditors of the case's own
+// municipality): the timeline GET /api/cases/{case}/history answers,
+// decoded by the gateway; the API records the opening in the access log.
+
+// historyEntry is one entry of the API's timeline.
+type historyEntry struct {
+	ID       int64           `json:"id"`
+	At       time.Time       `json:"at"`
+	Kind     string          `json:"kind"`
+	Name     string          `json:"name"`
+	Status   string          `json:"status"`
+	Who      string          `json:"who"`
+	Identity string          `json:"identity"`
+	Input    json.RawMessage `json:"input"`
+	Result   json.RawMessage `json:"result"`
+	Failure  string          `json:"failure"`
+	EndedAt  *time.Time      `json:"endedAt"`
+}
+
+// Pretty is a payload as indented JSON, for the page.
+func (p *page) Pretty(v json.RawMessage) string {
+	if len(v) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	if json.Indent(&b, v, "", "  ") != nil {
+		return string(v)
+	}
+	return b.String()
+}
+
+type historyData struct {
+	Number, Procedure, WorkflowID string
+	Entries                       []historyEntry
+	CaseURL, TemporalURL          string
+}
+
+// readsHistory is whether the clerk's role reads case histories.
+func readsHistory(c Clerk) bool {
+	return slices.Contains([]string{workflows.RoleManager, workflows.RoleAuditor}, c.Role)
+}
+
+func (c *Console) historyPage(w http.ResponseWriter, r *http.Request, s *session) {
+	number := r.PathValue("case")
+	if !readsHistory(s.clerk) {
+		c.notFound(w, r, s)
+		return
+	}
+	a := c.call(r, s, http.MethodGet, "/api/cases/"+url.PathEscape(number)+"/history", nil)
+	if a.status != http.StatusOK {
+		c.failed(w, r, s, a)
+		return
+	}
+	var res struct {
+		CaseNumber string         `json:"caseNumber"`
+		Procedure  string         `json:"procedure"`
+		WorkflowID string         `json:"workflowId"`
+		Entries    []historyEntry `json:"entries"`
+	}
+	if err := json.Unmarshal(a.body, &res); err != nil {
+		c.failed(w, r, s, apiAnswer{status: http.StatusBadGateway})
+		return
+	}
+	p := c.newPage(r, s, "history")
+	p.Title = p.T("history") + " " + res.CaseNumber
+	d := historyData{Number: res.CaseNumber, Procedure: res.Procedure, WorkflowID: res.WorkflowID, Entries: res.Entries,
+		CaseURL: "/console/cases/" + url.PathEscape(res.CaseNumber)}
+	if c.o.TemporalUI != nil {
+		d.TemporalURL = c.o.TemporalUI(res.WorkflowID)
+	}
+	p.Data = d
+	c.render(w, r, http.StatusOK, "history", p)
+}
+
+// HistoryKind and HistoryStatus name a timeline entry's kind and status.
+func (p *page) HistoryKind(k string) string   { return labelIn(historyKindLabels, p.Lang, k) }
+func (p *page) HistoryStatus(s string) string { return labelIn(historyStatusLabels, p.Lang, s) }
+
+var historyKindLabels = map[string]text{
+	"started":          {"手続の開始", "Procedure started"},
+	"update":           {"職員等の操作", "Step"},
+	"activity":         {"処理", "Activity"},
+	"child":            {"関連する手続", "Child procedure"},
+	"signal":           {"通知", "Signal"},
+	"timer":            {"期限・待機", "Timer"},
+	"completed":        {"手続の終了", "Procedure ended"},
+	"failed":           {"手続の失敗", "Procedure failed"},
+	"timed_out":        {"手続の時間切れ", "Procedure timed out"},
+	"terminated":       {"手続の強制終了", "Procedure terminated"},
+	"cancelled":        {"手続の取消し", "Procedure cancelled"},
+	"continued_as_new": {"手続の継続", "Continued as new"},
+}
+
+var historyStatusLabels = map[string]text{
+	"":          {"実行中", "under way"},
+	"completed": {"完了", "completed"},
+	"failed":    {"失敗", "failed"},
+	"timed_out": {"時間切れ", "timed out"},
+	"cancelled": {"取消し", "cancelled"},
+	"fired":     {"経過", "fired"},
+}
