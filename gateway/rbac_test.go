@@ -185,6 +185,9 @@ func rbacMatrix() []matrixRow {
 		matrixRow{"POST /api/delegations/{id}/end", "川崎市's, to 横浜市", ".......", matrixPost("/api/delegations/2/end", `{"on":"2026-12-01"}`)},
 		matrixRow{"POST /api/delegations/{id}/notice", "千代田区's, to 大阪市", ".x.....", matrixPost("/api/delegations/3/notice", `{"on":"2026-12-01"}`)},
 		matrixRow{"POST /api/delegations/{id}/notice", "川崎市's, to 横浜市", ".......", matrixPost("/api/delegations/2/notice", `{"on":"2026-12-01"}`)},
+		matrixRow{"POST /api/complaints", "a complaint of the own office", "xxxxx..", matrixPost("/api/complaints", `{"category":"other","summary":"受付時間の問合せ"}`)},
+		matrixRow{"GET /api/complaints", "the own office's register", ".x....x", matrixGet("/api/complaints?overdue=1")},
+		matrixRow{"POST /api/complaints/{id}/answer", "千代田区's complaint", ".x.....", matrixPost("/api/complaints/1/answer", `{"response":"回答します"}`)},
 		matrixRow{"GET /api/audit/chain", "the own office's audit trail, verified", ".x....x", matrixGet("/api/audit/chain")},
 		matrixRow{"POST /codec/decode", "千代田区's payloads", ".x.....", matrixCodec("inperson-issuance/131016-20261201-000001")},
 		matrixRow{"POST /codec/decode", "川崎市's payloads (done by 横浜市)", ".......", matrixCodec("inperson-issuance/141305-20261201-000001")},
@@ -208,6 +211,7 @@ func TestRBACMatrix(t *testing.T) {
 				for _, c := range matrixCases {
 					f.store.cases[c.number] = f.addCaseAt(c.procedure, c.number, c.municipality, c.office)
 				}
+				f.addComplaints()
 				rec := row.send(f, role.login, role.terminal)
 				changed := len(f.store.inserted) + len(f.tc.starts) + len(f.tc.updates) + f.store.events
 				switch want {

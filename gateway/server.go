@@ -45,6 +45,11 @@ type Store interface {
 	VerifyAuditChain(ctx context.Context, office string) (storage.ChainReport, error)
 	// The access log of case histories (history.go).
 	AccessLogger
+	// The complaints and inquiries register (complaints.go).
+	RecordComplaint(ctx context.Context, k storage.Complaint) (int64, error)
+	Complaint(ctx context.Context, id int64) (storage.Complaint, error)
+	Complaints(ctx context.Context, f storage.ComplaintFilter) ([]storage.Complaint, error)
+	AnswerComplaint(ctx context.Context, id int64, response string, actor int64, at time.Time) error
 }
 
 // Server is the gateway.
@@ -106,6 +111,9 @@ func (s *Server) Handler() http.Handler {
 	// The audit trail's hash chain of the own office, verified (第3 10):
 	// auditors and managers read it; nothing changes.
 	api.GET("/audit/chain", requireRole("manager", "auditor"), s.auditChain)
+	// The complaints and inquiries register (第3 7): recorded by clerks and
+	// managers, answered by managers, read by managers and auditors.
+	s.mountComplaints(api)
 
 	// The Temporal UI decodes encrypted payloads here: managers only, their
 	// own municipality's only (codec.go).

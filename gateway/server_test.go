@@ -67,6 +67,9 @@ type apiStore struct {
 	// accesses is the access log; accessFilters its searches.
 	accesses      []storage.HistoryAccess
 	accessFilters []storage.AccessFilter
+	// complaints is the complaints register; complaintFilters its lists.
+	complaints       []storage.Complaint
+	complaintFilters []storage.ComplaintFilter
 }
 
 func (s *apiStore) VerifyAuditChain(_ context.Context, office string) (storage.ChainReport, error) {
