@@ -70,13 +70,70 @@ type Terminal struct {
 	ReaderName       string
 	// PINReset is set for a terminal authorised to reset PINs.
 	PINReset bool
+	// Status is active, suspended or decommissioned (migration 012);
+	// StatusChangedBy and StatusChangedAt say who changed it last.
+	Status          string
+	StatusChangedBy int64
+	StatusChangedAt *time.Time
+}
+
+// The statuses of a terminal.
+const (
+	TerminalActive         = "active"
+	TerminalSuspended      = "suspended"
+	TerminalDecommissioned = "decommissioned"
+)
+
+// ErrTerminalStatus: the terminal's status does not allow the change (it
+// is not in one of the statuses the change is from).
+var ErrTerminalStatus = errors.New("storage: the terminal's status does not allow this")
+
+const terminalColumns = `id, municipality_code, reader_name, pin_reset, status, COALESCE(status_changed_by, 0), status_changed_at FROM terminals`
+
+func scanTerminal(row pgx.Row) (Terminal, error) {
+	var t Terminal
+	err := row.Scan(&t.ID, &t.MunicipalityCode, &t.ReaderName, &t.PINReset, &t.Status, &t.StatusChangedBy, &t.StatusChangedAt)
+	return t, err
+}
+
+// Terminals returns an office's terminals, by id.
+func (db *DB) Terminals(ctx context.Context, office string) ([]Terminal, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT `+terminalColumns+` WHERE municipality_code = $1 ORDER BY id`, office)
+	if err != nil {
+		return nil, fmt.Errorf("storage: terminals: %w", err)
+	}
+	defer rows.Close()
+	out := []Terminal{}
+	for rows.Next() {
+		t, err := scanTerminal(rows)
+		if err != nil {
+			return nil, fmt.Errorf("storage: terminals: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: terminals: %w", err)
+	}
+	return out, nil
+}
+
+// SetTerminalStatus changes a terminal's status to to, only from one of
+// the statuses from (ErrTerminalStatus otherwise, or for an unknown one).
+func (db *DB) SetTerminalStatus(ctx context.Context, id string, from []string, to string, actor int64, at time.Time) error {
+	tag, err := db.Pool.Exec(ctx, `UPDATE terminals SET status = $3, status_changed_by = $4, status_changed_at = $5
+		WHERE id = $1 AND status = ANY($2)`, id, from, to, actor, at)
+	if err != nil {
+		return fmt.Errorf("storage: terminal status: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrTerminalStatus
+	}
+	return nil
 }
 
 // Terminal returns the terminal with the given id.
 func (db *DB) Terminal(ctx context.Context, id string) (Terminal, error) {
-	var t Terminal
-	err := db.Pool.QueryRow(ctx, `SELECT id, municipality_code, reader_name, pin_reset FROM terminals WHERE id = $1`, id).
-		Scan(&t.ID, &t.MunicipalityCode, &t.ReaderName, &t.PINReset)
+	t, err := scanTerminal(db.Pool.QueryRow(ctx, `SELECT `+terminalColumns+` WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Terminal{}, ErrNotFound
 	}
