@@ -105,6 +105,15 @@ func (s *Server) officeTerminal(c *gin.Context, id string) (storage.Terminal, bo
 		s.failInternal(c, err)
 		return term, false
 	}
+	// A suspended or decommissioned terminal gets no more work (第3 6).
+	switch term.Status {
+	case storage.TerminalSuspended:
+		fail(c, http.StatusForbidden, "terminal_suspended", "この統合端末は利用停止中です / This terminal is suspended; use another terminal.")
+		return term, false
+	case storage.TerminalDecommissioned:
+		fail(c, http.StatusForbidden, "terminal_decommissioned", "この統合端末は廃止されています / This terminal is decommissioned; use another terminal.")
+		return term, false
+	}
 	return term, true
 }
 

@@ -50,6 +50,9 @@ type Store interface {
 	Complaint(ctx context.Context, id int64) (storage.Complaint, error)
 	Complaints(ctx context.Context, f storage.ComplaintFilter) ([]storage.Complaint, error)
 	AnswerComplaint(ctx context.Context, id int64, response string, actor int64, at time.Time) error
+	// The counter terminals (terminals.go).
+	Terminals(ctx context.Context, office string) ([]storage.Terminal, error)
+	SetTerminalStatus(ctx context.Context, id string, from []string, to string, actor int64, at time.Time) error
 }
 
 // Server is the gateway.
@@ -114,6 +117,9 @@ func (s *Server) Handler() http.Handler {
 	// The complaints and inquiries register (第3 7): recorded by clerks and
 	// managers, answered by managers, read by managers and auditors.
 	s.mountComplaints(api)
+	// The counter terminals (第3 6): the office's managers list them and
+	// suspend or decommission one (terminals.go).
+	s.mountTerminals(api)
 
 	// The Temporal UI decodes encrypted payloads here: managers only, their
 	// own municipality's only (codec.go).

@@ -70,6 +70,8 @@ type apiStore struct {
 	// complaints is the complaints register; complaintFilters its lists.
 	complaints       []storage.Complaint
 	complaintFilters []storage.ComplaintFilter
+	// terminalStatus is the terminals' status changed from active.
+	terminalStatus map[string]string
 }
 
 func (s *apiStore) VerifyAuditChain(_ context.Context, office string) (storage.ChainReport, error) {
@@ -110,7 +112,8 @@ func (s *apiStore) Terminal(_ context.Context, id string) (storage.Terminal, err
 	if !ok {
 		return storage.Terminal{}, storage.ErrNotFound
 	}
-	return storage.Terminal{ID: id, MunicipalityCode: office, ReaderName: "Virtual PCD 00 00", PINReset: id != apiNoResetTerminal}, nil
+	return storage.Terminal{ID: id, MunicipalityCode: office, ReaderName: "Virtual PCD 00 00", PINReset: id != apiNoResetTerminal,
+		Status: cmp.Or(s.terminalStatus[id], storage.TerminalActive)}, nil
 }
 
 // apiNoResetTerminal is the fixture's terminal not authorised to reset PINs.
