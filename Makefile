@@ -3,7 +3,7 @@
 #   make test    gofmt, vet, and every test on the real parts (Postgres, SoftHSM, pcscd, Temporal)
 SHELL := /bin/bash
 
-.PHONY: help run infra test bench install build fmt vet clean
+.PHONY: help run infra test bench screenshots install build fmt vet clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ test: ## gofmt, go vet and go test ./... against the real parts in a fresh .dev/
 
 bench: ## benchmarks against the real parts
 	@bash scripts/bench.sh
+
+screenshots: ## regenerate the console's screenshots in docs/console/ (a browser test on the real parts)
+	@MADOGUCHI_SCREENSHOTS=1 MADOGUCHI_TEST_PKGS=./tests/integration/ MADOGUCHI_TEST_RUN='^TestConsoleScreenshots$$' bash scripts/test.sh
 
 install: ## install the Debian packages and the pinned Temporal CLI
 	@bash scripts/install.sh

@@ -112,3 +112,63 @@ var historyStatusLabels = map[string]text{
 	"cancelled": {"取消し", "cancelled"},
 	"fired":     {"経過", "fired"},
 }
+
+// readsDeadlines is whether the clerk's role reads the deadline list
+// (GET /api/deadlines): managers, auditors and the Organization's operators.
+func readsDeadlines(c Clerk) bool {
+	return slices.Contains([]string{workflows.RoleManager, workflows.RoleAuditor, workflows.RoleOperator}, c.Role)
+}
+
+// ReadsDeadlines is whether the header links to the deadline list.
+func (p *page) ReadsDeadlines() bool { return p.Clerk != nil && readsDeadlines(*p.Clerk) }
+
+// deadlineRow is one row of GET /api/deadlines.
+type deadlineRow struct {
+	CaseNumber string    `json:"caseNumber"`
+	Procedure  string    `json:"procedure"`
+	Step       string    `json:"step"`
+	Due        time.Time `json:"due"`
+	Overdue    bool      `json:"overdue"`
+}
+
+type deadlineData struct {
+	Rows     []deadlineRow
+	Overdue  int
+	OnlyLate bool
+}
+
+// deadlines lists the office's open cases with a legal deadline, from
+// GET /api/deadlines, soonest first (so the overdue ones come first),
+// the overdue ones marked in words, not by colour alone.
+func (c *Console) deadlines(w http.ResponseWriter, r *http.Request, s *session) {
+	if !readsDeadlines(s.clerk) {
+		c.notFound(w, r, s)
+		return
+	}
+	path := "/api/deadlines"
+	d := deadlineData{OnlyLate: r.URL.Query().Get("overdue") == "1"}
+	if d.OnlyLate {
+		path += "?overdue=1"
+	}
+	a := c.call(r, s, http.MethodGet, path, nil)
+	if a.status != http.StatusOK {
+		c.failed(w, r, s, a)
+		return
+	}
+	var res struct {
+		Deadlines []deadlineRow `json:"deadlines"`
+	}
+	if err := json.Unmarshal(a.body, &res); err != nil {
+		c.failed(w, r, s, apiAnswer{status: http.StatusBadGateway})
+		return
+	}
+	d.Rows = res.Deadlines
+	for _, row := range d.Rows {
+		if row.Overdue {
+			d.Overdue++
+		}
+	}
+	p := c.newPage(r, s, "deadlines")
+	p.Data = d
+	c.render(w, r, http.StatusOK, "deadlines", p)
+}

@@ -314,6 +314,13 @@ func labelIn(m map[string]text, lang, key string) string {
 
 // ui are the console's own words.
 var ui = map[string]text{
+	"deadlines":        {"期限のある手続", "Deadlines"},
+	"alldeadlines":     {"すべて", "All"},
+	"due":              {"期限", "Due"},
+	"overdue":          {"期限超過", "Overdue"},
+	"intime":           {"期限内", "In time"},
+	"nodeadlines":      {"期限のある未完了の手続はありません。", "No open cases with a deadline."},
+	"deadlineshint":    {"開示・訂正の請求は30日以内に決定する（法第59条）。期限を過ぎたものを先頭に示します。", "Disclosures and corrections are decided within 30 days (Art. 59); overdue cases come first."},
 	"app":              {"窓口 — 公的個人認証サービス", "madoguchi — JPKI back office"},
 	"signin":           {"サインイン", "Sign in"},
 	"signout":          {"サインアウト", "Sign out"},

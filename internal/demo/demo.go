@@ -57,6 +57,7 @@ const (
 	ResidentPIN         = "00000000257" // changes and resets PINs (第3 1)
 	ResidentDisclosure  = "00000000265" // asks for their records, then a correction (第2 3, 4)
 	ResidentNoRecords   = "00000000273" // asks through a proxy, and has no records (第2 3(2))
+	ResidentConsole     = "00000000281" // applies through a proxy in the console's browser test
 )
 
 // Resident is a demo register record with its card.
@@ -112,6 +113,8 @@ var Residents = []Resident{
 		Sex: "female", Address: "東京都千代田区九段南1丁目2番1号", Status: "resident"}, "C131016000026", "2035-11-26"},
 	{storage.Resident{ResidentCode: ResidentNoRecords, MunicipalityCode: Chiyoda, Name: "岡本 健", NameKana: "オカモト ケン",
 		Sex: "male", Address: "東京都千代田区三番町3番地", Status: "resident"}, "C131016000027", "2034-12-27"},
+	{storage.Resident{ResidentCode: ResidentConsole, MunicipalityCode: Chiyoda, Name: "前田 聡", NameKana: "マエダ サトシ",
+		Sex: "male", Address: "東京都千代田区西神田2丁目8番地", Status: "resident"}, "C131016000028", "2035-07-28"},
 }
 
 // birthDates are kept apart from the struct literal for readability.
@@ -123,7 +126,7 @@ var birthDates = map[string]string{
 	ResidentKitFail: "1983-10-10", ResidentKitSlow: "1977-12-12", ResidentKitReach: "1999-06-06",
 	ResidentPIN: "1993-10-25", ResidentRevoke: "1970-05-20", ResidentProxyRevoke: "1986-04-21", ResidentLostCard: "1991-09-22",
 	ResidentPostOffice: "1982-08-23", ResidentKawasaki: "1973-02-24",
-	ResidentDisclosure: "1968-11-26", ResidentNoRecords: "1959-12-27",
+	ResidentDisclosure: "1968-11-26", ResidentNoRecords: "1959-12-27", ResidentConsole: "1951-07-28",
 }
 
 // BirthDate returns a demo resident's date of birth (YYYY-MM-DD).
