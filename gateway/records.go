@@ -10,7 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 
 	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/searchattr"
@@ -81,25 +81,17 @@ func ListDeadlines(ctx context.Context, tc Lister, office string, now time.Time,
 	q := fmt.Sprintf("(%s = '%s' OR %s = '%s') AND %s = 'open' AND %s IS NOT NULL", searchattr.Municipality.GetName(), office,
 		searchattr.Office.GetName(), office, searchattr.Status.GetName(), searchattr.Due.GetName())
 	out := []DeadlineRow{}
-	var token []byte
-	for len(out) < limit {
-		resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: int32(min(limit, 1000)), NextPageToken: token})
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range resp.GetExecutions() {
-			f := e.GetSearchAttributes().GetIndexedFields()
-			due, ok := searchattr.TimeOf(f, searchattr.Due)
-			if !ok || len(out) >= limit {
-				continue
-			}
+	err := eachRow(ctx, tc, q, limit, func(e *workflowpb.WorkflowExecutionInfo) bool {
+		f := e.GetSearchAttributes().GetIndexedFields()
+		due, ok := searchattr.TimeOf(f, searchattr.Due)
+		if ok {
 			out = append(out, DeadlineRow{CaseNumber: searchattr.KeywordOf(f, searchattr.CaseNumber), Procedure: searchattr.KeywordOf(f, searchattr.Procedure),
 				Step: searchattr.KeywordOf(f, searchattr.Step), Due: due, Overdue: !now.Before(due)})
 		}
-		token = resp.GetNextPageToken()
-		if len(token) == 0 {
-			break
-		}
+		return ok
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b DeadlineRow) int { return a.Due.Compare(b.Due) })
 	return out, nil

@@ -54,19 +54,30 @@ func listWhere(ctx context.Context, tc Lister, scope, status string, waitingOnly
 	}
 	q := fmt.Sprintf("%s AND %s = '%s'", scope, searchattr.Status.GetName(), status)
 	out := []CaseSummary{}
+	err := eachRow(ctx, tc, q, limit, func(e *workflowpb.WorkflowExecutionInfo) bool {
+		row := summaryOf(e)
+		if waitingOnly && row.WaitingFor == "" {
+			return false
+		}
+		out = append(out, row)
+		return true
+	})
+	return out, err
+}
+
+// eachRow pages through a visibility query, handing each execution to
+// keep, until keep has kept limit of them or the query is done.
+func eachRow(ctx context.Context, tc Lister, q string, limit int, keep func(*workflowpb.WorkflowExecutionInfo) bool) error {
+	kept := 0
 	var token []byte
-	for len(out) < limit {
+	for kept < limit {
 		resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: int32(min(limit, 1000)), NextPageToken: token})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, e := range resp.GetExecutions() {
-			row := summaryOf(e)
-			if waitingOnly && row.WaitingFor == "" {
-				continue
-			}
-			if len(out) < limit {
-				out = append(out, row)
+			if kept < limit && keep(e) {
+				kept++
 			}
 		}
 		token = resp.GetNextPageToken()
@@ -74,7 +85,7 @@ func listWhere(ctx context.Context, tc Lister, scope, status string, waitingOnly
 			break
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // summaryOf is a case's row from its search attributes.
