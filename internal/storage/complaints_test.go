@@ -20,15 +20,9 @@ import (
 func TestComplaintRegister(t *testing.T) {
 	db := storagetest.Seeded(t)
 	ctx := context.Background()
-	manager, err := db.ClerkByLogin(ctx, "kawasaki1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	manager := storagetest.Clerk(t, db, "kawasaki1")
 	// A fresh office per run, so that the test's complaints are its own.
-	office := fmt.Sprintf("jp-test-%d", time.Now().UnixNano())
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO offices (code, kind, name) VALUES ($1, 'post_office', 'テスト郵便局')`, office); err != nil {
-		t.Fatal(err)
-	}
+	office := storagetest.FreshOffice(t, db)
 	number, err := db.NextCaseNumber(ctx, demo.Kawasaki, time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package storage_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -19,15 +18,9 @@ import (
 func TestDelegationRecords(t *testing.T) {
 	db := storagetest.Seeded(t)
 	ctx := context.Background()
-	manager, err := db.ClerkByLogin(ctx, "kawasaki1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	manager := storagetest.Clerk(t, db, "kawasaki1")
 	// A fresh office per run, so that the test's delegations are its own.
-	office := fmt.Sprintf("jp-test-%d", time.Now().UnixNano())
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO offices (code, kind, name) VALUES ($1, 'post_office', 'テスト郵便局')`, office); err != nil {
-		t.Fatal(err)
-	}
+	office := storagetest.FreshOffice(t, db)
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	end := day("2027-04-01")
 	id, err := db.CreateDelegation(ctx, storage.Delegation{Municipality: demo.Kawasaki, Office: office,

@@ -3,7 +3,6 @@ package storage_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -18,16 +17,10 @@ import (
 func TestTerminalStatus(t *testing.T) {
 	db := storagetest.Seeded(t)
 	ctx := context.Background()
-	manager, err := db.ClerkByLogin(ctx, "kawasaki1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	manager := storagetest.Clerk(t, db, "kawasaki1")
 	// A fresh office and terminal per run, so that the demo's stay active.
-	office := fmt.Sprintf("jp-test-%d", time.Now().UnixNano())
+	office := storagetest.FreshOffice(t, db)
 	id := "X" + office
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO offices (code, kind, name) VALUES ($1, 'post_office', 'テスト郵便局')`, office); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO terminals (id, municipality_code, reader_name, pin_reset) VALUES ($1, $2, 'Virtual PCD', true)`, id, office); err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,10 @@ package storagetest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/madoguchi/madoguchi/internal/demo"
 	"github.com/madoguchi/madoguchi/internal/storage"
@@ -39,4 +41,25 @@ func Seeded(t testing.TB) *storage.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// Clerk returns a demo clerk by login.
+func Clerk(t testing.TB, db *storage.DB, login string) storage.Clerk {
+	t.Helper()
+	c, err := db.ClerkByLogin(context.Background(), login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// FreshOffice records a post office of its own for one test run, so that
+// what the test records there is its own, and returns its code.
+func FreshOffice(t testing.TB, db *storage.DB) string {
+	t.Helper()
+	office := fmt.Sprintf("jp-test-%d", time.Now().UnixNano())
+	if _, err := db.Pool.Exec(context.Background(), `INSERT INTO offices (code, kind, name) VALUES ($1, 'post_office', 'テスト郵便局')`, office); err != nil {
+		t.Fatal(err)
+	}
+	return office
 }
