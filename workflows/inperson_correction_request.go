@@ -44,6 +44,6 @@ func InPersonCorrectionRequest(ctx workflow.Context, in InPersonCorrectionReques
 	if err != nil {
 		return InPersonCorrectionRequestResult{}, err
 	}
-	r.correction(in.MunicipalityCode, in.Request, "correction_request")
+	r.correction(in.Request, "correction_request")
 	return kit.Run(ctx, c, r.run)
 }

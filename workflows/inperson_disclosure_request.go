@@ -45,6 +45,6 @@ func InPersonDisclosureRequest(ctx workflow.Context, in InPersonDisclosureReques
 	if err != nil {
 		return InPersonDisclosureRequestResult{}, err
 	}
-	r.disclosure(in.MunicipalityCode, "disclosure_request")
+	r.disclosure("disclosure_request")
 	return kit.Run(ctx, c, r.run)
 }

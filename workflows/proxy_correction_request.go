@@ -53,6 +53,6 @@ func ProxyCorrectionRequest(ctx workflow.Context, in ProxyCorrectionRequestInput
 	if err != nil {
 		return ProxyCorrectionRequestResult{}, err
 	}
-	r.correction(in.MunicipalityCode, in.Request, "correction_request", "power_of_attorney")
+	r.correction(in.Request, "correction_request", "power_of_attorney")
 	return kit.Run(ctx, c, r.run)
 }

@@ -54,6 +54,6 @@ func ProxyDisclosureRequest(ctx workflow.Context, in ProxyDisclosureRequestInput
 	if err != nil {
 		return ProxyDisclosureRequestResult{}, err
 	}
-	r.disclosure(in.MunicipalityCode, "disclosure_request", "power_of_attorney")
+	r.disclosure("disclosure_request", "power_of_attorney")
 	return kit.Run(ctx, c, r.run)
 }

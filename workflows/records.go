@@ -413,20 +413,20 @@ func checkItems(items []contract.CorrectionItem) *contract.Rejection {
 }
 
 // disclosure makes the request a disclosure request (第2 3).
-func (r *counterRequest) disclosure(office string, docTypes ...string) {
+func (r *counterRequest) disclosure(docTypes ...string) {
 	r.org, r.orgType, r.docTypes = contract.ProcDisclosure, "Disclosure", docTypes
 	r.input = func(orgCase string, who contract.Requester) any {
-		return DisclosureInput{OrgRequest{CaseNumber: orgCase, Office: OrganizationOffice, CounterOffice: office, CounterCase: r.c.Number(),
+		return DisclosureInput{OrgRequest{CaseNumber: orgCase, Office: OrganizationOffice, CounterOffice: r.c.Office(), CounterCase: r.c.Number(),
 			Requester: who, Delivery: r.request.Delivery}}
 	}
 }
 
 // correction makes the request a correction request (第2 4) of what a
 // disclosure disclosed.
-func (r *counterRequest) correction(office string, req CorrectionRequest, docTypes ...string) {
+func (r *counterRequest) correction(req CorrectionRequest, docTypes ...string) {
 	r.org, r.orgType, r.docTypes = contract.ProcCorrection, "Correction", docTypes
 	r.input = func(orgCase string, who contract.Requester) any {
-		return CorrectionInput{OrgRequest: OrgRequest{CaseNumber: orgCase, Office: OrganizationOffice, CounterOffice: office, CounterCase: r.c.Number(),
+		return CorrectionInput{OrgRequest: OrgRequest{CaseNumber: orgCase, Office: OrganizationOffice, CounterOffice: r.c.Office(), CounterCase: r.c.Number(),
 			Requester: who, Delivery: r.request.Delivery}, DisclosureCase: req.DisclosureCase, Items: req.Items}
 	}
 }
