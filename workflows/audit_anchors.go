@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -76,25 +75,6 @@ func auditAnchorSchedule() (client.ScheduleSpec, *client.ScheduleWorkflowAction,
 // every start.
 func EnsureAuditAnchorSchedule(ctx context.Context, c client.Client) error {
 	spec, action, policies := auditAnchorSchedule()
-	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID: AuditAnchorScheduleID, Spec: spec, Action: action, Overlap: policies.Overlap, CatchupWindow: policies.CatchupWindow,
-		Note: "manual 第3 10: the audit trail's hash chains verified and anchored daily (docs/AUDIT.md)",
-	})
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("workflows: create schedule %s: %w", AuditAnchorScheduleID, err)
-	}
-	err = c.ScheduleClient().GetHandle(ctx, AuditAnchorScheduleID).Update(ctx, client.ScheduleUpdateOptions{
-		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			s := in.Description.Schedule
-			s.Spec, s.Action, s.Policy = &spec, action, &policies
-			return &client.ScheduleUpdate{Schedule: &s}, nil
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("workflows: update schedule %s: %w", AuditAnchorScheduleID, err)
-	}
-	return nil
+	return ensureScheduleDef(ctx, c, scheduleDef{id: AuditAnchorScheduleID, spec: spec, action: action, policies: policies,
+		note: "manual 第3 10: the audit trail's hash chains verified and anchored daily (docs/AUDIT.md)"})
 }

@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/madoguchi/madoguchi/contract"
 )
@@ -179,25 +181,52 @@ func revocationListSchedule(taskQueue string) (client.ScheduleSpec, *client.Sche
 
 func ensureSchedule(ctx context.Context, c client.Client, id, taskQueue string) error {
 	spec, action, policies := revocationListSchedule(taskQueue)
+	return ensureScheduleDef(ctx, c, scheduleDef{id: id, spec: spec, action: action, policies: policies,
+		note: "manual 第1 4 (3): CRLs every 24 hours and the day's revocation-information file"})
+}
+
+// scheduleDef is one of the back office's Schedules as setup keeps it.
+type scheduleDef struct {
+	id, note string
+	spec     client.ScheduleSpec
+	action   *client.ScheduleWorkflowAction
+	policies client.SchedulePolicies
+}
+
+// scheduleAttempts bounds the retries of a Schedule's update: a dev server
+// just started may answer its first calls late.
+const scheduleAttempts = 5
+
+// ensureScheduleDef creates a Schedule, or brings an existing one back to
+// its definition.
+func ensureScheduleDef(ctx context.Context, c client.Client, d scheduleDef) error {
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID: id, Spec: spec, Action: action, Overlap: policies.Overlap, CatchupWindow: policies.CatchupWindow,
-		Note: "manual 第1 4 (3): CRLs every 24 hours and the day's revocation-information file",
+		ID: d.id, Spec: d.spec, Action: d.action, Overlap: d.policies.Overlap, CatchupWindow: d.policies.CatchupWindow, Note: d.note,
 	})
 	if err == nil {
 		return nil
 	}
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("workflows: create schedule %s: %w", id, err)
+		return fmt.Errorf("workflows: create schedule %s: %w", d.id, err)
 	}
-	err = c.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
-		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			s := in.Description.Schedule
-			s.Spec, s.Action, s.Policy = &spec, action, &policies
-			return &client.ScheduleUpdate{Schedule: &s}, nil
-		},
-	})
+	for attempt := 1; ; attempt++ {
+		err = c.ScheduleClient().GetHandle(ctx, d.id).Update(ctx, client.ScheduleUpdateOptions{
+			DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+				s := in.Description.Schedule
+				spec, policies := d.spec, d.policies
+				s.Spec, s.Action, s.Policy = &spec, d.action, &policies
+				return &client.ScheduleUpdate{Schedule: &s}, nil
+			},
+		})
+		var late *serviceerror.DeadlineExceeded
+		if err == nil || ctx.Err() != nil || attempt == scheduleAttempts ||
+			!(errors.As(err, &late) || errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
 	if err != nil {
-		return fmt.Errorf("workflows: update schedule %s: %w", id, err)
+		return fmt.Errorf("workflows: update schedule %s: %w", d.id, err)
 	}
 	return nil
 }
