@@ -53,6 +53,9 @@ type Store interface {
 	// The counter terminals (terminals.go).
 	Terminals(ctx context.Context, office string) ([]storage.Terminal, error)
 	SetTerminalStatus(ctx context.Context, id string, from []string, to string, actor int64, at time.Time) error
+	// The register of refused attempts (refusals.go).
+	RecordRefusal(ctx context.Context, r storage.Refusal) (int64, error)
+	Refusals(ctx context.Context, f storage.RefusalFilter) ([]storage.Refusal, error)
 }
 
 // Server is the gateway.
@@ -120,6 +123,8 @@ func (s *Server) Handler() http.Handler {
 	// The counter terminals (第3 6): the office's managers list them and
 	// suspend or decommission one (terminals.go).
 	s.mountTerminals(api)
+	// The refused attempts (第3 10): read by managers and auditors (refusals.go).
+	api.GET("/refusals", requireRole("manager", "auditor"), s.listRefusals)
 
 	// The Temporal UI decodes encrypted payloads here: managers only, their
 	// own municipality's only (codec.go).

@@ -72,6 +72,9 @@ type apiStore struct {
 	complaintFilters []storage.ComplaintFilter
 	// terminalStatus is the terminals' status changed from active.
 	terminalStatus map[string]string
+	// refusals is the register of refused attempts; refusalFilters its lists.
+	refusals       []storage.Refusal
+	refusalFilters []storage.RefusalFilter
 }
 
 func (s *apiStore) VerifyAuditChain(_ context.Context, office string) (storage.ChainReport, error) {

@@ -1,0 +1,71 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/madoguchi/madoguchi/internal/storage"
+)
+
+// The fake register of refused attempts. A recorded refusal is not one of
+// the store's events: the RBAC matrix's "a refused call changes nothing"
+// is about the act refused, and the attempt is recorded on purpose.
+
+func (s *apiStore) RecordRefusal(_ context.Context, r storage.Refusal) (int64, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	r.ID = int64(len(s.refusals) + 1)
+	s.refusals = append(s.refusals, r)
+	return r.ID, nil
+}
+
+func (s *apiStore) Refusals(_ context.Context, f storage.RefusalFilter) ([]storage.Refusal, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	s.refusalFilters = append(s.refusalFilters, f)
+	var out []storage.Refusal
+	for _, r := range s.refusals {
+		if r.Office == f.Office && (f.Kind == "" || r.Kind == f.Kind) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// TestRefusalsListed: the office's managers and auditors read its refused
+// attempts, not another office's; a kind and a period narrow the list
+// (to includes its day, in Tokyo); a bad kind or date is a 400 and nothing
+// is asked of the store.
+func TestRefusalsListed(t *testing.T) {
+	f := newAPIFixture(t, &apiTemporal{})
+	f.store.refusals = []storage.Refusal{
+		{ID: 1, Office: apiMunicipality, Kind: storage.RefusalApprovalOfOwnList, Actor: "manager1", Subject: "2026-12-01", Reason: "own_list", At: apiNow},
+		{ID: 2, Office: "141003", Kind: storage.RefusalFeeTypedByHand, Actor: "yokohama1", Reason: "fee_not_typed", At: apiNow},
+	}
+	rec := matrixGet("/api/refusals?kind=approval_of_own_list&from=2026-11-01&to=2026-12-01")(f, "auditor1", "")
+	var body struct{ Refusals []RefusalView }
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if len(body.Refusals) != 1 || body.Refusals[0].Actor != "manager1" || body.Refusals[0].Manual != "第3 10" || body.Refusals[0].Subject != "2026-12-01" {
+		t.Errorf("listed %+v", body.Refusals)
+	}
+	got := f.store.refusalFilters[0]
+	if got.Office != apiMunicipality || got.Kind != storage.RefusalApprovalOfOwnList ||
+		!got.From.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, storage.Tokyo)) || !got.To.Equal(time.Date(2026, 12, 2, 0, 0, 0, 0, storage.Tokyo)) {
+		t.Errorf("filter %+v", got)
+	}
+	for _, bad := range []string{"?kind=weather", "?from=2026-02-30", "?to=yesterday"} {
+		if rec := matrixGet("/api/refusals"+bad)(f, "manager1", ""); rec.Code != http.StatusBadRequest || len(f.store.refusalFilters) != 1 {
+			t.Errorf("%s: %d %s", bad, rec.Code, rec.Body)
+		}
+	}
+	if rec := matrixGet("/api/refusals")(f, "clerk1", ""); rec.Code != http.StatusForbidden {
+		t.Errorf("a clerk: %d", rec.Code)
+	}
+}
