@@ -37,6 +37,10 @@ func OptionsWith(cfg config.Config, c *codec.AESGCM) client.Options {
 		// the failing workflow's scope.
 		FailureConverter: c.FailureConverter(),
 		Logger:           log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+		// No gRPC compression: the payloads are AES-GCM ciphertext, which
+		// gzip cannot shrink, so compressing them only spends CPU on both
+		// ends (the SDK's default is gzip).
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}},
 	}
 }
 

@@ -251,6 +251,8 @@ func runConcurrent(b *testing.B, c int, wf any, name string) {
 	errs := make(chan error, c)
 	ctx := context.Background()
 	b.ResetTimer()
+	cpu0 := readStackCPU()
+	stopProfile := profileTimed(b, name, c)
 	began := time.Now()
 	for lane := range c {
 		wg.Add(1)
@@ -273,6 +275,8 @@ func runConcurrent(b *testing.B, c int, wf any, name string) {
 	}
 	wg.Wait()
 	elapsed := time.Since(began)
+	cpu := readStackCPU().sub(cpu0)
+	stopProfile()
 	b.StopTimer()
 	close(errs)
 	if err := <-errs; err != nil {
@@ -282,6 +286,11 @@ func runConcurrent(b *testing.B, c int, wf any, name string) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "procedures/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds())/1000, "p99-ms")
+	// Where each procedure's CPU goes, in ms (readStackCPU).
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(per(cpu.temporal), "temporal-cpu-ms/op")
+	b.ReportMetric(per(cpu.postgres), "postgres-cpu-ms/op")
+	b.ReportMetric(per(cpu.self), "workers-cpu-ms/op")
 	b.ReportMetric(0, "ns/op")
 }
 
