@@ -114,8 +114,14 @@ func (s *Server) officeTerminal(c *gin.Context, id string) (storage.Terminal, bo
 		fail(c, http.StatusForbidden, "terminal_decommissioned", "この統合端末は廃止されています / This terminal is decommissioned; use another terminal.")
 		return term, false
 	}
+	// The case about to open runs on this terminal: open records it, so
+	// that decommissioning the terminal ends the case (terminals.go).
+	c.Set(caseTerminalKey, term.ID)
 	return term, true
 }
+
+// caseTerminalKey holds, in a start's request, the terminal its case runs on.
+const caseTerminalKey = "madoguchi.case-terminal"
 
 // start allocates a case number, records the case and starts the procedure
 // with the input built for that case number.
@@ -138,7 +144,7 @@ func (s *Server) open(c *gin.Context, procedure string, wf any, municipality str
 	}
 	id := workflows.WorkflowID(procedure, number)
 	if err := s.db.InsertCase(c, storage.Case{CaseNumber: number, MunicipalityCode: municipality, Office: clerk.MunicipalityCode,
-		Procedure: procedure, WorkflowID: id, OpenedBy: clerk.ID}); err != nil {
+		Procedure: procedure, WorkflowID: id, OpenedBy: clerk.ID, TerminalID: c.GetString(caseTerminalKey)}); err != nil {
 		s.failInternal(c, err)
 		return "", nil, false
 	}
@@ -339,8 +345,16 @@ func (s *Server) clerkStep(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "bad_request", "入力を読み取れませんでした / The request could not be read.")
 		return
 	}
-	if r, isReview := in.(workflows.ReviewRelayInput); isReview && r.Approve && !s.checkTerminal(c, r.TerminalID) {
-		return
+	r, isReview := in.(workflows.ReviewRelayInput)
+	if isReview && r.Approve {
+		if !s.checkTerminal(c, r.TerminalID) {
+			return
+		}
+		// The case's card steps run on the terminal the review names.
+		if err := s.db.SetCaseTerminal(c, cs.CaseNumber, r.TerminalID); err != nil {
+			s.failInternal(c, err)
+			return
+		}
 	}
 	h, err := s.temporal.UpdateWorkflow(c, client.UpdateWorkflowOptions{
 		WorkflowID: cs.WorkflowID, UpdateName: def.Update, Args: []any{in}, WaitForStage: client.WorkflowUpdateStageCompleted,

@@ -53,6 +53,9 @@ type Store interface {
 	// The counter terminals (terminals.go).
 	Terminals(ctx context.Context, office string) ([]storage.Terminal, error)
 	SetTerminalStatus(ctx context.Context, id string, from []string, to string, actor int64, at time.Time) error
+	RegisterTerminal(ctx context.Context, t storage.Terminal) error
+	DecommissionTerminal(ctx context.Context, id string, from []string, actor int64, at time.Time) (storage.Decommissioned, error)
+	SetCaseTerminal(ctx context.Context, number, terminal string) error
 	// The register of refused attempts (refusals.go).
 	RecordRefusal(ctx context.Context, r storage.Refusal) (int64, error)
 	Refusals(ctx context.Context, f storage.RefusalFilter) ([]storage.Refusal, error)

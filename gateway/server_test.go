@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -72,6 +73,8 @@ type apiStore struct {
 	complaintFilters []storage.ComplaintFilter
 	// terminalStatus is the terminals' status changed from active.
 	terminalStatus map[string]string
+	// registered are the terminals registered through the API.
+	registered []storage.Terminal
 	// refusals is the register of refused attempts; refusalFilters its lists.
 	refusals       []storage.Refusal
 	refusalFilters []storage.RefusalFilter
@@ -273,6 +276,8 @@ type apiTemporal struct {
 	nextToken  []byte
 	pageTokens [][]byte
 	pageSizes  []int32
+	// pollers are DescribeTaskQueue's answers, by task queue.
+	pollers map[string][]*taskqueuepb.PollerInfo
 }
 
 func (t *apiTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {

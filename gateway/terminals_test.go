@@ -6,12 +6,19 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
+	"github.com/madoguchi/madoguchi/workflows/kit"
 )
 
 func (s *apiStore) Terminals(ctx context.Context, office string) ([]storage.Terminal, error) {
@@ -129,5 +136,149 @@ func TestTerminalStatusBadInput(t *testing.T) {
 	f.store.terminalStatus = map[string]string{apiTerminal: "suspended"}
 	if rec := f.post("manager1", "/api/terminals/T0001/decommission", nil); rec.Code != http.StatusOK || f.store.terminalStatus[apiTerminal] != "decommissioned" {
 		t.Errorf("decommission a suspended one: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// RegisterTerminal: a registration counts as one of the store's events.
+func (s *apiStore) RegisterTerminal(ctx context.Context, t storage.Terminal) error {
+	if s.err != nil {
+		return s.err
+	}
+	if _, err := s.Terminal(ctx, t.ID); err == nil {
+		return storage.ErrTerminalExists
+	}
+	for _, r := range s.registered {
+		if r.ID == t.ID || (t.AgentIdentity != "" && r.AgentIdentity == t.AgentIdentity) {
+			return storage.ErrTerminalExists
+		}
+	}
+	s.registered = append(s.registered, t)
+	s.events++
+	return nil
+}
+
+// fakeRetiredKey is the sealing key the fake retires with a terminal.
+const fakeRetiredKey = "00112233445566aa"
+
+// DecommissionTerminal: the status change, and the open cases recorded on
+// the terminal.
+func (s *apiStore) DecommissionTerminal(ctx context.Context, id string, from []string, actor int64, at time.Time) (storage.Decommissioned, error) {
+	if err := s.SetTerminalStatus(ctx, id, from, storage.TerminalDecommissioned, actor, at); err != nil {
+		return storage.Decommissioned{}, err
+	}
+	d := storage.Decommissioned{RetiredSealingKey: fakeRetiredKey}
+	for number, c := range s.cases {
+		if c.TerminalID == id && (c.Status == "" || c.Status == "open") {
+			d.OpenCases = append(d.OpenCases, number)
+		}
+	}
+	sort.Strings(d.OpenCases)
+	return d, nil
+}
+
+func (s *apiStore) SetCaseTerminal(_ context.Context, number, terminal string) error {
+	c, ok := s.cases[number]
+	if !ok {
+		return storage.ErrNotFound
+	}
+	c.TerminalID = terminal
+	s.cases[number] = c
+	return nil
+}
+
+func (t *apiTemporal) DescribeTaskQueue(_ context.Context, queue string, _ enumspb.TaskQueueType) (*workflowservice.DescribeTaskQueueResponse, error) {
+	return &workflowservice.DescribeTaskQueueResponse{Pollers: t.pollers[queue]}, nil
+}
+
+// TestTerminalRegistered: a manager registers a terminal of the office,
+// active, with who and when; the list shows when each terminal's card agent
+// last polled. A bad id or reader, a taken id or agent identity are clear
+// 4xx, and a clerk may not register one.
+func TestTerminalRegistered(t *testing.T) {
+	seen := apiNow.Add(-2 * time.Minute)
+	f := newAPIFixture(t, &apiTemporal{pollers: map[string][]*taskqueuepb.PollerInfo{
+		contract.TerminalTaskQueue(apiTerminal): {
+			{Identity: "cardagent@old", LastAccessTime: timestamppb.New(seen.Add(-time.Hour))},
+			{Identity: "cardagent@T0001", LastAccessTime: timestamppb.New(seen)},
+		}}})
+	rec := f.post("manager1", "/api/terminals", []byte(`{"id":"T0009","reader":" Virtual PCD 00 01 ","agentIdentity":"cardagent@T0009"}`))
+	var v TerminalView
+	if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &v) != nil {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if v.ID != "T0009" || v.Office != apiMunicipality || v.Reader != "Virtual PCD 00 01" || v.Status != "active" || v.PINReset || v.RegisteredBy != 2 {
+		t.Errorf("view %+v", v)
+	}
+	if len(f.store.registered) != 1 || f.store.registered[0].AgentIdentity != "cardagent@T0009" || !f.store.registered[0].RegisteredAt.Equal(apiNow) {
+		t.Errorf("registered %+v", f.store.registered)
+	}
+	for _, tc := range []struct{ name, body, code string }{
+		{"lower-case id", `{"id":"t0009","reader":"r"}`, "bad_terminal_id"},
+		{"short id", `{"id":"T1","reader":"r"}`, "bad_terminal_id"},
+		{"no reader", `{"id":"T0010","reader":" "}`, "bad_reader"},
+		{"id taken", `{"id":"T0001","reader":"r"}`, "terminal_exists"},
+		{"agent taken", `{"id":"T0011","reader":"r","agentIdentity":"cardagent@T0009"}`, "terminal_exists"},
+		{"not JSON", `{`, "bad_request"},
+	} {
+		rec := f.post("manager1", "/api/terminals", []byte(tc.body))
+		if rec.Code/100 != 4 || errorBody(t, rec).Code != tc.code {
+			t.Errorf("%s: %d %s", tc.name, rec.Code, rec.Body)
+		}
+	}
+	if rec := f.post("clerk1", "/api/terminals", []byte(`{"id":"T0012","reader":"r"}`)); rec.Code != http.StatusForbidden {
+		t.Errorf("a clerk registered one: %d", rec.Code)
+	}
+	if len(f.store.registered) != 1 {
+		t.Errorf("a refused registration was recorded: %+v", f.store.registered)
+	}
+
+	rec = matrixGet("/api/terminals")(f, "manager1", "")
+	var res struct{ Terminals []TerminalView }
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &res) != nil {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if res.Terminals[0].LastSeen != seen.In(storage.Tokyo).Format(time.RFC3339) || res.Terminals[0].LastSeenBy != "cardagent@T0001" ||
+		res.Terminals[1].LastSeen != "" {
+		t.Errorf("last seen %+v", res.Terminals)
+	}
+}
+
+// TestDecommissionCancelsOpenCases: decommissioning a terminal cancels the
+// open cases started on it, under the manager's name with the reason, and
+// reports the office's retired sealing key; a case on another terminal is
+// left alone. A start on the terminal records it on the case.
+func TestDecommissionCancelsOpenCases(t *testing.T) {
+	f := newAPIFixture(t, &apiTemporal{})
+	rec := f.post("clerk1", "/api/procedures/inperson-issuance", startBody(t))
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("start: %d %s", rec.Code, rec.Body)
+	}
+	var started StartResult
+	_ = json.Unmarshal(rec.Body.Bytes(), &started)
+	if len(f.store.inserted) != 1 || f.store.inserted[0].TerminalID != apiTerminal {
+		t.Fatalf("case recorded %+v", f.store.inserted)
+	}
+	f.store.cases[started.CaseNumber] = f.store.inserted[0]
+	other := f.addCase(workflows.ProcedureInPersonIssuance, "131016-20261201-000077", apiMunicipality)
+	other.TerminalID = apiNoResetTerminal
+	f.store.cases[other.CaseNumber] = other
+	updates := len(f.tc.updates)
+
+	rec = f.post("manager1", "/api/terminals/T0001/decommission", nil)
+	var res DecommissionResult
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &res) != nil {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if res.Status != "decommissioned" || len(res.Cancelled) != 1 || res.Cancelled[0] != started.CaseNumber || res.RetiredSealingKey != fakeRetiredKey {
+		t.Errorf("answer %+v", res)
+	}
+	if len(f.tc.updates) != updates+1 {
+		t.Fatalf("updates %+v", f.tc.updates[updates:])
+	}
+	u := f.tc.updates[updates]
+	in, _ := u.Args[0].(kit.CancelInput)
+	if u.UpdateName != kit.CancelUpdate || u.WorkflowID != workflows.WorkflowID(workflows.ProcedureInPersonIssuance, started.CaseNumber) ||
+		in.Clerk != "manager1" || !strings.Contains(in.Reason, "T0001") {
+		t.Errorf("cancel %+v %+v", u, in)
 	}
 }

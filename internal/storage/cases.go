@@ -22,6 +22,8 @@ type Case struct {
 	OpenedBy   int64
 	OpenedAt   time.Time
 	Status     string
+	// TerminalID is the terminal the case was started on ("" for none).
+	TerminalID string
 }
 
 // NextCaseNumber allocates the next case number of a municipality for the
@@ -41,9 +43,9 @@ func (db *DB) NextCaseNumber(ctx context.Context, municipality string, now time.
 
 // InsertCase records a new case.
 func (db *DB) InsertCase(ctx context.Context, c Case) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO cases (case_number, municipality_code, office_code, procedure, workflow_id, opened_by)
-		VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6) ON CONFLICT (case_number) DO NOTHING`,
-		c.CaseNumber, c.MunicipalityCode, c.Office, c.Procedure, c.WorkflowID, c.OpenedBy)
+	_, err := db.Pool.Exec(ctx, `INSERT INTO cases (case_number, municipality_code, office_code, procedure, workflow_id, opened_by, terminal_id)
+		VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, NULLIF($7, '')) ON CONFLICT (case_number) DO NOTHING`,
+		c.CaseNumber, c.MunicipalityCode, c.Office, c.Procedure, c.WorkflowID, c.OpenedBy, c.TerminalID)
 	if err != nil {
 		return fmt.Errorf("storage: insert case: %w", err)
 	}
@@ -215,4 +217,13 @@ func (db *DB) Certificates(ctx context.Context, residentCode string) ([]IssuedCe
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// SetCaseTerminal records the terminal a case's card steps run on, when
+// a later step than the start names it (a relay notice's review).
+func (db *DB) SetCaseTerminal(ctx context.Context, number, terminal string) error {
+	if _, err := db.Pool.Exec(ctx, `UPDATE cases SET terminal_id = $2 WHERE case_number = $1`, number, terminal); err != nil {
+		return fmt.Errorf("storage: case terminal: %w", err)
+	}
+	return nil
 }

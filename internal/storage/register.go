@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Resident is a resident register record.
@@ -75,6 +76,12 @@ type Terminal struct {
 	Status          string
 	StatusChangedBy int64
 	StatusChangedAt *time.Time
+	// AgentIdentity is the card agent's worker identity (migration 017);
+	// RegisteredBy and RegisteredAt say who registered the terminal, when
+	// (zero for the terminals set up before registration existed).
+	AgentIdentity string
+	RegisteredBy  int64
+	RegisteredAt  *time.Time
 }
 
 // The statuses of a terminal.
@@ -88,12 +95,85 @@ const (
 // is not in one of the statuses the change is from).
 var ErrTerminalStatus = errors.New("storage: the terminal's status does not allow this")
 
-const terminalColumns = `id, municipality_code, reader_name, pin_reset, status, COALESCE(status_changed_by, 0), status_changed_at FROM terminals`
+const terminalColumns = `id, municipality_code, reader_name, pin_reset, status, COALESCE(status_changed_by, 0), status_changed_at,
+	COALESCE(agent_identity, ''), COALESCE(registered_by, 0), registered_at FROM terminals`
 
 func scanTerminal(row pgx.Row) (Terminal, error) {
 	var t Terminal
-	err := row.Scan(&t.ID, &t.MunicipalityCode, &t.ReaderName, &t.PINReset, &t.Status, &t.StatusChangedBy, &t.StatusChangedAt)
+	err := row.Scan(&t.ID, &t.MunicipalityCode, &t.ReaderName, &t.PINReset, &t.Status, &t.StatusChangedBy, &t.StatusChangedAt,
+		&t.AgentIdentity, &t.RegisteredBy, &t.RegisteredAt)
 	return t, err
+}
+
+// ErrTerminalExists: a terminal with that id, or a terminal of that card
+// agent's identity, is registered already.
+var ErrTerminalExists = errors.New("storage: the terminal is registered already")
+
+// RegisterTerminal records a new active terminal of an office, with its
+// reader and its card agent's identity. The same id or agent identity
+// registered again is ErrTerminalExists; an unknown office ErrNotFound.
+func (db *DB) RegisterTerminal(ctx context.Context, t Terminal) error {
+	_, err := db.Pool.Exec(ctx, `INSERT INTO terminals (id, municipality_code, reader_name, agent_identity, registered_by, registered_at)
+		VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6)`, t.ID, t.MunicipalityCode, t.ReaderName, t.AgentIdentity, t.RegisteredBy, t.RegisteredAt)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "23505":
+		return ErrTerminalExists
+	case errors.As(err, &pgErr) && pgErr.Code == "23503":
+		return ErrNotFound
+	case err != nil:
+		return fmt.Errorf("storage: register terminal: %w", err)
+	}
+	return nil
+}
+
+// Decommissioned is what decommissioning a terminal did beside its status.
+type Decommissioned struct {
+	// OpenCases are the open cases started on the terminal, to be ended.
+	OpenCases []string
+	// RetiredSealingKey is the id of the office's sealing key retired with
+	// it ("" when the office had none).
+	RetiredSealingKey string
+}
+
+// DecommissionTerminal decommissions a terminal (from one of the statuses
+// from, ErrTerminalStatus otherwise) and, in the same transaction, retires
+// its office's current sealing key: the terminal held the private key
+// files, so no relay municipality may seal to that key any more (notices
+// already sealed to it still open during the usual overlap, on the
+// remaining terminals, until a new key is made there). It returns the open
+// cases started on the terminal, which the caller ends.
+func (db *DB) DecommissionTerminal(ctx context.Context, id string, from []string, actor int64, at time.Time) (Decommissioned, error) {
+	var out Decommissioned
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var office string
+		err := tx.QueryRow(ctx, `UPDATE terminals SET status = 'decommissioned', status_changed_by = $3, status_changed_at = $4
+			WHERE id = $1 AND status = ANY($2) RETURNING municipality_code`, id, from, actor, at).Scan(&office)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrTerminalStatus
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `UPDATE sealing_keys SET retire_after = $2 WHERE municipality_code = $1 AND retire_after IS NULL
+			RETURNING key_id`, office, at.Add(SealingKeyOverlap)).Scan(&out.RetiredSealingKey)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT case_number FROM cases WHERE terminal_id = $1 AND status = 'open' ORDER BY case_number`, id)
+		if err != nil {
+			return err
+		}
+		out.OpenCases, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if errors.Is(err, ErrTerminalStatus) {
+		return Decommissioned{}, err
+	}
+	if err != nil {
+		return Decommissioned{}, fmt.Errorf("storage: decommission terminal: %w", err)
+	}
+	return out, nil
 }
 
 // Terminals returns an office's terminals, by id.

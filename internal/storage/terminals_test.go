@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -55,5 +56,88 @@ func TestTerminalStatus(t *testing.T) {
 	}
 	if _, err := db.Pool.Exec(ctx, `UPDATE terminals SET status = 'broken' WHERE id = $1`, id); err == nil {
 		t.Error("the schema took an unknown status")
+	}
+}
+
+// TestTerminalRegisteredAndDecommissioned: a terminal registered with its
+// card agent's identity is active with who and when; the same id or agent
+// again is ErrTerminalExists, an unknown office ErrNotFound. Decommissioning
+// it retires the office's current sealing key (its overlap as for a
+// rotation) and returns the open cases started on it, not the closed ones
+// nor another terminal's; a second decommissioning is ErrTerminalStatus.
+func TestTerminalRegisteredAndDecommissioned(t *testing.T) {
+	db := storagetest.Seeded(t)
+	ctx := context.Background()
+	manager := storagetest.Clerk(t, db, "kawasaki1")
+	m := testMunicipality(t, db)
+	id, other := "R"+m, "S"+m
+	t.Cleanup(func() {
+		db.Pool.Exec(ctx, `DELETE FROM cases WHERE municipality_code = $1`, m)
+		db.Pool.Exec(ctx, `DELETE FROM terminals WHERE municipality_code = $1`, m)
+		db.Pool.Exec(ctx, `DELETE FROM offices WHERE code = $1`, m)
+	})
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO offices (code, kind, name) VALUES ($1, 'municipality', 'sealing test') ON CONFLICT DO NOTHING`, m); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, storage.Tokyo)
+	reg := storage.Terminal{ID: id, MunicipalityCode: m, ReaderName: "Virtual PCD 00 01", AgentIdentity: "agent-" + id, RegisteredBy: manager.ID, RegisteredAt: &now}
+	if err := db.RegisterTerminal(ctx, reg); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Terminal(ctx, id)
+	if err != nil || got.Status != storage.TerminalActive || got.AgentIdentity != "agent-"+id || got.RegisteredBy != manager.ID ||
+		got.RegisteredAt == nil || !got.RegisteredAt.Equal(now) || got.PINReset {
+		t.Fatalf("registered %+v, %v", got, err)
+	}
+	for _, bad := range []storage.Terminal{
+		{ID: id, MunicipalityCode: m, ReaderName: "r", RegisteredBy: manager.ID, RegisteredAt: &now},
+		{ID: other, MunicipalityCode: m, ReaderName: "r", AgentIdentity: "agent-" + id, RegisteredBy: manager.ID, RegisteredAt: &now},
+	} {
+		if err := db.RegisterTerminal(ctx, bad); !errors.Is(err, storage.ErrTerminalExists) {
+			t.Errorf("registered again %+v: %v", bad, err)
+		}
+	}
+	if err := db.RegisterTerminal(ctx, storage.Terminal{ID: "U" + m, MunicipalityCode: "nowhere", ReaderName: "r", RegisteredBy: manager.ID, RegisteredAt: &now}); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("an unknown office: %v", err)
+	}
+	if err := db.RegisterTerminal(ctx, storage.Terminal{ID: other, MunicipalityCode: m, ReaderName: "r", RegisteredBy: manager.ID, RegisteredAt: &now}); err != nil {
+		t.Fatal(err)
+	}
+	key := genKey(t, t.TempDir(), m)
+	if err := db.RegisterSealingKey(ctx, key, now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// Cases: open on the terminal, closed on it, open on the other one.
+	var open string
+	for i, c := range []struct{ terminal, status string }{{id, "open"}, {id, "completed"}, {other, "open"}} {
+		number := fmt.Sprintf("%s-20261202-%06d", m, i+1)
+		if err := db.InsertCase(ctx, storage.Case{CaseNumber: number, MunicipalityCode: m, Procedure: "inperson-issuance",
+			WorkflowID: "inperson-issuance/" + number, OpenedBy: manager.ID, TerminalID: c.terminal}); err != nil {
+			t.Fatal(err)
+		}
+		if c.status != "open" {
+			if _, err := db.Pool.Exec(ctx, `UPDATE cases SET status = $2 WHERE case_number = $1`, number, c.status); err != nil {
+				t.Fatal(err)
+			}
+		} else if c.terminal == id {
+			open = number
+		}
+	}
+	d, err := db.DecommissionTerminal(ctx, id, []string{storage.TerminalActive, storage.TerminalSuspended}, manager.ID, now)
+	if err != nil || d.RetiredSealingKey != key.KeyID || len(d.OpenCases) != 1 || d.OpenCases[0] != open {
+		t.Fatalf("decommissioned: %+v, %v", d, err)
+	}
+	if _, err := db.CurrentSealingKey(ctx, m); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the office still has a current sealing key: %v", err)
+	}
+	if got, _ := db.Terminal(ctx, id); got.Status != storage.TerminalDecommissioned || got.StatusChangedBy != manager.ID {
+		t.Errorf("terminal %+v", got)
+	}
+	if _, err := db.DecommissionTerminal(ctx, id, []string{storage.TerminalActive, storage.TerminalSuspended}, manager.ID, now); !errors.Is(err, storage.ErrTerminalStatus) {
+		t.Errorf("decommissioned twice: %v", err)
+	}
+	// The other terminal, with no current key left to retire.
+	if d, err := db.DecommissionTerminal(ctx, other, []string{storage.TerminalActive}, manager.ID, now); err != nil || d.RetiredSealingKey != "" || len(d.OpenCases) != 1 {
+		t.Errorf("the other terminal: %+v, %v", d, err)
 	}
 }
