@@ -15,6 +15,7 @@ import (
 	"github.com/madoguchi/madoguchi/activities/terminal"
 	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/metrics"
 	"github.com/madoguchi/madoguchi/internal/sealing"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
 	"github.com/madoguchi/madoguchi/internal/terminalauth"
@@ -75,6 +76,9 @@ func Run(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) er
 		}
 	}()
 	defer srv.Close()
+	if err := metrics.Serve(ctx, cfg.MetricsAddr); err != nil {
+		return fmt.Errorf("cardagent: metrics: %w", err)
+	}
 
 	tc, err := temporalclient.Dial(cfg)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -15,6 +16,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/metrics"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -85,7 +87,7 @@ func New(db Store, tc client.Client, codec converter.PayloadCodec, log *slog.Log
 func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery())
+	r.Use(gin.Recovery(), countRequests)
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"ok": true}) })
 	r.POST("/api/login", s.login)
 
@@ -135,4 +137,15 @@ func (s *Server) Handler() http.Handler {
 	// The staff console (console.go): pages over this API.
 	s.mountConsole(r)
 	return r
+}
+
+// countRequests counts each answer by its route's pattern (never the path
+// itself, which holds case numbers) and status code.
+func countRequests(c *gin.Context) {
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(c.Writer.Status())).Inc()
 }

@@ -38,9 +38,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/madoguchi/madoguchi/internal/ca"
 	"github.com/madoguchi/madoguchi/internal/ca/profile"
+	"github.com/madoguchi/madoguchi/internal/metrics"
 	"github.com/madoguchi/madoguchi/internal/ocsp"
 	"github.com/madoguchi/madoguchi/internal/verifier"
 )
@@ -209,10 +211,12 @@ func (s *Server) serveOCSP(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		// Checked after reading so the answer does not depend on whether
 		// the body was well formed: an unregistered caller learns nothing.
+		countOCSP(ocsp.Answer{Status: ocsp.StatusUnauthorized})
 		s.writeOCSP(w, ocsp.ErrorResponse(ocsp.StatusUnauthorized))
 		return
 	}
 	a := s.cfg.OCSP.Respond(r.Context(), der, v.MayCheck)
+	countOCSP(a)
 	if a.Status == ocsp.StatusInternalError {
 		s.cfg.Logger.Warn("repository: OCSP internal error", "verifier", v.ID, "err", a.Err)
 	}
@@ -438,4 +442,22 @@ func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
 
 func (s *Server) httpError(w http.ResponseWriter, code int, err error) {
 	s.writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+// ocspCounts are the OCSP answer counters by status, made once: the
+// responder answers tens of thousands a second.
+var ocspCounts sync.Map // string -> prometheus.Counter
+
+// countOCSP counts an answer by the certificate's status (good, revoked,
+// unknown) when successful, else by the response status.
+func countOCSP(a ocsp.Answer) {
+	label := a.Status.String()
+	if a.Status == ocsp.StatusSuccessful {
+		label = a.State.String()
+	}
+	c, ok := ocspCounts.Load(label)
+	if !ok {
+		c, _ = ocspCounts.LoadOrStore(label, metrics.OCSPRequests.WithLabelValues(label))
+	}
+	c.(prometheus.Counter).Inc()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/madoguchi/madoguchi/internal/ca"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/metrics"
 	"github.com/madoguchi/madoguchi/internal/ocsp"
 	"github.com/madoguchi/madoguchi/internal/verifier"
 )
@@ -60,6 +61,9 @@ func Run(ctx context.Context, cfg config.Config, addr string, logger *slog.Logge
 		if addr, err = ListenAddr(cfg.RepositoryURL); err != nil {
 			return err
 		}
+	}
+	if err := metrics.Serve(ctx, cfg.MetricsAddr); err != nil {
+		return fmt.Errorf("repository: metrics: %w", err)
 	}
 	conn, err := ca.Connect(ctx, cfg.JLISDSN)
 	if err != nil {

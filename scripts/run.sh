@@ -40,12 +40,23 @@ if ((infra_only == 0)); then
 fi
 md_infra_start
 
-# start NAME CMD... starts one of the project's binaries in the background, logging to logs/NAME.log.
+# Each service's Prometheus metrics, on loopback (internal/metrics; MADOGUCHI_METRICS_PORT_BASE moves them).
+metrics_base="${MADOGUCHI_METRICS_PORT_BASE:-9461}"
+declare -A metrics_port=([worker-ca]=$((metrics_base)) [worker-municipal]=$((metrics_base + 1)) [gateway]=$((metrics_base + 2))
+	[repository]=$((metrics_base + 3)) [cardagent]=$((metrics_base + 4)))
+
+# start NAME CMD... starts one of the project's binaries in the background, logging to logs/NAME.log,
+# with its metrics port when it has one.
 start() {
 	local name="$1"
 	shift
 	md_log "starting ${name}"
-	md_start_bg "${name}" "${MD_STATE}/logs/${name}.log" "$@"
+	if [[ -n ${metrics_port[${name}]:-} ]]; then
+		md_require_port "${metrics_port[${name}]}" "${name} metrics"
+		MADOGUCHI_METRICS_ADDR="127.0.0.1:${metrics_port[${name}]}" md_start_bg "${name}" "${MD_STATE}/logs/${name}.log" "$@"
+	else
+		md_start_bg "${name}" "${MD_STATE}/logs/${name}.log" "$@"
+	fi
 }
 
 if ((infra_only == 0)); then
@@ -95,6 +106,7 @@ if ((infra_only == 0)); then
    Staff API          http://${MADOGUCHI_GATEWAY_ADDR}/api   (gateway; health at /healthz)
    Touch panel        http://127.0.0.1:8181/   (terminal T0001, reader "Virtual PCD 00 00")
    Repository         ${MADOGUCHI_REPOSITORY_URL}/ocsp, /crl/{sign|auth}/{code}.crl   (demo verifier keys: ${MD_STATE}/secrets/verifiers.txt)
+   Metrics            http://127.0.0.1:{${metrics_base}..$((metrics_base + 4))}/metrics   (CA worker, municipal worker, gateway, repository, card agent)
 EOF
 	cat <<EOF
 

@@ -19,7 +19,8 @@
 #
 # Environment: MADOGUCHI_STARTCHECK_STARTS (default 10), MADOGUCHI_STARTCHECK_RUN_SECONDS (default
 # 10), MADOGUCHI_STARTCHECK_{PG,TEMPORAL,TEMPORAL_UI,GATEWAY,REPOSITORY}_PORT (default 55436, 7263,
-# 8263, 8083, 8093), MADOGUCHI_KEEP_STATE=1 (keep the state folder even when all came up).
+# 8263, 8083, 8093), MADOGUCHI_STARTCHECK_METRICS_PORT_BASE (default 9471: its five metrics ports
+# from there), MADOGUCHI_KEEP_STATE=1 (keep the state folder even when all came up).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -69,6 +70,7 @@ run_env=(
 	MADOGUCHI_TEMPORAL_UI_PORT="${ui_port}"
 	MADOGUCHI_GATEWAY_PORT="${gateway_port}"
 	MADOGUCHI_REPOSITORY_URL="${repository_url}"
+	MADOGUCHI_METRICS_PORT_BASE="${MADOGUCHI_STARTCHECK_METRICS_PORT_BASE:-9471}"
 )
 
 run_pid=""

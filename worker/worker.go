@@ -14,6 +14,7 @@ import (
 	"github.com/madoguchi/madoguchi/activities/municipal"
 	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/metrics"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
 	"github.com/madoguchi/madoguchi/workflows"
@@ -42,6 +43,9 @@ func RunMunicipal(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer db.Close()
+	if err := metrics.Serve(ctx, cfg.MetricsAddr); err != nil {
+		return fmt.Errorf("municipal worker: metrics: %w", err)
+	}
 	tc, err := temporalclient.Dial(cfg)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/madoguchi/madoguchi/gateway"
 	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/metrics"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
 	"github.com/madoguchi/madoguchi/workflows"
@@ -42,6 +44,9 @@ func run(log *slog.Logger) error {
 	c, err := codec.Load(cfg.CodecKeyFile)
 	if err != nil {
 		return err
+	}
+	if err := metrics.Serve(ctx, cfg.MetricsAddr); err != nil {
+		return fmt.Errorf("gateway: metrics: %w", err)
 	}
 	tc, err := temporalclient.Dial(cfg)
 	if err != nil {

@@ -38,6 +38,9 @@ type Config struct {
 	// embedded default of internal/deadline).
 	InquiryReplyDays     int
 	InquiryEarliestReply time.Duration
+	// MetricsAddr is where the process serves its Prometheus metrics
+	// (/metrics; MADOGUCHI_METRICS_ADDR, a loopback address); "" serves none.
+	MetricsAddr string
 }
 
 // FromEnv reads the configuration, applying the embedded defaults.
@@ -59,6 +62,7 @@ func FromEnv() Config {
 		InquiryReplyWindow:   inquiryReplyWindow(),
 		InquiryReplyDays:     days("MADOGUCHI_INQUIRY_REPLY_DAYS"),
 		InquiryEarliestReply: inquiryEarliestReply(),
+		MetricsAddr:          os.Getenv("MADOGUCHI_METRICS_ADDR"),
 	}
 }
 

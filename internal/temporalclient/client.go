@@ -16,6 +16,7 @@ import (
 
 	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/metrics"
 )
 
 // Options returns client options with the codec installed.
@@ -41,6 +42,9 @@ func OptionsWith(cfg config.Config, c *codec.AESGCM) client.Options {
 		// gzip cannot shrink, so compressing them only spends CPU on both
 		// ends (the SDK's default is gzip).
 		ConnectionOptions: client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}},
+		// The SDK's metrics (requests, task latencies, the kit's procedure
+		// and step counts) go to the process's Prometheus registry.
+		MetricsHandler: metrics.SDKHandler(),
 	}
 }
 

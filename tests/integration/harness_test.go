@@ -110,6 +110,13 @@ var (
 	procs   = map[string]*proc{}
 )
 
+// metricsAddrs are where the processes the tests start serve their
+// Prometheus metrics (metrics_test.go scrapes them).
+var metricsAddrs = map[string]string{
+	"worker-ca": "127.0.0.1:19201", "worker-municipal": "127.0.0.1:19202", "gateway": "127.0.0.1:19203",
+	"repository": "127.0.0.1:19204", "cardagent-T0001": "127.0.0.1:19205",
+}
+
 // start starts a binary from MADOGUCHI_BIN with extra environment, logging to
 // logDir/<name>.log, unless a process of that name runs already.
 func start(t testing.TB, name, bin string, env []string, args ...string) *proc {
@@ -129,6 +136,9 @@ func start(t testing.TB, name, bin string, env []string, args ...string) *proc {
 	}
 	cmd := exec.Command(filepath.Join(cfg.Bin, bin), args...)
 	cmd.Env = append(os.Environ(), env...)
+	if addr, ok := metricsAddrs[name]; ok {
+		cmd.Env = append(cmd.Env, "MADOGUCHI_METRICS_ADDR="+addr)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Pdeathsig: a test binary that dies (a panic, a timeout) takes its
 	// processes with it instead of leaving them on the card reader's port.

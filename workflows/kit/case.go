@@ -186,6 +186,7 @@ func New(ctx workflow.Context, info Info) (*Case, error) {
 		Status: StatusOpen, Step: StepReception}}
 	c.body, c.stop = workflow.WithCancel(ctx)
 	c.lock = workflow.NewMutex(ctx)
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"procedure": info.Procedure}).Counter(StartedMetric).Inc(1)
 	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (State, error) { return c.st, nil }); err != nil {
 		return nil, err
 	}
@@ -251,9 +252,27 @@ func (c *Case) cancelled(ctx workflow.Context, in CancelInput) (CancelResult, er
 
 // Enter moves the case to a step, for the query and the step log.
 func (c *Case) Enter(ctx workflow.Context, step, actor string) {
+	now := workflow.Now(ctx)
+	if n := len(c.st.Steps); n > 0 {
+		// The step left, timed by the workflow's clock (metrics: not
+		// recorded again on replay).
+		prev := c.st.Steps[n-1]
+		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"procedure": c.st.Procedure, "step": prev.Step}).
+			Timer(StepDurationMetric).Record(now.Sub(prev.At))
+	}
 	c.st.Step = step
-	c.st.Steps = append(c.st.Steps, StepRecord{Step: step, At: workflow.Now(ctx), Actor: actor})
+	c.st.Steps = append(c.st.Steps, StepRecord{Step: step, At: now, Actor: actor})
 }
+
+// The kit's metrics, through the SDK's metrics handler (internal/metrics
+// turns them into madoguchi_procedures_started_total,
+// madoguchi_procedures_ended_total and madoguchi_step_duration_seconds).
+// Their tags are the procedure, the step and the outcome: never a case.
+const (
+	StartedMetric      = "madoguchi_procedures_started"
+	EndedMetric        = "madoguchi_procedures_ended"
+	StepDurationMetric = "madoguchi_step_duration"
+)
 
 // Note adds a note to the current step's log entry.
 func (c *Case) Note(note string) {
@@ -354,6 +373,7 @@ func settle[R any](ctx workflow.Context, c *Case, detail R, err error) (Outcome[
 	c.st.Rejection = why
 	c.st.WaitingFor = ""
 	c.Enter(dctx, step, "")
+	workflow.GetMetricsHandler(dctx).WithTags(map[string]string{"procedure": c.st.Procedure, "outcome": status}).Counter(EndedMetric).Inc(1)
 	upsert(dctx, searchattr.Step.ValueSet(step), searchattr.Status.ValueSet(status), searchattr.Waiting.ValueUnset())
 	if _, err := Local(dctx, contract.CloseCase, contract.CloseCaseInput{
 		CaseNumber: c.st.CaseNumber, Status: status, At: workflow.Now(dctx),
