@@ -205,6 +205,23 @@ md_start_bg() {
 MD_BG_PIDS=()
 MD_BG_NAMES=()
 
+# md_supervise NAME LOGFILE CMD... is md_start_bg with CMD run under scripts/supervise.sh, which
+# restarts it with backoff when it crashes and gives up after repeated quick crashes. The
+# supervisor leads the process group (so md_stop_pid stops both) and is what MD_LAST_PID and
+# <state>/run/NAME.pid name; the running child is in <state>/run/NAME.child.pid. Restarts are
+# reported in LOGFILE and on this script's stderr.
+md_supervise() {
+	local name="$1" logfile="$2"
+	shift 2
+	setsid bash "${MD_ROOT}/scripts/supervise.sh" "${name}" "${MD_STATE}/run/${name}.child.pid" "$@" \
+		3>&2 >>"${logfile}" 2>&1 </dev/null {MD_LOCK_FD}>&- &
+	MD_LAST_PID=$!
+	echo "${MD_LAST_PID} supervise.sh" >"${MD_STATE}/run/${name}.pid"
+	MD_BG_PIDS+=("${MD_LAST_PID}")
+	MD_BG_NAMES+=("${name}")
+	md_on_exit "md_stop_pid ${name} ${MD_LAST_PID}"
+}
+
 # md_stop_pid NAME PID stops the process group led by PID: TERM, then KILL after 15 s.
 md_stop_pid() {
 	local name="$1" pid="$2" i

@@ -46,16 +46,17 @@ declare -A metrics_port=([worker-ca]=$((metrics_base)) [worker-municipal]=$((met
 	[repository]=$((metrics_base + 3)) [cardagent]=$((metrics_base + 4)))
 
 # start NAME CMD... starts one of the project's binaries in the background, logging to logs/NAME.log,
-# with its metrics port when it has one.
+# with its metrics port when it has one, supervised: a crash is logged and the process restarted with
+# backoff (scripts/supervise.sh); repeated quick crashes stop everything, as Ctrl-C does.
 start() {
 	local name="$1"
 	shift
 	md_log "starting ${name}"
 	if [[ -n ${metrics_port[${name}]:-} ]]; then
 		md_require_port "${metrics_port[${name}]}" "${name} metrics"
-		MADOGUCHI_METRICS_ADDR="127.0.0.1:${metrics_port[${name}]}" md_start_bg "${name}" "${MD_STATE}/logs/${name}.log" "$@"
+		MADOGUCHI_METRICS_ADDR="127.0.0.1:${metrics_port[${name}]}" md_supervise "${name}" "${MD_STATE}/logs/${name}.log" "$@"
 	else
-		md_start_bg "${name}" "${MD_STATE}/logs/${name}.log" "$@"
+		md_supervise "${name}" "${MD_STATE}/logs/${name}.log" "$@"
 	fi
 }
 

@@ -8,7 +8,9 @@
 #   - the repository answered /healthz, and a demo verifier's OCSP request with an answer signed
 #     by its delegated key in the HSM (checked with openssl ocsp against the CA certificate);
 #   - run.sh then stopped by itself ("time is up", status 0), every process with it.
-# It fails unless every start came up. Not a timing test: the waits are generous bounds, the
+# Then one more start checks the supervision (issue 13): the CA worker is killed once it serves, and
+# run.sh must log it, restart it (a new pid polling again) and keep running until its time is up.
+# It fails unless every start came up and the supervision held. Not a timing test: the waits are generous bounds, the
 # result is a count. The state is removed when all came up, kept (with its logs) otherwise.
 #
 # It runs beside `make test` and `make run`: its own state folder, its own ports, and no virtual
@@ -90,7 +92,8 @@ why=""
 # task queue (the SDK's default identity is "<pid>@<host>@").
 ca_serving() {
 	local pid
-	pid="$(awk '{print $1}' "${state}/run/worker-ca.pid" 2>/dev/null || true)"
+	# run.sh supervises the CA worker: its running process is the supervisor's child.
+	pid="$(awk '{print $1}' "${state}/run/worker-ca.child.pid" 2>/dev/null || true)"
 	if [[ -z ${pid} ]] || ! kill -0 "${pid}" 2>/dev/null; then
 		why="the CA worker is not running"
 		return 1
@@ -157,7 +160,7 @@ one_start() {
 		grep -q "time is up" "${log}" || seen="${why}"
 		sleep 0.5
 	done
-	ca_pid="$(awk '{print $1}' "${state}/run/worker-ca.pid" 2>/dev/null || true)"
+	ca_pid="$(awk '{print $1}' "${state}/run/worker-ca.child.pid" 2>/dev/null || true)"
 	t0=${SECONDS}
 	while kill -0 "${run_pid}" 2>/dev/null; do
 		if ((SECONDS - t0 > run_seconds + stop_limit)); then
@@ -196,10 +199,67 @@ for ((n = 1; n <= starts; n++)); do
 		md_log "start ${n}/${starts}: DID NOT COME UP — ${reason}"
 	fi
 done
+# supervised_restart: one more start, in which the CA worker is killed (SIGKILL, as a crash) once
+# it serves: run.sh must log the crash, start it again (a new pid, polling again) and keep the rest
+# running, then stop by itself with nothing left behind. Fails with the reason in $reason.
+supervised_restart() {
+	local log="${state}/logs/startcheck-supervise.log" rc=0 first="" second="" t0
+	env "${run_env[@]}" MADOGUCHI_RUN_SECONDS=45 bash "${MD_ROOT}/scripts/run.sh" >"${log}" 2>&1 </dev/null {check_lock}>&- &
+	run_pid=$!
+	t0=${SECONDS}
+	until ca_serving 2>/dev/null; do
+		if ! kill -0 "${run_pid}" 2>/dev/null || ((SECONDS - t0 > up_limit)); then
+			stop_run
+			reason="the CA worker did not serve: ${why}"
+			return 1
+		fi
+		sleep 0.5
+	done
+	first="$(awk '{print $1}' "${state}/run/worker-ca.child.pid")"
+	kill -KILL "${first}"
+	t0=${SECONDS}
+	while :; do
+		second="$(awk '{print $1}' "${state}/run/worker-ca.child.pid" 2>/dev/null || true)"
+		if [[ -n ${second} && ${second} != "${first}" ]] && ca_serving 2>/dev/null; then
+			break
+		fi
+		if ! kill -0 "${run_pid}" 2>/dev/null || ((SECONDS - t0 > 40)); then
+			stop_run
+			reason="the killed CA worker (pid ${first}) was not restarted and serving within 40 s: ${why}"
+			return 1
+		fi
+		sleep 0.5
+	done
+	if ! grep -q "worker-ca: exited (status 137).*restarting" "${log}"; then
+		stop_run
+		reason="run.sh did not log the CA worker's crash and restart"
+		return 1
+	fi
+	wait "${run_pid}" || rc=$?
+	run_pid=""
+	if ((rc != 0)) || ! grep -q "time is up" "${log}"; then
+		reason="run.sh did not keep running after the restart (status ${rc}): $(grep -E 'exited|ERROR' "${log}" | tail -n 2 | tr '\n' ' ')"
+		return 1
+	fi
+	if kill -0 "${second}" 2>/dev/null; then
+		reason="the restarted CA worker (pid ${second}) outlived run.sh"
+		return 1
+	fi
+}
+reason=""
+supervised=1
+if supervised_restart; then
+	md_log "supervision: the killed CA worker was logged, restarted and served again; run.sh then stopped cleanly"
+else
+	supervised=0
+	failures+=("supervision: ${reason} (log ${state}/logs/startcheck-supervise.log)")
+	md_log "supervision: FAILED — ${reason}"
+fi
+
 hsm_retries=$(cat "${state}"/logs/worker-ca.log "${state}"/logs/repository.log "${state}"/logs/setup.log 2>/dev/null |
 	grep -c "hsm: open failed, retrying" || true)
 md_log "${up}/${starts} starts came up (HSM open retries logged across them: ${hsm_retries})"
-if ((up != starts)); then
+if ((up != starts || supervised == 0)); then
 	printf '  %s\n' "${failures[@]}" >&2
 	md_log "state and logs kept in ${state}"
 	exit 1
