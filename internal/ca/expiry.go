@@ -249,7 +249,8 @@ func (c *CA) RedeemRenewalCode(ctx context.Context, codeHash, caseNumber, office
 			WHERE code_hash = $1`, codeHash, caseNumber, office, at); err != nil {
 			return fmt.Errorf("ca: redeem renewal code: %w", err)
 		}
-		h.UsedByCase, out = caseNumber, h
+		h.UsedByCase = caseNumber
+		out = h
 		return nil
 	})
 	return out, err
