@@ -149,6 +149,17 @@ func TestExpiryNoticesOnce(t *testing.T) {
 	if len(hashes) != due {
 		t.Errorf("%d distinct renewal codes for %d notices", len(hashes), due)
 	}
+	// The letter is addressed from the register and shows neither the
+	// resident code nor the serial it was made for.
+	text := strings.Join(strings.Fields(lettertest.Text(t, store.notices["a0007"].PDF)), "")
+	for _, want := range []string{"氏名00000000007様", "東京都千代田区00000000007", "利用者証明用電子証明書", ca.ExpiryNoticeNumber("a0007")} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the notice does not say %q: %s", want, text)
+		}
+	}
+	if strings.Contains(strings.ReplaceAll(text, "00000000007", ""), "0000007") || strings.Contains(text, "a0007") {
+		t.Errorf("the notice shows the resident code or the serial beyond the address: %s", text)
+	}
 	for _, again := range []struct {
 		id string
 		at time.Time

@@ -160,7 +160,40 @@ func TestExpiryNotices(t *testing.T) {
 	if cases != 1 {
 		t.Errorf("%d proxy cases opened by the four starts, want the one", cases)
 	}
-	if c := clerk1.do("POST", "/api/cases/"+n+"/cancel", map[string]any{"reason": "テスト終了"}, nil); c != http.StatusOK {
-		t.Errorf("cancel the renewal: HTTP %d", c)
+	// The renewal runs on: the proxy's check with the form, another
+	// clerk's confirmation, the PIN typed by the clerk who took the form.
+	var e apiErr
+	if c := clerk1.do("POST", "/api/cases/"+n+"/identity-check", map[string]any{"documentType": "drivers_license", "verified": true, "powerOfAttorney": true}, &e); c != http.StatusOK {
+		t.Fatalf("the proxy's identity check: HTTP %d %v", c, e)
+	}
+	clerk1.waitStep(n, time.Minute, workflows.StepPINConfirmation)
+	if c := login(t, "clerk2").do("POST", "/api/cases/"+n+"/confirm-intent", map[string]any{"note": "委任状の記載を確認"}, &e); c != http.StatusOK {
+		t.Fatalf("second clerk's confirmation: HTTP %d %v", c, e)
+	}
+	pctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	enterPINs(t, pctx, testPINs)
+	st = clerk1.waitStep(n, 2*time.Minute, workflows.StepDone, workflows.StepRejected)
+	if st["status"] != workflows.StatusCompleted || st["pinEnteredBy"] != "clerk1" || len(certsOf(st)) != 2 {
+		t.Fatalf("the renewal: %v", st)
+	}
+	renewed := certsOf(st)
+	// The next run notices the renewed certificates (on the same card, so
+	// expiring with it) and not the old ones again: they are superseded.
+	run, err := workflows.StartExpiryNotices(ctx, tc, runID+"-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var third workflows.ExpiryNoticesResult
+	if err := run.Get(ctx, &third); err != nil {
+		t.Fatal(err)
+	}
+	var olds, news int
+	if err := ca.QueryRow(ctx, `SELECT count(*) FILTER (WHERE serial IN ($1, $2)), count(*) FILTER (WHERE serial IN ($3, $4))
+		FROM ca_expiry_notices`, sign, auth, renewed[contract.KindSigning]["serial"], renewed[contract.KindUserAuth]["serial"]).Scan(&olds, &news); err != nil {
+		t.Fatal(err)
+	}
+	if olds != 2 || news != 2 || third.Produced != 2 {
+		t.Errorf("after the renewal: %d notices of the old certificates, %d of the renewed, run %+v; want 2, 2 and 2 produced", olds, news, third)
 	}
 }
