@@ -128,8 +128,9 @@ func ProxyIssuance(ctx workflow.Context, in ProxyIssuanceInput) (ProxyIssuanceRe
 // expiry notice (issue 12): the proxy brings the notice's proxy-renewal
 // form (委任状), whose renewal code, like an inquiry's reply code, proves
 // the notice reached the holder at the registered address; so no inquiry
-// is mailed, and the PIN the holder gave is typed by the clerk who took
-// the form, after another clerk's confirmation.
+// is mailed. A renewed kind keeps its PIN; a kind the card does not hold
+// yet gets the PIN the holder gave, typed by the clerk who took the form
+// after another clerk's confirmation.
 func proxyRenewalFromNotice(ctx workflow.Context, c *kit.Case, in ProxyIssuanceInput, f *issuance, id *kit.Identity, pin *kit.ClerkPIN, term *kit.Terminal) (IssuanceResult, error) {
 	// 委任状の更新コード: used once, by this case, at the Organization.
 	h, err := kit.Org(ctx, contract.RedeemRenewalCode, contract.RedeemRenewalCodeInput{CodeHash: in.RenewalCodeHash,

@@ -122,7 +122,7 @@ func RenderExpiry(n Expiry) ([]byte, error) {
 	doc.Text(letter.MarginL+12, doc.Y, stBodyG, "更新コード　"+n.RenewalCode)
 	doc.Y -= 6
 	doc.Paragraph(letter.MarginL+12, letter.ContentW-12, stSmall, 12,
-		"更新コードは有効期限まで1回限り使えます。窓口の職員のほかには見せないでください。新しい暗証番号は、窓口で代理人が持参する暗証番号設定依頼書（封をしたもの）によります。")
+		"更新コードは有効期限まで1回限り使えます。窓口の職員のほかには見せないでください。更新しても暗証番号は変わりません。今お使いの暗証番号を代理人に伝えないでください。")
 	doc.EachPage(func(page, total int) {
 		doc.TextCenter(letter.FooterY, stSmall, fmt.Sprintf("通知番号 %s　　%d / %d", n.NoticeNumber, page, total))
 	})
