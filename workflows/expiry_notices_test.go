@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -262,4 +263,51 @@ func (s *proxySuite) TestRenewalCodeRefused() {
 	s.Equal("renewal_code_used", res.Rejection.Code)
 	s.env.AssertNotCalled(s.T(), contract.CheckRegister.Name, mock.Anything, mock.Anything)
 	s.env.AssertNotCalled(s.T(), contract.IssueCertificates.Name, mock.Anything, mock.Anything)
+}
+
+// TestExpiryNoticesContinueAsNew: a run bounds its history; after its last
+// chunk it continues as new from the last serial, with the time of the run
+// and what it did so far.
+func TestExpiryNoticesContinueAsNew(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "expiry-notices/daily-x"})
+	start := time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC)
+	env.SetStartTime(start)
+	env.RegisterActivity(&org.Expiry{})
+	env.RegisterActivityWithOptions(func(context.Context, contract.ReadHoldersInput) (contract.ReadHoldersResult, error) {
+		return contract.ReadHoldersResult{}, nil
+	}, activity.RegisterOptions{Name: contract.ReadHolders.Name})
+	calls := 0
+	env.OnActivity(contract.SelectExpiringCertificates.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.SelectExpiringInput) (contract.SelectExpiringResult, error) {
+			calls++
+			after := "" // the first chunk starts from the first serial
+			if calls > 1 {
+				after = fmt.Sprintf("s%03d", calls-1)
+			}
+			if !in.AsOf.Equal(start) || in.After != after {
+				return contract.SelectExpiringResult{}, fmt.Errorf("chunk %d asked %+v", calls, in)
+			}
+			return contract.SelectExpiringResult{Certificates: []contract.ExpiringCertificate{{Serial: fmt.Sprintf("s%03d", calls), ResidentCode: "gone"}}}, nil
+		})
+	env.ExecuteWorkflow(ExpiryNotices, ExpiryNoticesInput{Trigger: "schedule"})
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("the run ended with %v, want to continue as new", err)
+	}
+	var next ExpiryNoticesInput
+	if err := converterGet(can, &next); err != nil {
+		t.Fatal(err)
+	}
+	want := ExpiryNoticesInput{Trigger: "schedule", AsOf: start, After: fmt.Sprintf("s%03d", expiryChunksPerRun),
+		Done: ExpiryNoticesResult{Selected: expiryChunksPerRun, NotAddressed: expiryChunksPerRun}}
+	if !next.AsOf.Equal(want.AsOf) || next.After != want.After || next.Done != want.Done || next.Trigger != want.Trigger || calls != expiryChunksPerRun {
+		t.Errorf("continues with %+v after %d chunks, want %+v after %d", next, calls, want, expiryChunksPerRun)
+	}
+}
+
+// converterGet decodes a continue-as-new error's single input.
+func converterGet(can *workflow.ContinueAsNewError, out any) error {
+	return converter.GetDefaultDataConverter().FromPayloads(can.Input, out)
 }
