@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -10,6 +12,9 @@ import (
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
+
+// renewalCheckWait bounds the look-up of a renewal code at the Organization.
+const renewalCheckWait = 15 * time.Second
 
 // checkRenewalCode reads the renewal code of an expiry notice's
 // proxy-renewal form before any case exists: it asks the Organization
@@ -24,7 +29,11 @@ func (s *Server) checkRenewalCode(c *gin.Context, code, resident string) (string
 		return "", false
 	}
 	hash := renewal.Hash(code)
-	h, err := workflows.CheckRenewalCode(c, s.temporal, hash)
+	// The clerk waits at the counter: a CA worker that does not answer
+	// soon is the back office being unavailable, not a long wait.
+	ctx, cancel := context.WithTimeout(c, renewalCheckWait)
+	defer cancel()
+	h, err := workflows.CheckRenewalCode(ctx, s.temporal, hash)
 	if err != nil {
 		s.failTemporal(c, err)
 		return "", false
