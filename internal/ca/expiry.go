@@ -116,9 +116,11 @@ type ExpiryNotice struct {
 	RunID         string
 	CodeHash      string
 	CodeExpiresAt time.Time
-	// PDF is nil once the code was used.
+	// PDF is nil once the letter was mailed or the code used.
 	PDF          []byte
 	ProducedAt   time.Time
+	MailedAt     time.Time
+	MailedBy     string
 	UsedByCase   string
 	UsedByOffice string
 	UsedAt       time.Time
@@ -152,16 +154,20 @@ func (c *CA) HasExpiryNotice(ctx context.Context, serial string) (bool, error) {
 	return ok, nil
 }
 
-const expiryCols = `serial, notice_number, run_id, code_hash, code_expires_at, pdf, produced_at, used_by_case, used_by_office, used_at`
+const expiryCols = `serial, notice_number, run_id, code_hash, code_expires_at, pdf, produced_at, mailed_at, mailed_by, used_by_case, used_by_office, used_at`
 
 func scanExpiryNotice(row pgx.Row) (ExpiryNotice, error) {
 	var n ExpiryNotice
-	var usedBy, office *string
-	var usedAt *time.Time
-	if err := row.Scan(&n.Serial, &n.NoticeNumber, &n.RunID, &n.CodeHash, &n.CodeExpiresAt, &n.PDF, &n.ProducedAt, &usedBy, &office, &usedAt); err != nil {
+	var usedBy, office, mailedBy *string
+	var usedAt, mailedAt *time.Time
+	if err := row.Scan(&n.Serial, &n.NoticeNumber, &n.RunID, &n.CodeHash, &n.CodeExpiresAt, &n.PDF, &n.ProducedAt,
+		&mailedAt, &mailedBy, &usedBy, &office, &usedAt); err != nil {
 		return ExpiryNotice{}, err
 	}
 	n.CodeExpiresAt, n.ProducedAt = n.CodeExpiresAt.UTC(), n.ProducedAt.UTC()
+	if mailedAt != nil {
+		n.MailedAt, n.MailedBy = mailedAt.UTC(), *mailedBy
+	}
 	if usedBy != nil {
 		n.UsedByCase, n.UsedByOffice, n.UsedAt = *usedBy, *office, usedAt.UTC()
 	}
@@ -177,6 +183,44 @@ func (c *CA) ExpiryNoticeOf(ctx context.Context, serial string) (ExpiryNotice, e
 	}
 	if err != nil {
 		return ExpiryNotice{}, fmt.Errorf("ca: expiry notice: %w", err)
+	}
+	return n, nil
+}
+
+// UnmailedExpiryNotices lists up to limit notices produced and not yet
+// mailed, oldest first, with their letters: the mail room's queue.
+func (c *CA) UnmailedExpiryNotices(ctx context.Context, limit int) ([]ExpiryNotice, error) {
+	if limit < 1 || limit > maxExpiringChunk {
+		return nil, &ValidationError{Field: "Limit", Problem: fmt.Sprintf("must be 1 to %d", maxExpiringChunk)}
+	}
+	rows, err := c.pool.Query(ctx, `SELECT `+expiryCols+` FROM ca_expiry_notices
+		WHERE mailed_at IS NULL AND pdf IS NOT NULL ORDER BY produced_at, serial LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ca: unmailed expiry notices: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExpiryNotice, error) { return scanExpiryNotice(r) })
+	if err != nil {
+		return nil, fmt.Errorf("ca: unmailed expiry notices: %w", err)
+	}
+	return out, nil
+}
+
+// MarkExpiryNoticeMailed records that the mail room mailed a notice, once
+// (a repeat keeps the first time and clerk), and wipes the letter, which
+// holds the renewal code in the clear. An unknown notice number wraps
+// ErrUnknownLetter.
+func (c *CA) MarkExpiryNoticeMailed(ctx context.Context, noticeNumber, by string, at time.Time) (ExpiryNotice, error) {
+	if by == "" {
+		return ExpiryNotice{}, &ValidationError{Field: "By", Problem: "who mailed it is required"}
+	}
+	n, err := scanExpiryNotice(c.pool.QueryRow(ctx, `UPDATE ca_expiry_notices
+		SET mailed_at = coalesce(mailed_at, $3), mailed_by = coalesce(mailed_by, $2), pdf = NULL
+		WHERE notice_number = $1 RETURNING `+expiryCols, noticeNumber, by, at))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ExpiryNotice{}, fmt.Errorf("%w: expiry notice %s", ErrUnknownLetter, noticeNumber)
+	}
+	if err != nil {
+		return ExpiryNotice{}, fmt.Errorf("ca: mark expiry notice mailed: %w", err)
 	}
 	return n, nil
 }

@@ -148,4 +148,24 @@ func TestExpiryNoticesStore(t *testing.T) {
 	if _, err := e.ca.RedeemRenewalCode(ctx, renewal.Hash("CDEF-GHJK-LMNP-QRST"), "c", "131016", at); !errors.Is(err, ErrUnknownRenewalCode) {
 		t.Errorf("an unknown code: %v", err)
 	}
+
+	// The mail room: due1's letter was wiped by the code's use, due2's
+	// waits; marked mailed once (a repeat keeps the first), it is wiped.
+	queue, err := e.ca.UnmailedExpiryNotices(ctx, 10)
+	if err != nil || len(queue) != 1 || queue[0].Serial != due2.Serial || string(queue[0].PDF) != "x" {
+		t.Fatalf("mail room queue %+v, %v; want due2's letter", queue, err)
+	}
+	number := ExpiryNoticeNumber(due2.Serial)
+	for i, when := range []time.Time{at, at.Add(time.Hour)} {
+		m, err := e.ca.MarkExpiryNoticeMailed(ctx, number, []string{"mailroom1", "mailroom2"}[i], when)
+		if err != nil || !m.MailedAt.Equal(at) || m.MailedBy != "mailroom1" || m.PDF != nil {
+			t.Errorf("mark mailed %d: %+v, %v; want the first time and clerk, the letter wiped", i, m, err)
+		}
+	}
+	if queue, _ = e.ca.UnmailedExpiryNotices(ctx, 10); len(queue) != 0 {
+		t.Errorf("after mailing the queue holds %+v", queue)
+	}
+	if _, err := e.ca.MarkExpiryNoticeMailed(ctx, "EN-000000000000", "mailroom1", at); !errors.Is(err, ErrUnknownLetter) {
+		t.Errorf("an unknown notice marked: %v", err)
+	}
 }
