@@ -51,6 +51,7 @@ var fieldLabels = map[string]map[string]fieldLabel{
 		"proxy.name":                {text: text{"代理人の氏名", "Proxy's name"}},
 		"proxy.address":             {text: text{"代理人の住所", "Proxy's address"}},
 		"proxy.relationship":        {text: text{"本人との関係", "Relationship to the applicant"}},
+		"renewalCode":               {text: text{"更新コード（有効期限通知書の委任状による更新の場合）", "Renewal code (a renewal with the expiry notice's proxy form)"}, hint: text{"例: ABCD-EFGH-JKLM-NPQR", "e.g. ABCD-EFGH-JKLM-NPQR"}},
 		"residentCode":              {text: text{"住民票コード", "Resident code"}, hint: text{"11桁の数字", "11 digits"}},
 		"signing":                   {text: text{"署名用電子証明書", "Signing certificate"}},
 		"userAuth":                  {text: text{"利用者証明用電子証明書", "User-authentication certificate"}},

@@ -36,6 +36,10 @@ type StartProxyIssuanceInput struct {
 	TerminalID  string               `json:"terminalId"`
 	Application contract.Application `json:"application"`
 	Proxy       workflows.Proxy      `json:"proxy"`
+	// RenewalCode is the code on the proxy-renewal form of the
+	// Organization's expiry notice (有効期限通知書): with it the renewal
+	// starts without a mailed inquiry. Optional.
+	RenewalCode string `json:"renewalCode,omitempty"`
 }
 
 // StartRelayForwardingInput is the body of POST /api/procedures/relay-forwarding.
@@ -223,14 +227,21 @@ func (s *Server) startProxyIssuance(c *gin.Context) {
 	if !s.checkTerminal(c, in.TerminalID) {
 		return
 	}
+	var codeHash string
+	if in.RenewalCode != "" {
+		var ok bool
+		if codeHash, ok = s.checkRenewalCode(c, in.RenewalCode, in.Application.ResidentCode); !ok {
+			return
+		}
+	}
 	municipality, ok := s.caseMunicipality(c, mustProcedure(workflows.ProcedureProxyIssuance), in.Application.ResidentCode)
-	if !ok {
+	if !ok || (codeHash != "" && !s.renewalHolderHere(c, in.Application.ResidentCode, municipality)) {
 		return
 	}
 	clerk := currentClerk(c)
 	s.start(c, workflows.ProcedureProxyIssuance, workflows.ProxyIssuance, municipality, func(n string) any {
 		return workflows.ProxyIssuanceInput{CaseNumber: n, MunicipalityCode: municipality, TerminalID: in.TerminalID,
-			Clerk: clerk.Login, Application: in.Application, Proxy: in.Proxy, Policy: s.inquiry}
+			Clerk: clerk.Login, Application: in.Application, Proxy: in.Proxy, Policy: s.inquiry, RenewalCodeHash: codeHash}
 	})
 }
 

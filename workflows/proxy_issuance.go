@@ -37,6 +37,10 @@ type ProxyIssuanceInput struct {
 	Application      contract.Application `json:"application"`
 	Proxy            Proxy                `json:"proxy"`
 	Policy           kit.InquiryPolicy    `json:"policy"`
+	// RenewalCodeHash is set for a renewal by proxy started from the
+	// expiry notice's proxy-renewal form (有効期限通知書の委任状): the hash of
+	// the form's renewal code (internal/renewal), never the code.
+	RenewalCodeHash string `json:"renewalCodeHash,omitempty"`
 }
 
 // ProxyIssuanceResult is the outcome of the procedure.
@@ -81,6 +85,9 @@ func ProxyIssuance(ctx workflow.Context, in ProxyIssuanceInput) (ProxyIssuanceRe
 		if strings.TrimSpace(in.Proxy.Name) == "" {
 			return IssuanceResult{}, contract.Reject("no_proxy", "代理人の氏名がありません / The proxy's name is missing.")
 		}
+		if in.RenewalCodeHash != "" {
+			return proxyRenewalFromNotice(ctx, c, in, f, id, pin, term)
+		}
 		// 第2 1(2)ア(イ) 住民基本台帳との照合.
 		if _, err := f.checkRegister(ctx); err != nil {
 			return IssuanceResult{}, err
@@ -115,4 +122,41 @@ func ProxyIssuance(ctx workflow.Context, in ProxyIssuanceInput) (ProxyIssuanceRe
 		}
 		return res, f.feeAndDocuments(ctx, &res, "application_form", "proxy_identity_check_record", "inquiry_reply", "power_of_attorney")
 	})
+}
+
+// proxyRenewalFromNotice is the renewal by proxy from the Organization's
+// expiry notice (issue 12): the proxy brings the notice's proxy-renewal
+// form (委任状), whose renewal code, like an inquiry's reply code, proves
+// the notice reached the holder at the registered address; so no inquiry
+// is mailed. A renewed kind keeps its PIN; a kind the card does not hold
+// yet gets the PIN the holder gave, typed by the clerk who took the form
+// after another clerk's confirmation.
+func proxyRenewalFromNotice(ctx workflow.Context, c *kit.Case, in ProxyIssuanceInput, f *issuance, id *kit.Identity, pin *kit.ClerkPIN, term *kit.Terminal) (IssuanceResult, error) {
+	// 委任状の更新コード: used once, by this case, at the Organization.
+	h, err := kit.Org(ctx, contract.RedeemRenewalCode, contract.RedeemRenewalCodeInput{CodeHash: in.RenewalCodeHash,
+		CaseNumber: in.CaseNumber, Office: in.MunicipalityCode, At: workflow.Now(ctx)})
+	if err != nil {
+		return IssuanceResult{}, err
+	}
+	if h.ResidentCode != in.Application.ResidentCode {
+		// The gateway checked it before the start; a code is never used
+		// for another person.
+		return IssuanceResult{}, contract.Reject("renewal_code_other_holder", "この更新コードは申請者の有効期限通知書のものではありません / This renewal code is not from the applicant's expiry notice.")
+	}
+	// 第2 1(2)ア(イ) 住民基本台帳との照合.
+	reg, err := f.checkRegister(ctx)
+	if err != nil {
+		return IssuanceResult{}, err
+	}
+	// 第2 1(2)ア(ウ) 代理人の本人確認: the proxy's documents and the form.
+	id.Expect(kit.PersonProxy)
+	if err := id.Await(ctx, StepIdentityCheck, "clerk: the proxy's identity documents and the proxy-renewal form"); err != nil {
+		return IssuanceResult{}, err
+	}
+	pin.Assign(in.Clerk)
+	res, err := f.onCard(ctx, term, reg, kit.FromClerk(in.Clerk), pin)
+	if err != nil {
+		return res, err
+	}
+	return res, f.feeAndDocuments(ctx, &res, "application_form", "proxy_identity_check_record", "expiry_notice_form")
 }

@@ -34,3 +34,30 @@ func (r *Relay) OpenCase(ctx context.Context, in contract.OpenCaseInput) (contra
 	return contract.OpenCaseResult{}, r.Store.InsertCase(ctx, storage.Case{CaseNumber: in.CaseNumber, MunicipalityCode: in.Office,
 		Procedure: in.Procedure, WorkflowID: in.WorkflowID, OpenedBy: in.OpenedBy})
 }
+
+// ReadHolders reads the holders of a chunk of expiring certificates from
+// the register (住基ネット, any municipality's), to address the
+// Organization's expiry notices (有効期限通知書). Only a resident is
+// written to: one who moved abroad, died or is unknown is left out.
+func (m *Municipal) ReadHolders(ctx context.Context, in contract.ReadHoldersInput) (contract.ReadHoldersResult, error) {
+	var out contract.ReadHoldersResult
+	seen := map[string]bool{}
+	for _, code := range in.ResidentCodes {
+		if seen[code] {
+			continue
+		}
+		seen[code] = true
+		r, err := m.Store.Resident(ctx, code)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return contract.ReadHoldersResult{}, err
+		}
+		if r.Status != "resident" {
+			continue
+		}
+		out.Holders = append(out.Holders, contract.Requester{ResidentCode: r.ResidentCode, Name: r.Name, Address: r.Address})
+	}
+	return out, nil
+}

@@ -127,6 +127,7 @@ func IsPermanent(err error) bool {
 		ErrInvalidRequest, ErrRequestConflict, ErrPublicKeyReused, ErrUnknownCertificate,
 		ErrExpired, ErrAlreadyRevoked, ErrAlreadyOnHold, ErrNotOnHold, ErrHoldNotAllowed,
 		ErrUnknownRequest, ErrNotCompiled, ErrUnknownLetter, ErrBadCorrection,
+		ErrUnknownRenewalCode, ErrRenewalCodeUsed, ErrRenewalCodeExpired,
 	} {
 		if errors.Is(err, target) {
 			return true

@@ -116,6 +116,10 @@ func Register(w sdkworker.Registry, c *ca.CA) {
 	// 法第58条〜第61条: disclosure and correction of the certification
 	// records, on the Organization's database beside the CA's.
 	w.RegisterActivity(&org.Records{CA: c})
+	// Issue 12: the daily expiry notices and the renewal codes they carry.
+	w.RegisterActivity(&org.Expiry{CA: c})
+	w.RegisterWorkflowWithOptions(workflows.ExpiryNotices, workflow.RegisterOptions{Name: workflows.ExpiryNoticesWorkflow})
+	w.RegisterWorkflowWithOptions(workflows.RenewalCodeCheck, workflow.RegisterOptions{Name: workflows.RenewalCodeCheckWorkflow})
 	// The Organization's CRL publication runs on this worker with its activities.
 	w.RegisterWorkflowWithOptions(workflows.PublishRevocationLists, workflow.RegisterOptions{Name: workflows.PublishRevocationListsWorkflow})
 	// One publisher for the daily lists and for the first CRL of a
