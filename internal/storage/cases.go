@@ -109,27 +109,34 @@ func (db *DB) RecordFee(ctx context.Context, number, item string, at time.Time) 
 }
 
 // RegisterDocuments records the application documents of a case, each kept
-// until the municipality's retention period has passed, and returns that date.
+// until the municipality's retention period for its type (or, for a type it
+// did not set, its default) has passed, and returns the latest such date.
 func (db *DB) RegisterDocuments(ctx context.Context, number string, docTypes []string, at time.Time) (time.Time, error) {
-	var years int
-	if err := db.Pool.QueryRow(ctx, `SELECT m.document_retention_years FROM cases c JOIN municipalities m ON m.code = c.municipality_code
-		WHERE c.case_number = $1`, number).Scan(&years); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return time.Time{}, ErrNotFound
-		}
-		return time.Time{}, fmt.Errorf("storage: retention: %w", err)
-	}
-	// Kept until the same calendar date `years` later (Asia/Tokyo); the
-	// period is the municipality's own setting (第3 3).
-	d := at.In(Tokyo)
-	until := time.Date(d.Year()+years, d.Month(), d.Day(), 0, 0, 0, 0, Tokyo)
+	var latest time.Time
 	for _, t := range docTypes {
+		var years int
+		if err := db.Pool.QueryRow(ctx, `SELECT COALESCE(rp.years, m.document_retention_years) FROM cases c
+			JOIN municipalities m ON m.code = c.municipality_code
+			LEFT JOIN retention_periods rp ON rp.municipality_code = m.code AND rp.doc_type = $2
+			WHERE c.case_number = $1`, number, t).Scan(&years); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return time.Time{}, ErrNotFound
+			}
+			return time.Time{}, fmt.Errorf("storage: retention: %w", err)
+		}
+		// Kept until the same calendar date `years` later (Asia/Tokyo); the
+		// period is the municipality's own setting (第3 3).
+		d := at.In(Tokyo)
+		until := time.Date(d.Year()+years, d.Month(), d.Day(), 0, 0, 0, 0, Tokyo)
+		if until.After(latest) {
+			latest = until
+		}
 		if _, err := db.Pool.Exec(ctx, `INSERT INTO documents (case_number, doc_type, registered_at, retain_until) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (case_number, doc_type) DO NOTHING`, number, t, at, until.Format(time.DateOnly)); err != nil {
 			return time.Time{}, fmt.Errorf("storage: document: %w", err)
 		}
 	}
-	return until, nil
+	return latest, nil
 }
 
 // IssuedCertificate is the municipality's record of a certificate on a card.
