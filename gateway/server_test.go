@@ -75,6 +75,8 @@ type apiStore struct {
 	// refusals is the register of refused attempts; refusalFilters its lists.
 	refusals       []storage.Refusal
 	refusalFilters []storage.RefusalFilter
+	// disposalLists are the day's disposal lists by office/day.
+	disposalLists map[string]storage.DisposalList
 }
 
 func (s *apiStore) VerifyAuditChain(_ context.Context, office string) (storage.ChainReport, error) {

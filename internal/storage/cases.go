@@ -22,6 +22,10 @@ type Case struct {
 	OpenedBy   int64
 	OpenedAt   time.Time
 	Status     string
+	// Resident is whom the case is about, when its request names a
+	// resident; recorded (InsertCase) for the disposal holds (disposal.go),
+	// never read back with the case.
+	Resident string
 }
 
 // NextCaseNumber allocates the next case number of a municipality for the
@@ -39,11 +43,21 @@ func (db *DB) NextCaseNumber(ctx context.Context, municipality string, now time.
 	return fmt.Sprintf("%s-%s-%06d", municipality, day.Format("20060102"), n), nil
 }
 
-// InsertCase records a new case.
+// InsertCase records a new case, and whom it is about when named.
 func (db *DB) InsertCase(ctx context.Context, c Case) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO cases (case_number, municipality_code, office_code, procedure, workflow_id, opened_by)
-		VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6) ON CONFLICT (case_number) DO NOTHING`,
-		c.CaseNumber, c.MunicipalityCode, c.Office, c.Procedure, c.WorkflowID, c.OpenedBy)
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO cases (case_number, municipality_code, office_code, procedure, workflow_id, opened_by)
+			VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6) ON CONFLICT (case_number) DO NOTHING`,
+			c.CaseNumber, c.MunicipalityCode, c.Office, c.Procedure, c.WorkflowID, c.OpenedBy); err != nil {
+			return err
+		}
+		if c.Resident == "" {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO case_residents (case_number, resident_code) VALUES ($1, $2)
+			ON CONFLICT (case_number) DO NOTHING`, c.CaseNumber, c.Resident)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("storage: insert case: %w", err)
 	}
