@@ -63,7 +63,7 @@ func (c *Console) disposals(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	p := c.newPage(r, s, "disposals")
 	if done := r.URL.Query().Get("done"); done == "submit" || done == "approve" {
-		p.Flash, p.FlashOf = p.T("disposal"+done+"ed"), done
+		p.Flash, p.FlashOf = p.T("disposaldone:"+done), done
 	}
 	c.renderDisposals(w, r, s, p, r.URL.Query().Get("day"), http.StatusOK)
 }
