@@ -22,7 +22,9 @@ type DisposalListResult struct {
 
 // DrawUpDisposalListInput draws up a municipality's list of a day.
 type DrawUpDisposalListInput struct {
-	Office     string    `json:"office"`
+	Office string `json:"office"`
+	// CaseNumber is the day's case, recorded with the list.
+	CaseNumber string    `json:"caseNumber,omitempty"`
 	Day        string    `json:"day"` // YYYY-MM-DD, Asia/Tokyo
 	WorkflowID string    `json:"workflowId"`
 	At         time.Time `json:"at"`

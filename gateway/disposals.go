@@ -67,7 +67,7 @@ func stamp(t *time.Time) string {
 
 func viewDisposalList(l storage.DisposalList) DisposalListView {
 	day := l.Day.Format(time.DateOnly)
-	v := DisposalListView{Manual: "第3 3", Office: l.Office, Day: day, CaseNumber: workflows.DisposalCaseNumber(l.Office, day), Status: l.Status,
+	v := DisposalListView{Manual: "第3 3", Office: l.Office, Day: day, CaseNumber: l.CaseNumber, Status: l.Status,
 		DrawnUpAt: stamp(&l.DrawnUpAt), SubmittedBy: l.SubmittedBy, SubmittedAt: stamp(l.SubmittedAt),
 		ApprovedBy: l.ApprovedBy, ApprovedAt: stamp(l.ApprovedAt), Items: []DisposalItemView{}}
 	for _, it := range l.Items {

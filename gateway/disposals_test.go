@@ -35,8 +35,9 @@ func (f *apiFixture) addDisposalLists() {
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	at := apiNow.Add(-9 * time.Hour)
 	list := func(office, d, status string) storage.DisposalList {
-		return storage.DisposalList{Office: office, Day: day(d), Status: status, DrawnUpAt: at,
-			WorkflowID: workflows.WorkflowID("retention-disposal", workflows.DisposalCaseNumber(office, d))}
+		number := workflows.DisposalCaseNumber(office, d)
+		return storage.DisposalList{Office: office, Day: day(d), Status: status, DrawnUpAt: at, CaseNumber: number,
+			WorkflowID: workflows.WorkflowID("retention-disposal", number)}
 	}
 	drawn := list(apiMunicipality, "2026-11-30", storage.DisposalDrawnUp)
 	submitted := list(apiMunicipality, "2026-12-01", storage.DisposalSubmitted)

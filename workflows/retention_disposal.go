@@ -181,7 +181,7 @@ func RetentionDisposal(ctx workflow.Context, in RetentionDisposalInput) (Retenti
 		// 第3 3(2) 保存期間を経過した申請書等・発行記録の抽出 (the day's list).
 		c.Enter(ctx, StepDisposalList, "")
 		l, err := kit.Local(ctx, contract.DrawUpDisposalList, contract.DrawUpDisposalListInput{
-			Office: c.Office(), Day: in.Day, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, At: workflow.Now(ctx)})
+			Office: c.Office(), Day: in.Day, CaseNumber: c.Number(), WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, At: workflow.Now(ctx)})
 		if err != nil {
 			return d, err
 		}

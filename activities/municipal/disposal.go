@@ -16,7 +16,7 @@ import (
 // (internal/storage/disposal.go).
 type DisposalStore interface {
 	DisposalOffices(ctx context.Context) ([]string, error)
-	DrawUpDisposalList(ctx context.Context, office string, day time.Time, workflowID string, recordsProcedures []string, at time.Time) (storage.DisposalList, error)
+	DrawUpDisposalList(ctx context.Context, office string, day time.Time, caseNumber, workflowID string, recordsProcedures []string, at time.Time) (storage.DisposalList, error)
 	SubmitDisposalList(ctx context.Context, office string, day time.Time, by string, at time.Time) error
 	ApproveDisposalList(ctx context.Context, office string, day time.Time, by string, at time.Time) error
 	DisposeList(ctx context.Context, office string, day time.Time, recordsProcedures []string, at time.Time) (storage.DisposalList, error)
@@ -61,7 +61,7 @@ func (d *Disposal) DrawUpDisposalList(ctx context.Context, in contract.DrawUpDis
 	if err != nil {
 		return contract.DisposalListResult{}, err
 	}
-	l, err := d.Store.DrawUpDisposalList(ctx, in.Office, day, in.WorkflowID, contract.HoldingProcedures, in.At)
+	l, err := d.Store.DrawUpDisposalList(ctx, in.Office, day, in.CaseNumber, in.WorkflowID, contract.HoldingProcedures, in.At)
 	if err != nil {
 		return contract.DisposalListResult{}, fmt.Errorf("draw up disposal list: %w", err)
 	}

@@ -67,7 +67,7 @@ func (db *DB) InsertCase(ctx context.Context, c Case) error {
 // Case returns one case.
 func (db *DB) Case(ctx context.Context, number string) (Case, error) {
 	var c Case
-	err := db.Pool.QueryRow(ctx, `SELECT case_number, municipality_code, COALESCE(office_code, ''), procedure, workflow_id, opened_by, opened_at, status
+	err := db.Pool.QueryRow(ctx, `SELECT case_number, municipality_code, COALESCE(office_code, ''), procedure, workflow_id, COALESCE(opened_by, 0), opened_at, status
 		FROM cases WHERE case_number = $1`, number).
 		Scan(&c.CaseNumber, &c.MunicipalityCode, &c.Office, &c.Procedure, &c.WorkflowID, &c.OpenedBy, &c.OpenedAt, &c.Status)
 	if errors.Is(err, pgx.ErrNoRows) {

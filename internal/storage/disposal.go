@@ -61,10 +61,15 @@ func IssuanceRecordDisposableOn(notAfter time.Time) time.Time {
 	return from.AddDate(IssuanceRecordYears, 0, 0)
 }
 
+// DisposalProcedure is the day's disposal case's procedure
+// (contract.ProcRetentionDisposal).
+const DisposalProcedure = "retention-disposal"
+
 // DisposalList is a municipality's list of one day, with its items.
 type DisposalList struct {
 	Office      string
 	Day         time.Time
+	CaseNumber  string
 	WorkflowID  string
 	Status      string
 	DrawnUpAt   time.Time
@@ -155,15 +160,20 @@ func holds(ctx context.Context, q pgx.Tx, cases []string, recordsProcedures []st
 	return out, err
 }
 
-// DrawUpDisposalList draws up the municipality's list of the day: every
-// document whose retention date has come and every issuance record whose
-// period has passed, not yet disposed of, each marked held when an open
-// request of recordsProcedures is about its resident. Drawing up a day
-// already drawn up returns that list unchanged.
-func (db *DB) DrawUpDisposalList(ctx context.Context, office string, day time.Time, workflowID string, recordsProcedures []string, at time.Time) (DisposalList, error) {
+// DrawUpDisposalList opens the day's disposal case (opened by the
+// Schedule, no clerk) and draws up the municipality's list of the day:
+// every document whose retention date has come and every issuance record
+// whose period has passed, not yet disposed of, each marked held when an
+// open request of recordsProcedures is about its resident. Drawing up a
+// day already drawn up returns that list unchanged.
+func (db *DB) DrawUpDisposalList(ctx context.Context, office string, day time.Time, caseNumber, workflowID string, recordsProcedures []string, at time.Time) (DisposalList, error) {
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO disposal_lists (office_code, day, workflow_id, drawn_up_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (office_code, day) DO NOTHING`, office, day, workflowID, at)
+		if _, err := tx.Exec(ctx, `INSERT INTO cases (case_number, municipality_code, procedure, workflow_id, opened_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_number) DO NOTHING`, caseNumber, office, DisposalProcedure, workflowID, at); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO disposal_lists (office_code, day, case_number, workflow_id, drawn_up_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (office_code, day) DO NOTHING`, office, day, caseNumber, workflowID, at)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
@@ -225,9 +235,9 @@ func (db *DB) DrawUpDisposalList(ctx context.Context, office string, day time.Ti
 // DisposalList returns the municipality's list of the day, or ErrNotFound.
 func (db *DB) DisposalList(ctx context.Context, office string, day time.Time) (DisposalList, error) {
 	l := DisposalList{Office: office}
-	err := db.Pool.QueryRow(ctx, `SELECT day, workflow_id, status, drawn_up_at, COALESCE(submitted_by, ''), submitted_at,
+	err := db.Pool.QueryRow(ctx, `SELECT day, case_number, workflow_id, status, drawn_up_at, COALESCE(submitted_by, ''), submitted_at,
 		COALESCE(approved_by, ''), approved_at, closed_at FROM disposal_lists WHERE office_code = $1 AND day = $2`, office, day).
-		Scan(&l.Day, &l.WorkflowID, &l.Status, &l.DrawnUpAt, &l.SubmittedBy, &l.SubmittedAt, &l.ApprovedBy, &l.ApprovedAt, &l.ClosedAt)
+		Scan(&l.Day, &l.CaseNumber, &l.WorkflowID, &l.Status, &l.DrawnUpAt, &l.SubmittedBy, &l.SubmittedAt, &l.ApprovedBy, &l.ApprovedAt, &l.ClosedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return DisposalList{}, ErrNotFound
 	}
@@ -251,14 +261,27 @@ func (db *DB) DisposalList(ctx context.Context, office string, day time.Time) (D
 }
 
 // SubmitDisposalList records the manager who submits the day's list for
-// approval; the same manager submitting again changes nothing.
+// approval, as an event of the day's case in the audit chain; the same
+// manager submitting again changes nothing.
 func (db *DB) SubmitDisposalList(ctx context.Context, office string, day time.Time, by string, at time.Time) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE disposal_lists SET status = 'submitted', submitted_by = $3, submitted_at = $4
-		WHERE office_code = $1 AND day = $2 AND status = 'drawn_up'`, office, day, by, at)
+	var done bool
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var number string
+		err := tx.QueryRow(ctx, `UPDATE disposal_lists SET status = 'submitted', submitted_by = $3, submitted_at = $4
+			WHERE office_code = $1 AND day = $2 AND status = 'drawn_up' RETURNING case_number`, office, day, by, at).Scan(&number)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		done = true
+		return recordChainedEvent(ctx, tx, number, "disposal_submitted", by, "", at)
+	})
 	if err != nil {
 		return fmt.Errorf("storage: submit disposal list: %w", err)
 	}
-	if tag.RowsAffected() == 1 {
+	if done {
 		return nil
 	}
 	l, err := db.DisposalList(ctx, office, day)
@@ -271,16 +294,29 @@ func (db *DB) SubmitDisposalList(ctx context.Context, office string, day time.Ti
 	return ErrDisposalListState
 }
 
-// ApproveDisposalList records a manager's approval of the submitted list:
-// never the manager who submitted it (ErrOwnDisposalList). The same
-// approval again changes nothing.
+// ApproveDisposalList records a manager's approval of the submitted list,
+// as an event of the day's case in the audit chain: never the manager who
+// submitted it (ErrOwnDisposalList). The same approval again changes
+// nothing.
 func (db *DB) ApproveDisposalList(ctx context.Context, office string, day time.Time, by string, at time.Time) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE disposal_lists SET status = 'approved', approved_by = $3, approved_at = $4
-		WHERE office_code = $1 AND day = $2 AND status = 'submitted' AND submitted_by <> $3`, office, day, by, at)
+	var done bool
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var number string
+		err := tx.QueryRow(ctx, `UPDATE disposal_lists SET status = 'approved', approved_by = $3, approved_at = $4
+			WHERE office_code = $1 AND day = $2 AND status = 'submitted' AND submitted_by <> $3 RETURNING case_number`, office, day, by, at).Scan(&number)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		done = true
+		return recordChainedEvent(ctx, tx, number, "disposal_approved", by, "", at)
+	})
 	if err != nil {
 		return fmt.Errorf("storage: approve disposal list: %w", err)
 	}
-	if tag.RowsAffected() == 1 {
+	if done {
 		return nil
 	}
 	l, err := db.DisposalList(ctx, office, day)
@@ -302,10 +338,10 @@ func (db *DB) ApproveDisposalList(ctx context.Context, office string, day time.T
 // (ErrDisposalNotApproved) and nothing changes.
 func (db *DB) DisposeList(ctx context.Context, office string, day time.Time, recordsProcedures []string, at time.Time) (DisposalList, error) {
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		var status, approvedBy string
+		var number, status, approvedBy string
 		var approvedAt *time.Time
-		err := tx.QueryRow(ctx, `SELECT status, COALESCE(approved_by, ''), approved_at FROM disposal_lists
-			WHERE office_code = $1 AND day = $2 FOR UPDATE`, office, day).Scan(&status, &approvedBy, &approvedAt)
+		err := tx.QueryRow(ctx, `SELECT case_number, status, COALESCE(approved_by, ''), approved_at FROM disposal_lists
+			WHERE office_code = $1 AND day = $2 FOR UPDATE`, office, day).Scan(&number, &status, &approvedBy, &approvedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -336,10 +372,15 @@ func (db *DB) DisposeList(ctx context.Context, office string, day time.Time, rec
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO disposals (kind, case_number, item, office_code, day, disposed_at, approved_by, approved_at)
+		tag, err := tx.Exec(ctx, `INSERT INTO disposals (kind, case_number, item, office_code, day, disposed_at, approved_by, approved_at)
 			SELECT kind, case_number, item, office_code, day, $3, $4, $5 FROM disposal_list_items
 			WHERE office_code = $1 AND day = $2 AND held_by IS NULL
-			ON CONFLICT (kind, case_number, item) DO NOTHING`, office, day, at, approvedBy, approvedAt); err != nil {
+			ON CONFLICT (kind, case_number, item) DO NOTHING`, office, day, at, approvedBy, approvedAt)
+		if err != nil {
+			return err
+		}
+		// The audit chain keeps the act and its count; the items are above.
+		if err := recordChainedEvent(ctx, tx, number, "disposed", approvedBy, fmt.Sprintf("disposed=%d", tag.RowsAffected()), at); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE documents d SET disposed_at = $3 FROM disposal_list_items i

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -72,15 +73,17 @@ func TestDisposalLists(t *testing.T) {
 		t.Fatalf("register with the type's period: %v %v", until, err)
 	}
 	// A asks for disclosure: the request is open.
-	disclosure := newCase(contract.ProcInPersonDisclosureRequest, 3)
-	if err := db.RecordCaseResident(ctx, disclosure, residentA); err != nil {
+	// The gateway records whom a request is about with its case.
+	disclosure := fmt.Sprintf("%s-20261201-%06d", office, 3)
+	if err := db.InsertCase(ctx, storage.Case{CaseNumber: disclosure, MunicipalityCode: office, Procedure: contract.ProcInPersonDisclosureRequest,
+		WorkflowID: "x/" + disclosure, OpenedBy: clerk.ID, Resident: residentA}); err != nil {
 		t.Fatal(err)
 	}
 
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	at := time.Date(2041, 4, 1, 1, 0, 0, 0, storage.Tokyo)
 	d1 := day("2041-04-01")
-	l, err := db.DrawUpDisposalList(ctx, office, d1, "retention-disposal/"+office+"-D20410401", contract.HoldingProcedures, at)
+	l, err := db.DrawUpDisposalList(ctx, office, d1, office+"-D20410401", "retention-disposal/"+office+"-D20410401", contract.HoldingProcedures, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,12 +96,12 @@ func TestDisposalLists(t *testing.T) {
 		t.Fatalf("drawn up %+v", l)
 	}
 	// The issuance record is not due the day before.
-	before, err := db.DrawUpDisposalList(ctx, office, day("2041-03-31"), "retention-disposal/"+office+"-D20410331", contract.HoldingProcedures, at)
+	before, err := db.DrawUpDisposalList(ctx, office, day("2041-03-31"), office+"-D20410331", "retention-disposal/"+office+"-D20410331", contract.HoldingProcedures, at)
 	if err != nil || len(before.Items) != 2 {
 		t.Fatalf("the day before: %+v %v", before, err)
 	}
 	// Drawing up again changes nothing.
-	if again, err := db.DrawUpDisposalList(ctx, office, d1, "retention-disposal/"+office+"-D20410401", contract.HoldingProcedures, at.Add(time.Hour)); err != nil || !again.DrawnUpAt.Equal(at) || len(again.Items) != 3 {
+	if again, err := db.DrawUpDisposalList(ctx, office, d1, office+"-D20410401", "retention-disposal/"+office+"-D20410401", contract.HoldingProcedures, at.Add(time.Hour)); err != nil || !again.DrawnUpAt.Equal(at) || len(again.Items) != 3 {
 		t.Fatalf("drawn up again: %+v %v", again, err)
 	}
 
@@ -153,6 +156,29 @@ func TestDisposalLists(t *testing.T) {
 	if err := db.Pool.QueryRow(ctx, `SELECT disposed_at FROM documents WHERE case_number = $1`, issuance).Scan(&heldDisposed); err != nil || heldDisposed != nil {
 		t.Fatalf("the held document: %v %v", heldDisposed, err)
 	}
+	// The day's case is a case of the office, opened by no clerk, and its
+	// submission, approval and disposal are in the audit chain.
+	if c, err := db.Case(ctx, office+"-D20410401"); err != nil || c.Procedure != storage.DisposalProcedure || c.OpenedBy != 0 || c.MunicipalityCode != office {
+		t.Fatalf("the day's case: %+v %v", c, err)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT event_key || ':' || actor || ':' || detail FROM case_events WHERE case_number = $1 ORDER BY chain_seq`, office+"-D20410401")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, e)
+	}
+	if want := []string{"disposal_submitted:manager1:", "disposal_approved:manager2:", "disposed:manager2:disposed=1"}; !slices.Equal(events, want) {
+		t.Errorf("audit events %v, want %v", events, want)
+	}
+	if rep, err := db.VerifyAuditChain(ctx, office); err != nil || !rep.OK {
+		t.Errorf("the office's chain: %+v %v", rep, err)
+	}
 	// Disposing again changes nothing.
 	if again, err := db.DisposeList(ctx, office, d1, contract.HoldingProcedures, disposedAt.Add(time.Hour)); err != nil || again.Items[1].DisposedAt == nil || !again.Items[1].DisposedAt.Equal(disposedAt) {
 		t.Fatalf("disposed again: %+v %v", again, err)
@@ -163,7 +189,7 @@ func TestDisposalLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	d2 := day("2041-04-02")
-	l, err = db.DrawUpDisposalList(ctx, office, d2, "retention-disposal/"+office+"-D20410402", contract.HoldingProcedures, at)
+	l, err = db.DrawUpDisposalList(ctx, office, d2, office+"-D20410402", "retention-disposal/"+office+"-D20410402", contract.HoldingProcedures, at)
 	if err != nil || l.Due() != 2 || len(l.Items) != 2 || l.Items[0].CaseNumber != issuance || l.Items[1].CaseNumber != issuance {
 		t.Fatalf("the next day: %+v %v", l, err)
 	}

@@ -181,6 +181,32 @@ func TestRetentionDisposalDay(t *testing.T) {
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM disposals WHERE case_number = $1`, held).Scan(&kept); err != nil || kept != 0 {
 		t.Errorf("disposals of the held request: %d %v", kept, err)
 	}
+	// The day's case is the office's, read like any other; its submission,
+	// approval and disposal are in the audit trail, whose chain holds.
+	var st map[string]any
+	if code := manager1.do("GET", "/api/cases/"+caseNumber, nil, &st); code != http.StatusOK || st["status"] != workflows.StatusCompleted || st["procedure"] != contract.ProcRetentionDisposal {
+		t.Errorf("the day's case: HTTP %d %v", code, st)
+	}
+	var events []string
+	rows, err := db.Query(ctx, `SELECT event_key || ':' || actor FROM case_events WHERE case_number = $1 ORDER BY chain_seq`, caseNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var ev string
+		if err := rows.Scan(&ev); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, ev)
+	}
+	rows.Close()
+	if want := []string{"disposal_submitted:manager1", "disposal_approved:manager2", "disposed:manager2"}; !slices.Equal(events, want) {
+		t.Errorf("audit events %v, want %v", events, want)
+	}
+	var chain struct{ OK bool }
+	if code := auditor.do("GET", "/api/audit/chain", nil, &chain); code != http.StatusOK || !chain.OK {
+		t.Errorf("the audit chain: HTTP %d %+v", code, chain)
+	}
 	// Disposing again answers the list and records nothing more.
 	if code := manager1.do("POST", "/api/disposals/"+day+"/dispose", nil, &l); code != http.StatusOK || l.Status != storage.DisposalDisposed {
 		t.Errorf("dispose after approval: HTTP %d %+v", code, l)

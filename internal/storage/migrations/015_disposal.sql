@@ -9,6 +9,8 @@
 -- municipality's list of what is due (disposal_lists, disposal_list_items);
 -- a manager submits it, another manager approves it, and only then is each
 -- item disposed of and the disposal recorded with its approval (disposals).
+-- The submission, the approval and the disposal are also events of the
+-- day's case in the audit trail's hash chain (case_events).
 --
 -- These tables hold no personal data: items are named by case number and
 -- document type or certificate serial, people by staff login.
@@ -32,12 +34,17 @@ CREATE TABLE case_residents (
 );
 CREATE INDEX case_residents_resident ON case_residents (resident_code);
 
+-- The day's disposal is a case of its municipality like any other (its
+-- state, history and audit events), opened by the Schedule, not a clerk.
+ALTER TABLE cases ALTER COLUMN opened_by DROP NOT NULL;
+
 ALTER TABLE documents ADD COLUMN disposed_at timestamptz;
 ALTER TABLE issued_certificates ADD COLUMN disposed_at timestamptz;
 
 CREATE TABLE disposal_lists (
     office_code  char(6)     NOT NULL REFERENCES municipalities (code),
     day          date        NOT NULL,
+    case_number  text        NOT NULL UNIQUE REFERENCES cases (case_number),
     workflow_id  text        NOT NULL UNIQUE,
     status       text        NOT NULL DEFAULT 'drawn_up'
                  CHECK (status IN ('drawn_up', 'submitted', 'approved', 'disposed', 'nothing_due', 'lapsed', 'cancelled')),
