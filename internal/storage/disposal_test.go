@@ -228,6 +228,22 @@ func TestDisposalLists(t *testing.T) {
 	if _, err := db.DisposalList(ctx, office, day("2041-05-01")); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("no list: %v", err)
 	}
+	// What a lapsed list held is on the next day's list again.
+	later := newCase("inperson-pin-change", 5)
+	if _, err := db.RegisterDocuments(ctx, later, []string{"identity_check_record"}, registered); err != nil {
+		t.Fatal(err)
+	}
+	d3, d4 := day("2041-04-03"), day("2041-04-04")
+	if l, err := db.DrawUpDisposalList(ctx, office, d3, office+"-D20410403", "retention-disposal/"+office+"-D20410403", contract.HoldingProcedures, at); err != nil || l.Due() != 1 {
+		t.Fatalf("the third day: %+v %v", l, err)
+	}
+	if err := db.CloseDisposalList(ctx, office, d3, storage.DisposalLapsed, at); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := db.DrawUpDisposalList(ctx, office, d4, office+"-D20410404", "retention-disposal/"+office+"-D20410404", contract.HoldingProcedures, at); err != nil ||
+		l.Due() != 1 || l.Items[0].CaseNumber != later {
+		t.Fatalf("the day after a lapse: %+v %v", l, err)
+	}
 }
 
 // sameItems compares items without their disposal times.
