@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -234,4 +235,85 @@ func (s *Server) answerDisposalList(c *gin.Context, day time.Time) {
 		return
 	}
 	c.JSON(http.StatusOK, viewDisposalList(l))
+}
+
+// RetentionPeriodView is one document type's period.
+type RetentionPeriodView struct {
+	DocType string `json:"docType"`
+	Years   int    `json:"years"`
+}
+
+// RetentionView is a municipality's retention settings (第3 3).
+type RetentionView struct {
+	Manual        string                `json:"manual"`
+	Office        string                `json:"office"`
+	DefaultYears  int                   `json:"defaultYears"`
+	Periods       []RetentionPeriodView `json:"periods"`
+	DocumentTypes []string              `json:"documentTypes"`
+	// IssuanceRecordYears is the issuance records' own rule, not a setting.
+	IssuanceRecordYears int `json:"issuanceRecordYears"`
+}
+
+// RetentionPeriodInput sets a document type's period.
+type RetentionPeriodInput struct {
+	Years int `json:"years"`
+}
+
+var docTypeRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+func (s *Server) mountRetention(api *gin.RouterGroup) {
+	api.GET("/retention-periods", requireRole("manager", "auditor"), s.retentionPeriods)
+	api.PUT("/retention-periods/:docType", requireRole("manager"), s.setRetentionPeriod)
+}
+
+// retentionPeriods serves GET /api/retention-periods: the municipality's
+// default period, the periods it set per document type, and the types its
+// documents are registered as.
+func (s *Server) retentionPeriods(c *gin.Context) {
+	office := currentClerk(c).MunicipalityCode
+	rs, err := s.db.RetentionPeriods(c, office)
+	if errors.Is(err, storage.ErrNotFound) {
+		fail(c, http.StatusNotFound, "not_a_municipality", "保存期間は市区町村が定めます / Retention periods are a municipality's.")
+		return
+	}
+	if err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	v := RetentionView{Manual: "第3 3", Office: office, DefaultYears: rs.DefaultYears, Periods: []RetentionPeriodView{},
+		DocumentTypes: append([]string{}, rs.DocumentTypes...), IssuanceRecordYears: storage.IssuanceRecordYears}
+	for _, p := range rs.Periods {
+		v.Periods = append(v.Periods, RetentionPeriodView(p))
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+// setRetentionPeriod serves PUT /api/retention-periods/:docType
+// {"years"}: a municipality's manager sets a document type's period; it
+// applies to the documents registered from then on.
+func (s *Server) setRetentionPeriod(c *gin.Context) {
+	clerk := currentClerk(c)
+	if clerk.OfficeKind != workflows.OfficeMunicipality {
+		fail(c, http.StatusForbidden, "not_permitted", "保存期間は市区町村の管理者が定めます / Only a municipality's manager sets retention periods.")
+		return
+	}
+	docType := c.Param("docType")
+	if !docTypeRE.MatchString(docType) {
+		fail(c, http.StatusBadRequest, "bad_doc_type", "文書の種別は英小文字・数字・下線で入力してください（例: application_form） / Enter the document type in lower-case letters, digits and underscores (e.g. application_form).")
+		return
+	}
+	var in RetentionPeriodInput
+	if err := c.ShouldBindJSON(&in); err != nil {
+		fail(c, http.StatusBadRequest, "bad_request", "保存期間を読み取れませんでした / The period could not be read.")
+		return
+	}
+	if in.Years < 1 || in.Years > 100 {
+		fail(c, http.StatusBadRequest, "bad_years", "保存期間は1年から100年の間で入力してください / Enter a period of 1 to 100 years.")
+		return
+	}
+	if err := s.db.SetRetentionPeriod(c, clerk.MunicipalityCode, docType, in.Years); err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	s.retentionPeriods(c)
 }

@@ -58,6 +58,8 @@ type Store interface {
 	Refusals(ctx context.Context, f storage.RefusalFilter) ([]storage.Refusal, error)
 	// The day's disposal lists (disposals.go).
 	DisposalList(ctx context.Context, office string, day time.Time) (storage.DisposalList, error)
+	RetentionPeriods(ctx context.Context, municipality string) (storage.RetentionSettings, error)
+	SetRetentionPeriod(ctx context.Context, municipality, docType string, years int) error
 }
 
 // Server is the gateway.
@@ -130,6 +132,8 @@ func (s *Server) Handler() http.Handler {
 	// The day's disposal lists (第3 3): read by managers and auditors,
 	// submitted by a manager and approved by another (disposals.go).
 	s.mountDisposals(api)
+	// The retention periods per document type (第3 3): set by managers.
+	s.mountRetention(api)
 
 	// The Temporal UI decodes encrypted payloads here: managers only, their
 	// own municipality's only (codec.go).

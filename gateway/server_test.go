@@ -77,6 +77,8 @@ type apiStore struct {
 	refusalFilters []storage.RefusalFilter
 	// disposalLists are the day's disposal lists by office/day.
 	disposalLists map[string]storage.DisposalList
+	// retention is the retention periods set, by document type.
+	retention map[string]int
 }
 
 func (s *apiStore) VerifyAuditChain(_ context.Context, office string) (storage.ChainReport, error) {

@@ -419,3 +419,46 @@ func (db *DB) CloseDisposalList(ctx context.Context, office string, day time.Tim
 	}
 	return nil
 }
+
+// RetentionPeriod is a municipality's period for one document type.
+type RetentionPeriod struct {
+	DocType string
+	Years   int
+}
+
+// RetentionSettings are a municipality's retention periods: its default,
+// the types it set, and the types its documents have been registered as.
+type RetentionSettings struct {
+	DefaultYears  int
+	Periods       []RetentionPeriod
+	DocumentTypes []string
+}
+
+// RetentionPeriods returns a municipality's retention settings, or
+// ErrNotFound for an office that is no municipality.
+func (db *DB) RetentionPeriods(ctx context.Context, municipality string) (RetentionSettings, error) {
+	var s RetentionSettings
+	err := db.Pool.QueryRow(ctx, `SELECT document_retention_years FROM municipalities WHERE code = $1`, municipality).Scan(&s.DefaultYears)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, ErrNotFound
+	}
+	if err != nil {
+		return s, fmt.Errorf("storage: retention periods: %w", err)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT doc_type, years FROM retention_periods WHERE municipality_code = $1 ORDER BY doc_type`, municipality)
+	if err != nil {
+		return s, fmt.Errorf("storage: retention periods: %w", err)
+	}
+	if s.Periods, err = pgx.CollectRows(rows, pgx.RowToStructByPos[RetentionPeriod]); err != nil {
+		return s, fmt.Errorf("storage: retention periods: %w", err)
+	}
+	rows, err = db.Pool.Query(ctx, `SELECT DISTINCT d.doc_type FROM documents d JOIN cases c ON c.case_number = d.case_number
+		WHERE c.municipality_code = $1 ORDER BY d.doc_type`, municipality)
+	if err != nil {
+		return s, fmt.Errorf("storage: document types: %w", err)
+	}
+	if s.DocumentTypes, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return s, fmt.Errorf("storage: document types: %w", err)
+	}
+	return s, nil
+}

@@ -61,9 +61,15 @@ func TestDisposalLists(t *testing.T) {
 		CardSerial: "C" + serial, NotAfter: time.Date(2031, 3, 31, 23, 59, 59, 0, storage.Tokyo)}}); err != nil {
 		t.Fatal(err)
 	}
-	// B's revocation: its application kept 1 year, the type's own period.
-	if err := db.SetRetentionPeriod(ctx, office, "revocation_application", 1); err != nil {
-		t.Fatal(err)
+	// B's revocation: its application kept 1 year, the type's own period
+	// (set twice: the last setting holds).
+	for _, years := range []int{3, 1} {
+		if err := db.SetRetentionPeriod(ctx, office, "revocation_application", years); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.SetRetentionPeriod(ctx, office, "revocation_application", 0); err == nil {
+		t.Fatal("a period of 0 years was recorded")
 	}
 	revocation := newCase("inperson-revocation", 2)
 	if err := db.RecordCaseResident(ctx, revocation, residentB); err != nil {
@@ -71,6 +77,14 @@ func TestDisposalLists(t *testing.T) {
 	}
 	if until, err := db.RegisterDocuments(ctx, revocation, []string{"revocation_application"}, registered); err != nil || until.Format(time.DateOnly) != "2027-12-01" {
 		t.Fatalf("register with the type's period: %v %v", until, err)
+	}
+	if rs, err := db.RetentionPeriods(ctx, office); err != nil || rs.DefaultYears != 5 || len(rs.Periods) != 1 ||
+		rs.Periods[0] != (storage.RetentionPeriod{DocType: "revocation_application", Years: 1}) ||
+		!slices.Equal(rs.DocumentTypes, []string{"application", "revocation_application"}) {
+		t.Fatalf("retention settings %+v %v", rs, err)
+	}
+	if _, err := db.RetentionPeriods(ctx, "jlis"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("the Organization's settings: %v", err)
 	}
 	// A asks for disclosure: the request is open.
 	// The gateway records whom a request is about with its case.
