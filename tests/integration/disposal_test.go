@@ -24,14 +24,15 @@ import (
 type disposalView struct {
 	Status, SubmittedBy, ApprovedBy string
 	Due, Held, Disposed             int
-	Items                           []struct{ Kind, CaseNumber, Item, HeldBy, DisposedAt string }
+	Items                           []struct{ Kind, CaseNumber, Item, DueOn, HeldBy, DisposedAt string }
 }
 
-// TestRetentionDisposalDay: a disposal day, time-skipped (第3 3). Two
-// residents ask for disclosure of their records at the counter, which
-// keeps each request (a document of 5 years); one request is disclosed
-// and ends, the other stays open. The Schedule's workflow then runs for a
-// day six years ahead (its day is its input, as the Schedule gives its
+// TestRetentionDisposalDay: a disposal day, time-skipped (第3 3). The
+// municipality's manager sets the period of disclosure requests to 2
+// years; two residents ask for disclosure of their records at the counter,
+// which keeps each request; one request is disclosed and ends, the other
+// stays open. The Schedule's workflow then runs for a day three years
+// ahead (its day is its input, as the Schedule gives its
 // own scheduled day): 千代田区's case lists both documents, the open
 // request's held by it. Through the gateway: a disposal without approval
 // is refused, the submitting manager's own approval is refused (both
@@ -59,6 +60,22 @@ func TestRetentionDisposalDay(t *testing.T) {
 		t.Fatalf("the Schedule's action: %+v", desc.Schedule.Action)
 	}
 
+	// The municipality keeps disclosure requests 2 years (its setting for
+	// the type; others keep the default 5).
+	type period struct {
+		DocType string
+		Years   int
+	}
+	var periods struct {
+		DefaultYears int
+		Periods      []period
+	}
+	if code := manager1.do("PUT", "/api/retention-periods/disclosure_request", map[string]any{"years": 2}, &periods); code != http.StatusOK ||
+		periods.DefaultYears != 5 || !slices.Contains(periods.Periods, period{"disclosure_request", 2}) {
+		t.Fatalf("set the period: HTTP %d %+v", code, periods)
+	}
+	t.Cleanup(func() { manager1.do("PUT", "/api/retention-periods/disclosure_request", map[string]any{"years": 5}, nil) })
+
 	request := func(resident string) string {
 		number := startStatusChange(t, clerk, "inperson-disclosure-request", map[string]any{"residentCode": resident, "delivery": "mail"})
 		checkIdentity(t, clerk, number, false)
@@ -69,7 +86,11 @@ func TestRetentionDisposalDay(t *testing.T) {
 	disclose(t, clerk, op, done)
 	held := request(demo.ResidentProxyRevoke)
 
-	day := time.Now().In(storage.Tokyo).AddDate(6, 0, 0).Format(time.DateOnly)
+	// The day three years ahead: the requests' documents are due (two
+	// years), documents of the default period are not.
+	now := time.Now().In(storage.Tokyo)
+	day := now.AddDate(3, 0, 0).Format(time.DateOnly)
+	kept := now.AddDate(2, 0, 0).Format(time.DateOnly)
 	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "retention-disposal/test-" + day, TaskQueue: contract.MunicipalTaskQueue},
 		workflows.RetentionDisposalDayWorkflow, workflows.RetentionDisposalDayInput{Day: day})
 	if err != nil {
@@ -104,6 +125,11 @@ func TestRetentionDisposalDay(t *testing.T) {
 			}
 		}
 		return "", "", false
+	}
+	for _, it := range l.Items {
+		if it.Item != "disclosure_request" || it.DueOn > kept {
+			t.Errorf("listed %+v: only documents of a 2-year type are due three years ahead", it)
+		}
 	}
 	if h, _, ok := item(l, done); !ok || h != "" {
 		t.Errorf("the ended request's document: listed %v, held by %q", ok, h)
@@ -174,12 +200,12 @@ func TestRetentionDisposalDay(t *testing.T) {
 		WHERE p.kind = 'document' AND p.case_number = $1`, done).Scan(&approvedBy, &disposedAt); err != nil || approvedBy != "manager2" || disposedAt == nil {
 		t.Errorf("the disposal's record: %q %v %v", approvedBy, disposedAt, err)
 	}
-	var kept int
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM documents WHERE case_number = $1 AND disposed_at IS NULL`, held).Scan(&kept); err != nil || kept == 0 {
-		t.Errorf("the held request's documents kept: %d %v", kept, err)
+	var left int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM documents WHERE case_number = $1 AND disposed_at IS NULL`, held).Scan(&left); err != nil || left == 0 {
+		t.Errorf("the held request's documents kept: %d %v", left, err)
 	}
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM disposals WHERE case_number = $1`, held).Scan(&kept); err != nil || kept != 0 {
-		t.Errorf("disposals of the held request: %d %v", kept, err)
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM disposals WHERE case_number = $1`, held).Scan(&left); err != nil || left != 0 {
+		t.Errorf("disposals of the held request: %d %v", left, err)
 	}
 	// The day's case is the office's, read like any other; its submission,
 	// approval and disposal are in the audit trail, whose chain holds.
