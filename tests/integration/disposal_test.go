@@ -74,7 +74,9 @@ func TestRetentionDisposalDay(t *testing.T) {
 		periods.DefaultYears != 5 || !slices.Contains(periods.Periods, period{"disclosure_request", 2}) {
 		t.Fatalf("set the period: HTTP %d %+v", code, periods)
 	}
-	t.Cleanup(func() { manager1.do("PUT", "/api/retention-periods/disclosure_request", map[string]any{"years": 5}, nil) })
+	t.Cleanup(func() {
+		manager1.do("PUT", "/api/retention-periods/disclosure_request", map[string]any{"years": 5}, nil)
+	})
 
 	request := func(resident string) string {
 		number := startStatusChange(t, clerk, "inperson-disclosure-request", map[string]any{"residentCode": resident, "delivery": "mail"})
