@@ -12,6 +12,10 @@ const ProcRetentionDisposal = "retention-disposal"
 var HoldingProcedures = []string{ProcInPersonDisclosureRequest, ProcProxyDisclosureRequest,
 	ProcInPersonCorrectionRequest, ProcProxyCorrectionRequest}
 
+// CodeOwnDisposalList refuses a manager's approval of the list they
+// submitted.
+const CodeOwnDisposalList = "own_list"
+
 // DisposalListResult is a day's list as recorded: its status and counts
 // (the items stay in the database; the history carries counts only).
 type DisposalListResult struct {

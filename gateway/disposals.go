@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -215,8 +216,10 @@ func (s *Server) disposalUpdate(c *gin.Context, l storage.DisposalList, name str
 	if err == nil {
 		return true
 	}
+	// The validator's refusal, or the database's (a submission racing it).
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == workflows.CodeOwnDisposalList {
+	r, rejected := contract.AsRejection(err)
+	if (rejected && r.Code == workflows.CodeOwnDisposalList) || (errors.As(err, &appErr) && appErr.Type() == workflows.CodeOwnDisposalList) {
 		s.refuseOwnList(c, l.Day.Format(time.DateOnly))
 		return false
 	}

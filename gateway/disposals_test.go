@@ -14,6 +14,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
@@ -149,6 +150,12 @@ func TestDisposalApproval(t *testing.T) {
 	rec = f.post("manager1", "/api/disposals/2026-12-01/approve", nil)
 	if rec.Code != http.StatusForbidden || errorBody(t, rec).Code != workflows.CodeOwnDisposalList || len(f.store.refusals) != 2 {
 		t.Errorf("the validator's own-list refusal: %d %s, %d refusals", rec.Code, rec.Body, len(f.store.refusals))
+	}
+	// The database's refusal (a submission racing the validator) alike.
+	tc.getErr = contract.Reject(workflows.CodeOwnDisposalList, "自分が提出した廃棄リストは承認できません / A manager cannot approve a list they submitted")
+	rec = f.post("manager1", "/api/disposals/2026-12-01/approve", nil)
+	if rec.Code != http.StatusForbidden || errorBody(t, rec).Code != workflows.CodeOwnDisposalList || len(f.store.refusals) != 3 {
+		t.Errorf("the database's own-list refusal: %d %s, %d refusals", rec.Code, rec.Body, len(f.store.refusals))
 	}
 	tc.getErr = errors.New("connection reset: 10.0.0.7:7233")
 	rec = f.post("manager1", "/api/disposals/2026-12-01/approve", nil)

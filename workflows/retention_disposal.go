@@ -50,7 +50,7 @@ const DisposalApprovalWindow = 14 * 24 * time.Hour
 
 // Refusal codes of the disposal steps, as the gateway answers them.
 const (
-	CodeOwnDisposalList      = "own_list"
+	CodeOwnDisposalList      = contract.CodeOwnDisposalList
 	CodeDisposalNotSubmitted = "not_submitted"
 )
 

@@ -83,7 +83,12 @@ func (d *Disposal) RecordDisposalStep(ctx context.Context, in contract.DisposalL
 	default:
 		return contract.DisposalListStepResult{}, invalid("disposal step %q", in.Step)
 	}
-	if errors.Is(err, storage.ErrOwnDisposalList) || errors.Is(err, storage.ErrDisposalListState) || errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrOwnDisposalList) {
+		// A submission raced the validator's check: the same refusal.
+		return contract.DisposalListStepResult{}, contract.Reject(contract.CodeOwnDisposalList,
+			"自分が提出した廃棄リストは承認できません / A manager cannot approve a list they submitted")
+	}
+	if errors.Is(err, storage.ErrDisposalListState) || errors.Is(err, storage.ErrNotFound) {
 		return contract.DisposalListStepResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeInvalid, err)
 	}
 	return contract.DisposalListStepResult{}, err
