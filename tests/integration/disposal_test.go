@@ -2,10 +2,12 @@ package integration
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -238,6 +240,18 @@ func TestRetentionDisposalDay(t *testing.T) {
 	// Disposing again answers the list and records nothing more.
 	if code := manager1.do("POST", "/api/disposals/"+day+"/dispose", nil, &l); code != http.StatusOK || l.Status != storage.DisposalDisposed {
 		t.Errorf("dispose after approval: HTTP %d %+v", code, l)
+	}
+	// The console's page shows the same list to the manager.
+	req, _ := http.NewRequest(http.MethodGet, gatewayURL+"/console/disposals?day="+day, nil)
+	req.AddCookie(&http.Cookie{Name: "md_console", Value: manager1.token})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `data-status="disposed"`) || !strings.Contains(string(page), `data-held="`+held+`"`) {
+		t.Errorf("the console's list: HTTP %d %s", resp.StatusCode, page)
 	}
 	recordDisposalHistory(t, workflows.WorkflowID(contract.ProcRetentionDisposal, caseNumber))
 }
