@@ -127,6 +127,9 @@ func New(o Options) *Console {
 	c.mux.HandleFunc("POST /console/cases/{case}/steps/{step}", c.signed(c.caseStep))
 	c.mux.HandleFunc("GET /console/cases/{case}/letters/{letter}", c.signed(c.letter))
 	c.mux.HandleFunc("GET /console/deadlines", c.signed(c.deadlines))
+	// The day's disposal list (第3 3; disposals.go).
+	c.mux.HandleFunc("GET /console/disposals", c.signed(c.disposals))
+	c.mux.HandleFunc("POST /console/disposals/{day}/{action}", c.signed(c.disposalStep))
 	c.mux.HandleFunc("GET /console/start", c.signed(c.startList))
 	c.mux.HandleFunc("GET /console/start/{procedure}", c.signed(c.startForm))
 	c.mux.HandleFunc("POST /console/start/{procedure}", c.signed(c.startSubmit))

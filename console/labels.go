@@ -450,3 +450,46 @@ func waitingText(lang, what string) string {
 	}
 	return who + ": " + rest + until
 }
+
+// The retention and disposal's words (第3 3; disposals.go, templates/disposals.html).
+func init() {
+	procedureTitles["retention-disposal"] = "Retention of application documents: disposal of what is past its period"
+	for k, v := range map[string]text{
+		"disposal_list":     {"廃棄リストの作成", "Drawing up the disposal list"},
+		"disposal_approval": {"廃棄リストの提出と承認", "Submission and approval of the list"},
+		"disposal":          {"廃棄と記録", "Disposal and its record"},
+	} {
+		stepLabels[k] = v
+	}
+	for k, v := range map[string]text{
+		"disposals":                {"廃棄リスト", "Disposal list"},
+		"disposalshint":            {"保存期間を経過した申請書等と発行記録の日ごとの一覧です。管理者が提出し、別の管理者が承認すると廃棄されます。開示・訂正等の請求中の方の文書は保留されます。", "The day's documents and issuance records past their retention. A manager submits the list and another manager approves it; then it is disposed of. Documents of a person with an open disclosure or correction request are held."},
+		"disposalday":              {"対象日", "Day"},
+		"show":                     {"表示", "Show"},
+		"submittedby":              {"提出者", "Submitted by"},
+		"approvedby":               {"承認者", "Approved by"},
+		"disposaldue":              {"廃棄対象", "Due"},
+		"disposalheld":             {"保留", "Held"},
+		"disposaldone":             {"廃棄済み", "Disposed of"},
+		"disposalsubmit":           {"承認を依頼する（提出）", "Submit for approval"},
+		"disposalapprove":          {"承認して廃棄する", "Approve and dispose"},
+		"disposaldone:submit":      {"廃棄リストを提出しました", "The list was submitted"},
+		"disposaldone:approve":     {"廃棄リストを承認しました。廃棄を記録します", "The list was approved; the disposal is being recorded"},
+		"disposalkind":             {"種別", "Kind"},
+		"disposalitem":             {"文書・証明書", "Document or certificate"},
+		"disposalheldby":           {"保留中（請求）", "Held by request"},
+		"nodisposallist":           {"この日の廃棄リストはありません", "There is no disposal list for this day"},
+		"disposal:document":        {"申請書等", "Application document"},
+		"disposal:issuance_record": {"発行記録", "Issuance record"},
+		"disposal:due":             {"廃棄対象", "Due"},
+		"disposal:drawn_up":        {"作成済み（提出待ち）", "Drawn up (to be submitted)"},
+		"disposal:submitted":       {"提出済み（承認待ち）", "Submitted (to be approved)"},
+		"disposal:approved":        {"承認済み", "Approved"},
+		"disposal:disposed":        {"廃棄済み", "Disposed of"},
+		"disposal:nothing_due":     {"廃棄対象なし", "Nothing due"},
+		"disposal:lapsed":          {"承認期限切れ", "Lapsed unapproved"},
+		"disposal:cancelled":       {"取消し", "Cancelled"},
+	} {
+		ui[k] = v
+	}
+}

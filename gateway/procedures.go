@@ -127,10 +127,11 @@ func (s *Server) officeTerminal(c *gin.Context, id string) (storage.Terminal, bo
 // caseTerminalKey holds, in a start's request, the terminal its case runs on.
 const caseTerminalKey = "madoguchi.case-terminal"
 
-// start allocates a case number, records the case and starts the procedure
-// with the input built for that case number.
-func (s *Server) start(c *gin.Context, procedure string, wf any, municipality string, input func(caseNumber string) any) {
-	if number, _, ok := s.open(c, procedure, wf, municipality, input); ok {
+// start allocates a case number, records the case (and the resident it is
+// about, "" for none) and starts the procedure with the input built for
+// that case number.
+func (s *Server) start(c *gin.Context, procedure string, wf any, municipality, resident string, input func(caseNumber string) any) {
+	if number, _, ok := s.open(c, procedure, wf, municipality, resident, input); ok {
 		c.JSON(http.StatusCreated, StartResult{CaseNumber: number, Procedure: procedure})
 	}
 }
@@ -139,7 +140,7 @@ func (s *Server) start(c *gin.Context, procedure string, wf any, municipality st
 // or answers the error itself and returns false. The case is the
 // municipality's (its number, its lists); the clerk's office is recorded as
 // the office that acted, which differs under a delegation.
-func (s *Server) open(c *gin.Context, procedure string, wf any, municipality string, input func(caseNumber string) any) (string, client.WorkflowRun, bool) {
+func (s *Server) open(c *gin.Context, procedure string, wf any, municipality, resident string, input func(caseNumber string) any) (string, client.WorkflowRun, bool) {
 	clerk := currentClerk(c)
 	number, err := s.db.NextCaseNumber(c, municipality, s.now())
 	if err != nil {
@@ -148,7 +149,7 @@ func (s *Server) open(c *gin.Context, procedure string, wf any, municipality str
 	}
 	id := workflows.WorkflowID(procedure, number)
 	if err := s.db.InsertCase(c, storage.Case{CaseNumber: number, MunicipalityCode: municipality, Office: clerk.MunicipalityCode,
-		Procedure: procedure, WorkflowID: id, OpenedBy: clerk.ID, TerminalID: c.GetString(caseTerminalKey)}); err != nil {
+		Procedure: procedure, WorkflowID: id, OpenedBy: clerk.ID, Resident: resident, TerminalID: c.GetString(caseTerminalKey)}); err != nil {
 		s.failInternal(c, err)
 		return "", nil, false
 	}
@@ -209,7 +210,7 @@ func (s *Server) startInPersonIssuance(c *gin.Context) {
 		return
 	}
 	clerk := currentClerk(c)
-	s.start(c, workflows.ProcedureInPersonIssuance, workflows.InPersonIssuance, municipality, func(n string) any {
+	s.start(c, workflows.ProcedureInPersonIssuance, workflows.InPersonIssuance, municipality, in.Application.ResidentCode, func(n string) any {
 		return workflows.InPersonIssuanceInput{CaseNumber: n, MunicipalityCode: municipality, TerminalID: in.TerminalID,
 			Clerk: clerk.Login, Application: in.Application}
 	})
@@ -239,7 +240,7 @@ func (s *Server) startProxyIssuance(c *gin.Context) {
 		return
 	}
 	clerk := currentClerk(c)
-	s.start(c, workflows.ProcedureProxyIssuance, workflows.ProxyIssuance, municipality, func(n string) any {
+	s.start(c, workflows.ProcedureProxyIssuance, workflows.ProxyIssuance, municipality, in.Application.ResidentCode, func(n string) any {
 		return workflows.ProxyIssuanceInput{CaseNumber: n, MunicipalityCode: municipality, TerminalID: in.TerminalID,
 			Clerk: clerk.Login, Application: in.Application, Proxy: in.Proxy, Policy: s.inquiry, RenewalCodeHash: codeHash}
 	})
@@ -264,7 +265,8 @@ func (s *Server) startRelayForwarding(c *gin.Context) {
 	}
 	// A relay forwards another municipality's resident's application by
 	// law (経由市区町村), not under a delegation: its own case.
-	s.start(c, workflows.ProcedureRelayForwarding, workflows.RelayForwarding, clerk.MunicipalityCode, func(n string) any {
+	// The person is another municipality's resident: no hold is the relay's.
+	s.start(c, workflows.ProcedureRelayForwarding, workflows.RelayForwarding, clerk.MunicipalityCode, "", func(n string) any {
 		return workflows.RelayForwardingInput{CaseNumber: n, MunicipalityCode: clerk.MunicipalityCode, AddressMunicipality: in.AddressMunicipality,
 			TerminalID: in.TerminalID, Clerk: clerk.Login, ClerkID: clerk.ID, Application: in.Application, HandOverAt: in.HandOverAt}
 	})

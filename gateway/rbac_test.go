@@ -84,6 +84,17 @@ func matrixPost(path, body string) func(f *apiFixture, login, _ string) *httptes
 	}
 }
 
+func matrixPut(path, body string) func(f *apiFixture, login, _ string) *httptest.ResponseRecorder {
+	return func(f *apiFixture, login, _ string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPut, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+f.tokens[login])
+		rec := httptest.NewRecorder()
+		f.h.ServeHTTP(rec, req)
+		return rec
+	}
+}
+
 // matrixStart posts a valid start of a procedure about a resident, on the
 // clerk's own terminal.
 func matrixStart(procedure, resident, municipality string) func(f *apiFixture, login, terminal string) *httptest.ResponseRecorder {
@@ -194,6 +205,12 @@ func rbacMatrix() []matrixRow {
 		matrixRow{"POST /api/terminals/{id}/decommission", "千代田区's terminal", ".x.....", matrixPost("/api/terminals/T0001/decommission", ``)},
 		matrixRow{"GET /api/refusals", "the own office's refused attempts", ".x....x", matrixGet("/api/refusals")},
 		matrixRow{"GET /api/audit/chain", "the own office's audit trail, verified", ".x....x", matrixGet("/api/audit/chain")},
+		matrixRow{"GET /api/disposals", "the own office's list of a day", ".x....x", matrixGet("/api/disposals?day=2026-12-01")},
+		matrixRow{"POST /api/disposals/{day}/submit", "千代田区's list, drawn up", ".x.....", matrixPost("/api/disposals/2026-11-30/submit", ``)},
+		matrixRow{"POST /api/disposals/{day}/approve", "千代田区's list, submitted by another manager", ".x.....", matrixPost("/api/disposals/2026-12-01/approve", ``)},
+		matrixRow{"POST /api/disposals/{day}/dispose", "千代田区's list, not approved (409, recorded)", ".x.....", matrixPost("/api/disposals/2026-12-01/dispose", ``)},
+		matrixRow{"GET /api/retention-periods", "the own municipality's periods", ".x....x", matrixGet("/api/retention-periods")},
+		matrixRow{"PUT /api/retention-periods/{docType}", "the own municipality's period of a type", ".x.....", matrixPut("/api/retention-periods/power_of_attorney", `{"years":10}`)},
 		matrixRow{"POST /codec/decode", "千代田区's payloads", ".x.....", matrixCodec("inperson-issuance/131016-20261201-000001")},
 		matrixRow{"POST /codec/decode", "川崎市's payloads (done by 横浜市)", ".......", matrixCodec("inperson-issuance/141305-20261201-000001")},
 	)
@@ -217,6 +234,7 @@ func TestRBACMatrix(t *testing.T) {
 					f.store.cases[c.number] = f.addCaseAt(c.procedure, c.number, c.municipality, c.office)
 				}
 				f.addComplaints()
+				f.addDisposalLists()
 				rec := row.send(f, role.login, role.terminal)
 				changed := len(f.store.inserted) + len(f.tc.starts) + len(f.tc.updates) + f.store.events
 				switch want {

@@ -41,6 +41,10 @@ func TestCorrectionAsksTheDisclosure(t *testing.T) {
 			if want := workflows.WorkflowID(contract.ProcDisclosure, "jlis-131016-20261201-000001"); len(f.tc.queried) != 1 || f.tc.queried[0] != want {
 				t.Errorf("queried %v, want %s", f.tc.queried, want)
 			}
+			// The case is recorded with whom it is about, for the disposal holds.
+			if tc.code == "" && (len(f.store.inserted) != 1 || f.store.inserted[0].Resident != "12345678901") {
+				t.Errorf("recorded %+v, want the case about 12345678901", f.store.inserted)
+			}
 			if tc.code != "" {
 				if errorBody(t, rec).Code != tc.code || len(f.store.inserted)+len(f.tc.starts) != 0 {
 					t.Errorf("refused with %s, recorded %d, started %d", rec.Body, len(f.store.inserted), len(f.tc.starts))

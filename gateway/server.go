@@ -61,6 +61,10 @@ type Store interface {
 	// The register of refused attempts (refusals.go).
 	RecordRefusal(ctx context.Context, r storage.Refusal) (int64, error)
 	Refusals(ctx context.Context, f storage.RefusalFilter) ([]storage.Refusal, error)
+	// The day's disposal lists (disposals.go).
+	DisposalList(ctx context.Context, office string, day time.Time) (storage.DisposalList, error)
+	RetentionPeriods(ctx context.Context, municipality string) (storage.RetentionSettings, error)
+	SetRetentionPeriod(ctx context.Context, municipality, docType string, years int) error
 }
 
 // Server is the gateway.
@@ -130,6 +134,11 @@ func (s *Server) Handler() http.Handler {
 	s.mountTerminals(api)
 	// The refused attempts (第3 10): read by managers and auditors (refusals.go).
 	api.GET("/refusals", requireRole("manager", "auditor"), s.listRefusals)
+	// The day's disposal lists (第3 3): read by managers and auditors,
+	// submitted by a manager and approved by another (disposals.go).
+	s.mountDisposals(api)
+	// The retention periods per document type (第3 3): set by managers.
+	s.mountRetention(api)
 
 	// The Temporal UI decodes encrypted payloads here: managers only, their
 	// own municipality's only (codec.go).

@@ -78,6 +78,10 @@ type apiStore struct {
 	// refusals is the register of refused attempts; refusalFilters its lists.
 	refusals       []storage.Refusal
 	refusalFilters []storage.RefusalFilter
+	// disposalLists are the day's disposal lists by office/day.
+	disposalLists map[string]storage.DisposalList
+	// retention is the retention periods set, by document type.
+	retention map[string]int
 }
 
 func (s *apiStore) VerifyAuditChain(_ context.Context, office string) (storage.ChainReport, error) {

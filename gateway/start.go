@@ -53,9 +53,10 @@ func (s *Server) startFromCatalog(c *gin.Context, p workflows.Procedure) {
 	clerk := currentClerk(c)
 	municipality := clerk.MunicipalityCode
 	h, holder := req.(workflows.CertificateHolder)
+	var resident string
 	switch {
 	case holder:
-		resident, _, _ := h.Holder()
+		resident, _, _ = h.Holder()
 		m, ok := s.caseMunicipality(c, p, resident)
 		if !ok || !s.checkHolder(c, h, m) {
 			return
@@ -73,7 +74,8 @@ func (s *Server) startFromCatalog(c *gin.Context, p workflows.Procedure) {
 	input := func(n string) any {
 		return req.Input(workflows.Opening{CaseNumber: n, Office: municipality, ActingOffice: clerk.MunicipalityCode, Clerk: clerk.Login, ClerkID: clerk.ID, Inquiry: s.inquiry})
 	}
-	number, run, ok := s.open(c, p.Name, p.WorkflowType, municipality, input)
+	// The case is recorded with whom it is about, for the disposal holds (第3 3).
+	number, run, ok := s.open(c, p.Name, p.WorkflowType, municipality, resident, input)
 	if !ok {
 		return
 	}

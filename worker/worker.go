@@ -31,6 +31,9 @@ func RegisterMunicipal(w sdkworker.Registry, db *storage.DB, tc client.Client) {
 	// The audit trail's daily anchors (docs/AUDIT.md).
 	w.RegisterWorkflowWithOptions(workflows.AuditChainAnchors, workflow.RegisterOptions{Name: workflows.AuditChainAnchorsWorkflow})
 	w.RegisterActivity(&municipal.Audit{Store: db})
+	// The daily disposal lists (第3 3): the Schedule's run starts the cases.
+	w.RegisterWorkflowWithOptions(workflows.RetentionDisposalDay, workflow.RegisterOptions{Name: workflows.RetentionDisposalDayWorkflow})
+	w.RegisterActivity(&municipal.Disposal{Store: db})
 }
 
 // RunMunicipal runs the municipal worker until ctx ends.

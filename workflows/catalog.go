@@ -191,6 +191,12 @@ var Catalog = []Procedure{
 	{Name: contract.ProcCorrection, Workflow: Correction, WorkflowType: "Correction",
 		Manual: "法第61条（機構）", Title: "認証業務情報の訂正等の決定（機構）",
 		Steps: []kit.HumanStep{kit.CancelStep, decideCorrectionStep, kit.ExtendStep, kit.IdentityStep}},
+	// Started by the daily Schedule (RetentionDisposalDay), one per
+	// municipality and day; its managers submit and approve the list
+	// through /api/disposals (gateway/disposals.go), not as case steps.
+	{Name: contract.ProcRetentionDisposal, Workflow: RetentionDisposal, WorkflowType: "RetentionDisposal",
+		Manual: "第3 3", Title: "申請書等の保存（保存期間を経過した申請書等及び発行記録の廃棄）",
+		Steps: []kit.HumanStep{kit.CancelStep}},
 	{Name: contract.ProcExOfficioRevocation, Workflow: ExOfficioRevocation, WorkflowType: "ExOfficioRevocation",
 		Manual: "第2 2(3)", Title: "機構による電子証明書の職権失効のために市区町村受付窓口にて行う業務",
 		Steps: []kit.HumanStep{kit.CancelStep}},

@@ -45,7 +45,8 @@ var catalogStarts = map[string]any{
 		Request: CorrectionRequest{RecordsRequest: recordsRequest, DisclosureCase: disclosureCase, Items: correctionItems}},
 	contract.ProcProxyCorrectionRequest: ProxyCorrectionRequestInput{CaseNumber: "131016-20261201-000402", MunicipalityCode: "131016", Clerk: "clerk1",
 		Request: CorrectionRequest{RecordsRequest: recordsRequest, DisclosureCase: disclosureCase, Items: correctionItems}, Proxy: testProxy},
-	contract.ProcCorrection: correctionIn,
+	contract.ProcCorrection:        correctionIn,
+	contract.ProcRetentionDisposal: RetentionDisposalInput{CaseNumber: DisposalCaseNumber("131016", "2026-11-26"), MunicipalityCode: "131016", Day: "2026-11-26"},
 }
 
 // registry records what RegisterAll registers, and registers it on a real
@@ -160,6 +161,7 @@ func TestCatalogStepsAreItsUpdates(t *testing.T) {
 			env.RegisterActivity(&org.CA{})
 			env.RegisterActivity(&municipal.RegisterChanges{})
 			env.RegisterActivity(&org.ExOfficio{})
+			env.RegisterActivity(&municipal.Disposal{})
 			env.SetStartTime(time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC))
 			// Named as the gateway names it: the CA checks its caller's
 			// procedure from the workflow id.
@@ -180,6 +182,9 @@ func TestCatalogStepsAreItsUpdates(t *testing.T) {
 			env.OnActivity(contract.ReadRequester.Name, mock.Anything, mock.Anything).Return(contract.ReadRequesterResult{Requester: testRequester}, nil).Maybe()
 			env.OnActivity(contract.RegisterDocuments.Name, mock.Anything, mock.Anything).Return(contract.RegisterDocumentsResult{}, nil).Maybe()
 			env.OnActivity(contract.OpenCase.Name, mock.Anything, mock.Anything).Return(contract.OpenCaseResult{}, nil).Maybe()
+			// The disposal draws up a list with something due, and waits.
+			env.OnActivity(contract.DrawUpDisposalList.Name, mock.Anything, mock.Anything).Return(contract.DisposalListResult{Status: "drawn_up", Due: 1}, nil).Maybe()
+			env.OnActivity(contract.CloseDisposalList.Name, mock.Anything, mock.Anything).Return(contract.CloseDisposalListResult{}, nil).Maybe()
 			sentTo := map[string]*sent{}
 			for name, s := range steps {
 				arg, err := s.Decode([]byte(`{}`), "clerk1")

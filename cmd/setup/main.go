@@ -70,6 +70,10 @@ func run() error {
 	if err := workflows.EnsureExpiryNoticeSchedule(ctx, tc); err != nil {
 		return fmt.Errorf("expiry notice schedule: %w", err)
 	}
+	// The daily disposal lists of the retention periods (第3 3).
+	if err := workflows.EnsureRetentionDisposalSchedule(ctx, tc); err != nil {
+		return fmt.Errorf("retention disposal schedule: %w", err)
+	}
 	// A back office started today publishes today's CRLs now, not at the
 	// next midnight, so verifiers find them at once; once per day.
 	if _, err := workflows.StartPublishRevocationLists(ctx, tc, "setup-"+time.Now().In(storage.Tokyo).Format("20060102")); err != nil {

@@ -147,6 +147,8 @@ var Clerks = [][4]string{
 	{"clerk1", "窓口 一郎", "clerk", Chiyoda},
 	{"clerk2", "窓口 二郎", "clerk", Chiyoda},
 	{"manager1", "管理 花子", "manager", Chiyoda},
+	// A second manager approves what manager1 submits (第3 3 disposal lists).
+	{"manager2", "管理 次郎", "manager", Chiyoda},
 	// Chiyoda's auditor reads case histories and searches who read them.
 	{"auditor1", "監査 三郎", "auditor", Chiyoda},
 	{"yokohama1", "横浜 窓口", "clerk", Yokohama},

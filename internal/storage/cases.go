@@ -24,6 +24,10 @@ type Case struct {
 	Status     string
 	// TerminalID is the terminal the case was started on ("" for none).
 	TerminalID string
+	// Resident is whom the case is about, when its request names a
+	// resident; recorded (InsertCase) for the disposal holds (disposal.go),
+	// never read back with the case.
+	Resident string
 }
 
 // NextCaseNumber allocates the next case number of a municipality for the
@@ -41,11 +45,21 @@ func (db *DB) NextCaseNumber(ctx context.Context, municipality string, now time.
 	return fmt.Sprintf("%s-%s-%06d", municipality, day.Format("20060102"), n), nil
 }
 
-// InsertCase records a new case.
+// InsertCase records a new case, and whom it is about when named.
 func (db *DB) InsertCase(ctx context.Context, c Case) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO cases (case_number, municipality_code, office_code, procedure, workflow_id, opened_by, terminal_id)
-		VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, NULLIF($7, '')) ON CONFLICT (case_number) DO NOTHING`,
-		c.CaseNumber, c.MunicipalityCode, c.Office, c.Procedure, c.WorkflowID, c.OpenedBy, c.TerminalID)
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO cases (case_number, municipality_code, office_code, procedure, workflow_id, opened_by, terminal_id)
+			VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, NULLIF($7, '')) ON CONFLICT (case_number) DO NOTHING`,
+			c.CaseNumber, c.MunicipalityCode, c.Office, c.Procedure, c.WorkflowID, c.OpenedBy, c.TerminalID); err != nil {
+			return err
+		}
+		if c.Resident == "" {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO case_residents (case_number, resident_code) VALUES ($1, $2)
+			ON CONFLICT (case_number) DO NOTHING`, c.CaseNumber, c.Resident)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("storage: insert case: %w", err)
 	}
@@ -55,7 +69,7 @@ func (db *DB) InsertCase(ctx context.Context, c Case) error {
 // Case returns one case.
 func (db *DB) Case(ctx context.Context, number string) (Case, error) {
 	var c Case
-	err := db.Pool.QueryRow(ctx, `SELECT case_number, municipality_code, COALESCE(office_code, ''), procedure, workflow_id, opened_by, opened_at, status
+	err := db.Pool.QueryRow(ctx, `SELECT case_number, municipality_code, COALESCE(office_code, ''), procedure, workflow_id, COALESCE(opened_by, 0), opened_at, status
 		FROM cases WHERE case_number = $1`, number).
 		Scan(&c.CaseNumber, &c.MunicipalityCode, &c.Office, &c.Procedure, &c.WorkflowID, &c.OpenedBy, &c.OpenedAt, &c.Status)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -111,27 +125,34 @@ func (db *DB) RecordFee(ctx context.Context, number, item string, at time.Time) 
 }
 
 // RegisterDocuments records the application documents of a case, each kept
-// until the municipality's retention period has passed, and returns that date.
+// until the municipality's retention period for its type (or, for a type it
+// did not set, its default) has passed, and returns the latest such date.
 func (db *DB) RegisterDocuments(ctx context.Context, number string, docTypes []string, at time.Time) (time.Time, error) {
-	var years int
-	if err := db.Pool.QueryRow(ctx, `SELECT m.document_retention_years FROM cases c JOIN municipalities m ON m.code = c.municipality_code
-		WHERE c.case_number = $1`, number).Scan(&years); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return time.Time{}, ErrNotFound
-		}
-		return time.Time{}, fmt.Errorf("storage: retention: %w", err)
-	}
-	// Kept until the same calendar date `years` later (Asia/Tokyo); the
-	// period is the municipality's own setting (第3 3).
-	d := at.In(Tokyo)
-	until := time.Date(d.Year()+years, d.Month(), d.Day(), 0, 0, 0, 0, Tokyo)
+	var latest time.Time
 	for _, t := range docTypes {
+		var years int
+		if err := db.Pool.QueryRow(ctx, `SELECT COALESCE(rp.years, m.document_retention_years) FROM cases c
+			JOIN municipalities m ON m.code = c.municipality_code
+			LEFT JOIN retention_periods rp ON rp.municipality_code = m.code AND rp.doc_type = $2
+			WHERE c.case_number = $1`, number, t).Scan(&years); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return time.Time{}, ErrNotFound
+			}
+			return time.Time{}, fmt.Errorf("storage: retention: %w", err)
+		}
+		// Kept until the same calendar date `years` later (Asia/Tokyo); the
+		// period is the municipality's own setting (第3 3).
+		d := at.In(Tokyo)
+		until := time.Date(d.Year()+years, d.Month(), d.Day(), 0, 0, 0, 0, Tokyo)
+		if until.After(latest) {
+			latest = until
+		}
 		if _, err := db.Pool.Exec(ctx, `INSERT INTO documents (case_number, doc_type, registered_at, retain_until) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (case_number, doc_type) DO NOTHING`, number, t, at, until.Format(time.DateOnly)); err != nil {
 			return time.Time{}, fmt.Errorf("storage: document: %w", err)
 		}
 	}
-	return until, nil
+	return latest, nil
 }
 
 // IssuedCertificate is the municipality's record of a certificate on a card.
