@@ -41,6 +41,16 @@ func (s *Server) login(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "bad_request", "ログイン名とパスワードを入力してください / Enter your login and password.")
 		return
 	}
+	now, address := s.now(), c.ClientIP()
+	st, err := s.db.SignInCheck(c, in.Login, address, now)
+	if err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	if st.AddressThrottled {
+		fail(c, http.StatusTooManyRequests, "too_many_attempts", "この端末からのログインの失敗が多すぎます。15分ほどおいてからやり直してください / Too many failed sign-ins from here; try again in about 15 minutes.")
+		return
+	}
 	clerk, err := s.db.ClerkByLogin(c, in.Login)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		s.failInternal(c, err)
@@ -52,8 +62,27 @@ func (s *Server) login(c *gin.Context) {
 	if hash == "" {
 		hash = dummyHash
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(in.Password)) != nil || clerk.ID == 0 {
+	good := bcrypt.CompareHashAndPassword([]byte(hash), []byte(in.Password)) == nil && clerk.ID != 0
+	if st.Locked {
+		fail(c, http.StatusForbidden, "account_locked", "ログインの失敗が続いたため、このアカウントはロックされています。所属の管理者に解除を依頼してください / This account is locked after repeated failed sign-ins; ask a manager of your office to unlock it.")
+		return
+	}
+	// A disabled account is answered as a wrong password.
+	if !good || st.Disabled {
+		locked, err := s.db.LoginFailed(c, in.Login, address, now)
+		if err != nil {
+			s.failInternal(c, err)
+			return
+		}
+		if locked {
+			fail(c, http.StatusForbidden, "account_locked", "ログインの失敗が続いたため、このアカウントはロックされています。所属の管理者に解除を依頼してください / This account is locked after repeated failed sign-ins; ask a manager of your office to unlock it.")
+			return
+		}
 		fail(c, http.StatusUnauthorized, "bad_credentials", "ログイン名またはパスワードが違います / Wrong login or password.")
+		return
+	}
+	if err := s.db.LoginSucceeded(c, in.Login); err != nil {
+		s.failInternal(c, err)
 		return
 	}
 	token := make([]byte, 32)
@@ -61,7 +90,7 @@ func (s *Server) login(c *gin.Context) {
 		s.failInternal(c, err)
 		return
 	}
-	exp := s.now().Add(SessionTTL)
+	exp := now.Add(SessionTTL)
 	if err := s.db.CreateSession(c, token, clerk.ID, exp); err != nil {
 		s.failInternal(c, err)
 		return

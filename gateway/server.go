@@ -58,6 +58,15 @@ type Store interface {
 	RegisterTerminal(ctx context.Context, t storage.Terminal) error
 	DecommissionTerminal(ctx context.Context, id string, from []string, actor int64, at time.Time) (storage.Decommissioned, error)
 	SetCaseTerminal(ctx context.Context, number, terminal string) error
+	// Sign-in throttling and the staff accounts (auth.go, accounts.go).
+	SignInCheck(ctx context.Context, login, address string, now time.Time) (storage.SignInState, error)
+	LoginFailed(ctx context.Context, login, address string, now time.Time) (bool, error)
+	LoginSucceeded(ctx context.Context, login string) error
+	EndSession(ctx context.Context, token []byte) error
+	Accounts(ctx context.Context, office string) ([]storage.Account, error)
+	Account(ctx context.Context, login string) (storage.Account, error)
+	CreateAccount(ctx context.Context, a storage.Account, passwordHash string, e storage.AccountEvent) error
+	ChangeAccount(ctx context.Context, office, login string, ch storage.AccountChange, e storage.AccountEvent) error
 	// The register of refused attempts (refusals.go).
 	RecordRefusal(ctx context.Context, r storage.Refusal) (int64, error)
 	Refusals(ctx context.Context, f storage.RefusalFilter) ([]storage.Refusal, error)
@@ -91,7 +100,11 @@ func New(db Store, tc client.Client, codec converter.PayloadCodec, log *slog.Log
 func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery(), countRequests)
+	// The peer's address is the connection's: a forwarded-for header is
+	// not believed (it would let anyone pick the address sign-in failures
+	// are counted against).
+	_ = r.SetTrustedProxies(nil)
+	r.Use(gin.Recovery(), countRequests, limitBody)
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"ok": true}) })
 	r.POST("/api/login", s.login)
 
@@ -132,6 +145,8 @@ func (s *Server) Handler() http.Handler {
 	// The counter terminals (第3 6): the office's managers list them and
 	// suspend or decommission one (terminals.go).
 	s.mountTerminals(api)
+	// Sign-out and the office's staff accounts (accounts.go).
+	s.mountAccounts(api)
 	// The refused attempts (第3 10): read by managers and auditors (refusals.go).
 	api.GET("/refusals", requireRole("manager", "auditor"), s.listRefusals)
 	// The day's disposal lists (第3 3): read by managers and auditors,
@@ -157,4 +172,29 @@ func countRequests(c *gin.Context) {
 		route = "unmatched"
 	}
 	metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(c.Writer.Status())).Inc()
+}
+
+// Request body limits: MaxBody for every route but the register's batch
+// intake, which takes up to 100,000 changes (MaxBatchBody).
+const (
+	MaxBody      = 1 << 20
+	MaxBatchBody = 64 << 20
+)
+
+// limitBody refuses a body larger than the route's limit with 413 before
+// it is read when its length is declared, and cuts it at the limit when it
+// is not (the read then fails and the route answers 400).
+func limitBody(c *gin.Context) {
+	limit := int64(MaxBody)
+	if c.Request.URL.Path == "/api/register-events/batch" {
+		limit = MaxBatchBody
+	}
+	if c.Request.ContentLength > limit {
+		fail(c, http.StatusRequestEntityTooLarge, "body_too_large", "送信された内容が大きすぎます / The request is too large.")
+		return
+	}
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	}
+	c.Next()
 }

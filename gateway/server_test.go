@@ -73,6 +73,11 @@ type apiStore struct {
 	complaintFilters []storage.ComplaintFilter
 	// terminalStatus is the terminals' status changed from active.
 	terminalStatus map[string]string
+	// signIns is the fake sign-in throttling; accounts the accounts made
+	// or changed through the API, accountEvents what was recorded.
+	signIns       fakeSignIns
+	accounts      map[string]storage.Account
+	accountEvents []storage.AccountEvent
 	// registered are the terminals registered through the API.
 	registered []storage.Terminal
 	// refusals is the register of refused attempts; refusalFilters its lists.

@@ -72,7 +72,10 @@ func (db *DB) EndSession(ctx context.Context, token []byte) error {
 func (db *DB) SessionClerk(ctx context.Context, token []byte, now time.Time) (Clerk, error) {
 	h := sha256.Sum256(token)
 	var id int64
-	err := db.Pool.QueryRow(ctx, `SELECT clerk_id FROM sessions WHERE token_hash = $1 AND expires_at > $2`, h[:], now).Scan(&id)
+	// A disabled account's sessions are ended when it is disabled; the join
+	// also refuses one left by a direct change of the table.
+	err := db.Pool.QueryRow(ctx, `SELECT s.clerk_id FROM sessions s JOIN clerks c ON c.id = s.clerk_id
+		WHERE s.token_hash = $1 AND s.expires_at > $2 AND c.disabled_at IS NULL`, h[:], now).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Clerk{}, ErrNotFound
 	}
