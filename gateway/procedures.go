@@ -142,6 +142,11 @@ func (s *Server) open(c *gin.Context, procedure string, wf any, municipality str
 		s.failInternal(c, err)
 		return "", nil, false
 	}
+	// The register record the start's checks read is logged with the case
+	// it opened, before the case runs.
+	if c.GetBool(registerReadKey) && !s.recordRead(c, storage.AccessRegisterRecord, number, municipality, "start_check") {
+		return "", nil, false
+	}
 	run, err := s.temporal.ExecuteWorkflow(c, client.StartWorkflowOptions{
 		ID:                    id,
 		TaskQueue:             contract.MunicipalTaskQueue,
@@ -370,6 +375,10 @@ func (s *Server) inquiryPDF(c *gin.Context) {
 	}
 	if err != nil {
 		s.failInternal(c, err)
+		return
+	}
+	// The letter names the holder and their address (第3 8).
+	if !s.recordRead(c, storage.AccessRegisterRecord, cs.CaseNumber, cs.MunicipalityCode, "inquiry_letter") {
 		return
 	}
 	c.Header("Content-Disposition", `inline; filename="inquiry-`+cs.CaseNumber+`.pdf"`)

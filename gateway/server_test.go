@@ -67,6 +67,8 @@ type apiStore struct {
 	// accesses is the access log; accessFilters its searches.
 	accesses      []storage.HistoryAccess
 	accessFilters []storage.AccessFilter
+	// accessErr fails the access log's writes only.
+	accessErr error
 	// complaints is the complaints register; complaintFilters its lists.
 	complaints       []storage.Complaint
 	complaintFilters []storage.ComplaintFilter
@@ -142,7 +144,7 @@ func (s *apiStore) Resident(_ context.Context, code string) (storage.Resident, e
 	if !ok {
 		return storage.Resident{}, storage.ErrNotFound
 	}
-	return storage.Resident{ResidentCode: code, MunicipalityCode: m}, nil
+	return storage.Resident{ResidentCode: code, MunicipalityCode: m, Name: "試験 花子", Address: "試験町1番地"}, nil
 }
 
 // Cards: C1 is 12345678901's; "C" + a resident code is that resident's.

@@ -2,7 +2,9 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,5 +48,59 @@ func TestHistoryAccessLog(t *testing.T) {
 	other, _ := db.HistoryAccesses(ctx, storage.AccessFilter{Municipality: demo.Yokohama, CaseNumber: number})
 	if len(byClerk) != 2 || len(between) != 1 || between[0].ClerkLogin != "auditor1" || len(other) != 0 {
 		t.Errorf("by clerk %+v, between %+v, another municipality's %+v", byClerk, between, other)
+	}
+}
+
+// TestAccessLogKindsAndSummary: a register record read, a disclosure read
+// and a history opening are each logged with their kind and reference; a
+// refused start's read has no case; the search filters by kind and staff,
+// includes the office's staff's reads of another office's records, and the
+// summary counts per staff login and kind; an unknown kind is refused.
+func TestAccessLogKindsAndSummary(t *testing.T) {
+	db := storagetest.Seeded(t)
+	ctx := context.Background()
+	clerk := storagetest.Clerk(t, db, "clerk1")
+	manager := storagetest.Clerk(t, db, "manager1")
+	// An office of this run's own, so that the log's entries are the test's.
+	office := storagetest.FreshOffice(t, db)
+	number := fmt.Sprintf("%s-29991230-%06d", demo.Chiyoda, time.Now().UnixNano()%1000000)
+	if err := db.InsertCase(ctx, storage.Case{CaseNumber: number, MunicipalityCode: office, Office: office,
+		Procedure: "inperson-revocation", WorkflowID: "inperson-revocation/" + number, OpenedBy: clerk.ID}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, storage.Tokyo)
+	for i, a := range []storage.HistoryAccess{
+		{ClerkID: clerk.ID, ClerkLogin: clerk.Login, Office: office, Kind: storage.AccessRegisterRecord, CaseNumber: number, Reference: "start_check", Municipality: office},
+		{ClerkID: clerk.ID, ClerkLogin: clerk.Login, Office: office, Kind: storage.AccessRegisterRecord, Reference: "start:inperson-revocation:not_holder", Municipality: office},
+		{ClerkID: manager.ID, ClerkLogin: manager.Login, Office: office, CaseNumber: number, Municipality: office},
+		// A read by the office's staff of another office's record.
+		{ClerkID: clerk.ID, ClerkLogin: clerk.Login, Office: office, Kind: storage.AccessDisclosure, Reference: "disclosure_case:jlis-x", Municipality: "jlis"},
+	} {
+		a.At = at.Add(time.Duration(i) * time.Minute)
+		if err := db.RecordHistoryAccess(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.RecordHistoryAccess(ctx, storage.HistoryAccess{ClerkID: clerk.ID, ClerkLogin: clerk.Login, Office: office, Kind: "gossip", Municipality: office, At: at}); !errors.Is(err, storage.ErrBadAccessKind) {
+		t.Errorf("an unknown kind: %v", err)
+	}
+	own, err := db.HistoryAccesses(ctx, storage.AccessFilter{Municipality: office})
+	if err != nil || len(own) != 3 || own[0].Kind != storage.AccessHistory || own[1].CaseNumber != "" || own[1].Reference != "start:inperson-revocation:not_holder" {
+		t.Fatalf("own records' reads: %+v, %v", own, err)
+	}
+	withStaff, _ := db.HistoryAccesses(ctx, storage.AccessFilter{Municipality: office, Staff: true})
+	registers, _ := db.HistoryAccesses(ctx, storage.AccessFilter{Municipality: office, Kind: storage.AccessRegisterRecord, ClerkLogin: clerk.Login})
+	disclosures, _ := db.HistoryAccesses(ctx, storage.AccessFilter{Municipality: office, Staff: true, Kind: storage.AccessDisclosure})
+	if len(withStaff) != 4 || len(registers) != 2 || len(disclosures) != 1 || disclosures[0].Municipality != "jlis" {
+		t.Errorf("with staff %+v, register reads %+v, disclosure reads %+v", withStaff, registers, disclosures)
+	}
+	if _, err := db.HistoryAccesses(ctx, storage.AccessFilter{Municipality: office, Kind: "gossip"}); !errors.Is(err, storage.ErrBadAccessKind) {
+		t.Errorf("a search of an unknown kind: %v", err)
+	}
+	sum, err := db.AccessSummary(ctx, office, at, at.Add(time.Hour))
+	want := []storage.AccessCount{{ClerkLogin: clerk.Login, Kind: storage.AccessDisclosure, Count: 1}, {ClerkLogin: clerk.Login, Kind: storage.AccessRegisterRecord, Count: 2},
+		{ClerkLogin: manager.Login, Kind: storage.AccessHistory, Count: 1}}
+	if err != nil || !slices.Equal(sum, want) {
+		t.Errorf("summary %+v, %v; want %+v", sum, err, want)
 	}
 }
