@@ -197,14 +197,18 @@ func Build(in Input) Report {
 	r.Refusals = slices.Clone(in.Refusals)
 	slices.SortFunc(r.Refusals, func(a, b Refusal) int { return cmp.Or(a.At.Compare(b.At), strings.Compare(a.Kind, b.Kind)) })
 	r.Access = slices.Clone(in.Access)
-	slices.SortFunc(r.Access, func(a, b AccessCount) int { return cmp.Or(strings.Compare(a.Staff, b.Staff), strings.Compare(a.Kind, b.Kind)) })
+	slices.SortFunc(r.Access, func(a, b AccessCount) int {
+		return cmp.Or(strings.Compare(a.Staff, b.Staff), strings.Compare(a.Kind, b.Kind))
+	})
 	for _, a := range r.Access {
 		r.AccessTotal += a.Count
 	}
 	if in.Disposals != nil {
 		r.DisposalsRecorded = true
 		r.Disposals = slices.Clone(*in.Disposals)
-		slices.SortFunc(r.Disposals, func(a, b Disposal) int { return cmp.Or(a.At.Compare(b.At), strings.Compare(a.CaseNumber, b.CaseNumber)) })
+		slices.SortFunc(r.Disposals, func(a, b Disposal) int {
+			return cmp.Or(a.At.Compare(b.At), strings.Compare(a.CaseNumber, b.CaseNumber))
+		})
 	}
 	return r
 }
