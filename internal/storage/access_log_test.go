@@ -104,3 +104,48 @@ func TestAccessLogKindsAndSummary(t *testing.T) {
 		t.Errorf("summary %+v, %v; want %+v", sum, err, want)
 	}
 }
+
+// TestReportQueries: the audit report's cases are the municipality's
+// opened in the period, with the reason code CloseCase kept; its PIN
+// confirmations are the pin_entry_confirmed events of those cases, with
+// who typed and who confirmed.
+func TestReportQueries(t *testing.T) {
+	db := storagetest.Seeded(t)
+	ctx := context.Background()
+	clerk := storagetest.Clerk(t, db, "clerk1")
+	office := storagetest.FreshOffice(t, db)
+	now := time.Now()
+	var numbers []string
+	for i, p := range []string{"inperson-pin-change", "inperson-pin-change", "inperson-revocation"} {
+		n := fmt.Sprintf("%s-%d-%d", office, now.UnixNano(), i)
+		numbers = append(numbers, n)
+		if err := db.InsertCase(ctx, storage.Case{CaseNumber: n, MunicipalityCode: office, Office: office, Procedure: p, WorkflowID: p + "/" + n, OpenedBy: clerk.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.CloseCase(ctx, numbers[0], "completed", "", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CloseCase(ctx, numbers[1], "lapsed", "intent_not_confirmed", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordEvent(ctx, numbers[0], "pin_entry_confirmed", "clerk2", "entered by clerk1", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordEvent(ctx, numbers[0], "identity_checked", "clerk1", "license", now); err != nil {
+		t.Fatal(err)
+	}
+	cases, err := db.ReportCases(ctx, office, now.Add(-time.Hour), now.Add(time.Hour))
+	want := []storage.ReportCase{{numbers[0], "inperson-pin-change", "completed", ""}, {numbers[1], "inperson-pin-change", "lapsed", "intent_not_confirmed"},
+		{numbers[2], "inperson-revocation", "open", ""}}
+	if err != nil || !slices.Equal(cases, want) {
+		t.Errorf("cases %+v, %v; want %+v", cases, err, want)
+	}
+	if later, _ := db.ReportCases(ctx, office, now.Add(time.Hour), now.Add(2*time.Hour)); len(later) != 0 {
+		t.Errorf("another period's cases: %+v", later)
+	}
+	pins, err := db.PINConfirmations(ctx, office, now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil || len(pins) != 1 || pins[0].CaseNumber != numbers[0] || pins[0].EnteredBy != "clerk1" || pins[0].ConfirmedBy != "clerk2" {
+		t.Errorf("PIN confirmations %+v, %v", pins, err)
+	}
+}
