@@ -142,7 +142,7 @@ func rbacMatrix() []matrixRow {
 		}
 		rows = append(rows, matrixRow{"GET /api/cases/{case}/history", c.label, cells, matrixGet("/api/cases/" + c.number + "/history")})
 	}
-	rows = append(rows, matrixRow{"GET /api/access-log", "the openings of the own office's case histories", "......x", matrixGet("/api/access-log")})
+	rows = append(rows, matrixRow{"GET /api/access-log", "the reads of the own office's personal data, and by its staff", "......x", matrixGet("/api/access-log")})
 	// Starts, by the resident's municipality: 千代田区, 川崎市, 横浜市.
 	starts := map[string][3]string{
 		workflows.ProcedureInPersonIssuance: {"oodoo..", "oo.do..", "oo.oo.."},
@@ -192,6 +192,7 @@ func rbacMatrix() []matrixRow {
 		matrixRow{"POST /api/terminals/{id}/suspend", "千代田区's terminal", ".x.....", matrixPost("/api/terminals/T0001/suspend", ``)},
 		matrixRow{"POST /api/terminals/{id}/decommission", "千代田区's terminal", ".x.....", matrixPost("/api/terminals/T0001/decommission", ``)},
 		matrixRow{"GET /api/audit/chain", "the own office's audit trail, verified", ".x....x", matrixGet("/api/audit/chain")},
+		matrixRow{"GET /api/audit/report", "the own office's audit report for a period", ".x....x", matrixGet("/api/audit/report?from=2026-12-01&to=2026-12-01")},
 		matrixRow{"POST /codec/decode", "千代田区's payloads", ".x.....", matrixCodec("inperson-issuance/131016-20261201-000001")},
 		matrixRow{"POST /codec/decode", "川崎市's payloads (done by 横浜市)", ".......", matrixCodec("inperson-issuance/141305-20261201-000001")},
 	)

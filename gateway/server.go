@@ -117,6 +117,9 @@ func (s *Server) Handler() http.Handler {
 	// The audit trail's hash chain of the own office, verified (第3 10):
 	// auditors and managers read it; nothing changes.
 	api.GET("/audit/chain", requireRole("manager", "auditor"), s.auditChain)
+	// The compliance audit's report of the own office for a period, CSV or
+	// PDF (第3 10): auditors and managers; nothing changes (audit_report.go).
+	api.GET("/audit/report", requireRole("manager", "auditor"), s.auditReport)
 	// The complaints and inquiries register (第3 7): recorded by clerks and
 	// managers, answered by managers, read by managers and auditors.
 	s.mountComplaints(api)

@@ -69,6 +69,8 @@ type apiStore struct {
 	accessFilters []storage.AccessFilter
 	// accessErr fails the access log's writes only.
 	accessErr error
+	// reportAsked are the audit report's reads.
+	reportAsked []reportPeriod
 	// complaints is the complaints register; complaintFilters its lists.
 	complaints       []storage.Complaint
 	complaintFilters []storage.ComplaintFilter
