@@ -320,6 +320,24 @@ func (s *Server) caseState(c *gin.Context) {
 	c.JSON(http.StatusOK, st)
 }
 
+// requireStepRole lets through a role that takes some procedure's step of
+// this path (DefaultStepRoles, or a catalog entry's StepRoles); clerkStep
+// then checks the case's own procedure.
+func requireStepRole(c *gin.Context) {
+	role, path := currentClerk(c).Role, c.Param("step")
+	if slices.Contains(workflows.DefaultStepRoles, role) {
+		c.Next()
+		return
+	}
+	for _, p := range workflows.Catalog {
+		if _, ok := p.Step(path); ok && slices.Contains(p.StepRolesOf(path), role) {
+			c.Next()
+			return
+		}
+	}
+	fail(c, http.StatusForbidden, "forbidden", "この操作を行う権限がありません / You are not allowed to do this.")
+}
+
 // clerkStep sends POST /api/cases/{case}/{step} to the procedure.
 func (s *Server) clerkStep(c *gin.Context) {
 	cs, ok := s.scopedCase(c)
@@ -332,6 +350,10 @@ func (s *Server) clerkStep(c *gin.Context) {
 	def, ok := proc.Step(c.Param("step"))
 	if !known || !ok {
 		fail(c, http.StatusConflict, "step_not_in_procedure", "この手続ではこの操作はできません / This procedure has no such step.")
+		return
+	}
+	if !slices.Contains(proc.StepRolesOf(def.Path), currentClerk(c).Role) {
+		fail(c, http.StatusForbidden, "forbidden", "この操作を行う権限がありません / You are not allowed to do this.")
 		return
 	}
 	body, err := c.GetRawData()

@@ -94,6 +94,8 @@ func matrixStart(procedure, resident, municipality string) func(f *apiFixture, l
 				"address": "試験町1番地", "signing": true, "userAuth": true},
 			// The records requests'.
 			"delivery": "mail", "disclosureCase": "jlis-131016-20261201-000001",
+			// An audit finding's.
+			"category": "procedure", "summary": "受付簿の記載漏れ",
 			"items": []map[string]any{{"serial": "51", "action": "correct", "field": "municipality", "value": "131016", "statement": "発行した市区町村が違う"}},
 			"proxy": map[string]any{"name": "試験 太郎", "address": "試験町1番地", "relationship": "spouse"}})
 		if err != nil {
@@ -123,10 +125,11 @@ func rbacMatrix() []matrixRow {
 		{"GET /api/deadlines", "own office's open cases with a legal deadline", ".x...xx", matrixGet("/api/deadlines")},
 	}
 	// Reads of a case, and a clerk's step (cancel stands for every step).
-	// Another office's case is answered as an unknown one (404); a step is
-	// refused to an auditor (403) before its case is looked at.
+	// Another office's case is answered as an unknown one (404); a step of
+	// a case of the own office is refused to an auditor (403): auditors
+	// take only an audit finding's steps (TestAuditorChangesNothing).
 	reads := []string{"xxnnnnx", "xxxnnnx", "nnnxnnn", "nnnnnnn", "nnnxnnn", "nnnnxnn", "nnnnnxn"}
-	steps := []string{"xxnnnn.", "xxxnnn.", "nnnxnn.", "nnnnnn.", "nnnxnn.", "nnnnxn.", "nnnnnx."}
+	steps := []string{"xxnnnn.", "xxxnnn.", "nnnxnnn", "nnnnnnn", "nnnxnnn", "nnnnxnn", "nnnnnxn"}
 	for i, c := range matrixCases {
 		for _, sub := range []string{"", "/inquiry.pdf", "/revocation-notice.pdf"} {
 			rows = append(rows, matrixRow{"GET /api/cases/{case}" + sub, c.label, reads[i], matrixGet("/api/cases/" + c.number + sub)})
@@ -162,6 +165,10 @@ func rbacMatrix() []matrixRow {
 	}
 	for _, p := range workflows.Catalog {
 		if len(p.StartRoles) == 0 {
+			continue
+		}
+		if p.Name == workflows.ProcedureAuditFinding {
+			rows = append(rows, matrixRow{"POST /api/procedures/" + p.Name, "a finding at the own office", "......o", matrixStart(p.Name, "12345678901", apiMunicipality)})
 			continue
 		}
 		if p.Name == contract.ProcLossReport {

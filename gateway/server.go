@@ -103,8 +103,9 @@ func (s *Server) Handler() http.Handler {
 	api.POST("/procedures/:procedure", s.startProcedure)
 	// The Organization's operators do their own cases' steps (a disclosure,
 	// a correction decision); scopedCase keeps everyone to their office.
-	clerks := api.Group("", requireRole("clerk", "manager", "operator"))
-	clerks.POST("/cases/:case/:step", s.clerkStep)
+	// Auditors take only the steps the catalog gives them (an audit
+	// finding's), refused before the case is looked at otherwise.
+	api.POST("/cases/:case/:step", requireStepRole, s.clerkStep)
 	// The resident register's changes (第2 2(3)): register_events.go.
 	s.mountRegisterEvents(api)
 	// Delegations (第2 5, 第2 6): recorded by the delegating municipality's

@@ -46,6 +46,7 @@ var catalogStarts = map[string]any{
 	contract.ProcProxyCorrectionRequest: ProxyCorrectionRequestInput{CaseNumber: "131016-20261201-000402", MunicipalityCode: "131016", Clerk: "clerk1",
 		Request: CorrectionRequest{RecordsRequest: recordsRequest, DisclosureCase: disclosureCase, Items: correctionItems}, Proxy: testProxy},
 	contract.ProcCorrection: correctionIn,
+	ProcedureAuditFinding:   findingInput,
 }
 
 // registry records what RegisterAll registers, and registers it on a real
