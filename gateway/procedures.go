@@ -340,6 +340,21 @@ func requireStepRole(c *gin.Context) {
 
 // clerkStep sends POST /api/cases/{case}/{step} to the procedure.
 func (s *Server) clerkStep(c *gin.Context) {
+	// A role outside DefaultStepRoles (an auditor) is refused the same 403
+	// for any case but its own office's procedures that give it the step,
+	// whether the case exists or not: nothing to probe, nothing changed.
+	if role := currentClerk(c).Role; !slices.Contains(workflows.DefaultStepRoles, role) {
+		cs, err := s.db.Case(c, c.Param("case"))
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			s.failInternal(c, err)
+			return
+		}
+		p, _ := workflows.Lookup(cs.Procedure)
+		if err != nil || cs.MunicipalityCode != currentClerk(c).MunicipalityCode || !slices.Contains(p.StepRolesOf(c.Param("step")), role) {
+			fail(c, http.StatusForbidden, "forbidden", "この操作を行う権限がありません / You are not allowed to do this.")
+			return
+		}
+	}
 	cs, ok := s.scopedCase(c)
 	if !ok {
 		return

@@ -125,11 +125,11 @@ func rbacMatrix() []matrixRow {
 		{"GET /api/deadlines", "own office's open cases with a legal deadline", ".x...xx", matrixGet("/api/deadlines")},
 	}
 	// Reads of a case, and a clerk's step (cancel stands for every step).
-	// Another office's case is answered as an unknown one (404); a step of
-	// a case of the own office is refused to an auditor (403): auditors
-	// take only an audit finding's steps (TestAuditorChangesNothing).
+	// Another office's case is answered as an unknown one (404); a step is
+	// refused to an auditor (403) of any case but its own office's audit
+	// findings (TestAuditorChangesNothing).
 	reads := []string{"xxnnnnx", "xxxnnnx", "nnnxnnn", "nnnnnnn", "nnnxnnn", "nnnnxnn", "nnnnnxn"}
-	steps := []string{"xxnnnn.", "xxxnnn.", "nnnxnnn", "nnnnnnn", "nnnxnnn", "nnnnxnn", "nnnnnxn"}
+	steps := []string{"xxnnnn.", "xxxnnn.", "nnnxnn.", "nnnnnn.", "nnnxnn.", "nnnnxn.", "nnnnnx."}
 	for i, c := range matrixCases {
 		for _, sub := range []string{"", "/inquiry.pdf", "/revocation-notice.pdf"} {
 			rows = append(rows, matrixRow{"GET /api/cases/{case}" + sub, c.label, reads[i], matrixGet("/api/cases/" + c.number + sub)})
