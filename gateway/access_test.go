@@ -69,6 +69,11 @@ func TestAccessLogKinds(t *testing.T) {
 			return matrixGet("/api/cases/131016-20261201-000001/revocation-notice.pdf")(f, "clerk1", "").Code
 		}, http.StatusOK, storage.HistoryAccess{ClerkLogin: "clerk1", Office: apiMunicipality, Kind: storage.AccessRegisterRecord,
 			CaseNumber: "131016-20261201-000001", Reference: "revocation_notice", Municipality: apiMunicipality}},
+		{"an inquiry letter", nil, func(f *apiFixture) int {
+			f.store.inquiries = map[string][]byte{"131016-20261201-000001": []byte("%PDF-1.7")}
+			return matrixGet("/api/cases/131016-20261201-000001/inquiry.pdf")(f, "manager1", "").Code
+		}, http.StatusOK, storage.HistoryAccess{ClerkLogin: "manager1", Office: apiMunicipality, Kind: storage.AccessRegisterRecord,
+			CaseNumber: "131016-20261201-000001", Reference: "inquiry_letter", Municipality: apiMunicipality}},
 		{"a disclosure's answer", map[string]string{workflows.DisclosedQuery: `{}`}, func(f *apiFixture) int {
 			return matrixStart(contract.ProcInPersonCorrectionRequest, "12345678901", apiMunicipality)(f, "clerk1", apiTerminal).Code
 		}, http.StatusCreated, storage.HistoryAccess{ClerkLogin: "clerk1", Office: apiMunicipality, Kind: storage.AccessDisclosure,

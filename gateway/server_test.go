@@ -71,6 +71,8 @@ type apiStore struct {
 	accessErr error
 	// reportAsked are the audit report's reads.
 	reportAsked []reportPeriod
+	// inquiries are the stored inquiry letters by case.
+	inquiries map[string][]byte
 	// complaints is the complaints register; complaintFilters its lists.
 	complaints       []storage.Complaint
 	complaintFilters []storage.ComplaintFilter
@@ -425,8 +427,11 @@ func (f *apiFixture) addCase(procedure, number, municipality string) storage.Cas
 	return c
 }
 
-// InquiryPDF: no case of the fixture has an inquiry letter.
-func (s *apiStore) InquiryPDF(_ context.Context, _ string) ([]byte, error) {
+// InquiryPDF: the cases of inquiries have an inquiry letter, no other.
+func (s *apiStore) InquiryPDF(_ context.Context, number string) ([]byte, error) {
+	if pdf, ok := s.inquiries[number]; ok {
+		return pdf, nil
+	}
 	return nil, storage.ErrNotFound
 }
 
