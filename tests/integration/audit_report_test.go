@@ -158,7 +158,7 @@ func TestAuditReportCountsTheRun(t *testing.T) {
 	// Personal-data reads: a start the register refused, a history opened.
 	var e apiErr
 	if code := clerk.do("POST", "/api/procedures/inperson-revocation", map[string]any{"residentCode": "99999999999",
-		"signing": true, "reason": "cessationOfOperation", "cardLost": true}, &e); code/100 != 4 {
+		"signing": true, "userAuth": true, "reason": "keyCompromise", "cardLost": true}, &e); code != http.StatusNotFound || e.Error.Code != "not_in_register" {
 		t.Fatalf("a start for no resident: HTTP %d %v", code, e)
 	}
 	if code := auditor.do("GET", "/api/cases/"+closed+"/history", nil, nil); code != http.StatusOK {
