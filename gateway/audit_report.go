@@ -18,6 +18,7 @@ type AuditReportStore interface {
 	ReportCases(ctx context.Context, municipality string, from, to time.Time) ([]storage.ReportCase, error)
 	PINConfirmations(ctx context.Context, municipality string, from, to time.Time) ([]storage.PINConfirmation, error)
 	AccessSummary(ctx context.Context, municipality string, from, to time.Time) ([]storage.AccessCount, error)
+	ReportDisposals(ctx context.Context, office string, from, to time.Time) ([]storage.ReportDisposal, bool, error)
 }
 
 // maxReportDays bounds a report's period.
@@ -83,12 +84,20 @@ func (s *Server) auditReport(c *gin.Context) {
 		s.failInternal(c, err)
 		return
 	}
-	in := auditreport.Input{Office: office, OfficeName: name, From: from, To: to.AddDate(0, 0, -1), Generated: s.now(), GeneratedBy: clerk.Login,
-		// TODO(disposals, migration 015): once the disposals table exists,
-		// read the period's disposals of the office here and pass them as
-		// Disposals (a non-nil slice, even empty); nil prints "not yet
-		// recorded".
-		Disposals: nil}
+	disposals, recorded, err := rs.ReportDisposals(c, office, from, to)
+	if err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	in := auditreport.Input{Office: office, OfficeName: name, From: from, To: to.AddDate(0, 0, -1), Generated: s.now(), GeneratedBy: clerk.Login}
+	if recorded {
+		// nil while disposals are not recorded: the report says so.
+		list := []auditreport.Disposal{}
+		for _, d := range disposals {
+			list = append(list, auditreport.Disposal{CaseNumber: d.CaseNumber, Document: d.Item, By: d.ApprovedBy, At: d.At})
+		}
+		in.Disposals = &list
+	}
 	for _, k := range cases {
 		in.Cases = append(in.Cases, auditreport.Case{CaseNumber: k.CaseNumber, Procedure: k.Procedure, Status: k.Status, Reason: k.Reason})
 	}

@@ -37,8 +37,21 @@ func (s *apiStore) PINConfirmations(_ context.Context, office string, _, _ time.
 	return []storage.PINConfirmation{{CaseNumber: "131016-20261201-000001", EnteredBy: "clerk1", ConfirmedBy: "manager1"}}, nil
 }
 
+// ReportDisposals: the fixture records disposals when disposals is set.
+func (s *apiStore) ReportDisposals(_ context.Context, office string, _, _ time.Time) ([]storage.ReportDisposal, bool, error) {
+	if s.disposals == nil {
+		return nil, false, nil
+	}
+	return s.disposals, true, nil
+}
+
 func (s *apiStore) AccessSummary(_ context.Context, office string, _, _ time.Time) ([]storage.AccessCount, error) {
 	return []storage.AccessCount{{ClerkLogin: "clerk1", Kind: storage.AccessRegisterRecord, Count: 3}}, nil
+}
+
+func (f *apiFixture) get(login, path string) (int, string) {
+	rec := matrixGet(path)(f, login, "")
+	return rec.Code, rec.Body.String()
 }
 
 // TestAuditReportRoute: an auditor's or a manager's report of the own
@@ -98,6 +111,12 @@ func TestAuditReportRoute(t *testing.T) {
 		}
 	}
 
+	// Once disposals are recorded, they are listed.
+	f.store.disposals = []storage.ReportDisposal{{CaseNumber: "131016-20261201-000009", Item: "document:application", ApprovedBy: "manager2", At: apiNow}}
+	if _, body := f.get("auditor1", "/api/audit/report?from=2026-12-01&to=2026-12-31"); !strings.Contains(body, "disposals,131016-20261201-000009,,document:application,,manager2,,") ||
+		strings.Contains(body, "not_recorded") {
+		t.Errorf("the disposals recorded:\n%s", body)
+	}
 	for _, tc := range []struct{ query, code string }{
 		{"from=2026-12-01&to=2026-12-31&format=xlsx", "bad_format"},
 		{"from=2026-12-01", "bad_date"},

@@ -71,6 +71,8 @@ type apiStore struct {
 	accessErr error
 	// reportAsked are the audit report's reads.
 	reportAsked []reportPeriod
+	// disposals are the recorded disposals (nil: not recorded yet).
+	disposals []storage.ReportDisposal
 	// inquiries are the stored inquiry letters by case.
 	inquiries map[string][]byte
 	// complaints is the complaints register; complaintFilters its lists.

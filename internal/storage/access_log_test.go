@@ -148,4 +148,14 @@ func TestReportQueries(t *testing.T) {
 	if err != nil || len(pins) != 1 || pins[0].CaseNumber != numbers[0] || pins[0].EnteredBy != "clerk1" || pins[0].ConfirmedBy != "clerk2" {
 		t.Errorf("PIN confirmations %+v, %v", pins, err)
 	}
+	// Disposals are read once the disposals table exists (migration 015);
+	// the fresh office has none.
+	var exists bool
+	if err := db.Pool.QueryRow(ctx, `SELECT to_regclass('disposals') IS NOT NULL`).Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	disposals, recorded, err := db.ReportDisposals(ctx, office, now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil || recorded != exists || len(disposals) != 0 {
+		t.Errorf("disposals %+v, recorded %v (table exists %v), %v", disposals, recorded, exists, err)
+	}
 }

@@ -66,3 +66,40 @@ func (db *DB) PINConfirmations(ctx context.Context, municipality string, from, t
 	}
 	return out, rows.Err()
 }
+
+// ReportDisposal is one disposal of a document or an issuance record.
+type ReportDisposal struct {
+	CaseNumber string
+	// Item is the kind and the item disposed of ("document:<type>",
+	// "issuance_record:<serial>").
+	Item       string
+	ApprovedBy string
+	At         time.Time
+}
+
+// ReportDisposals lists the disposals of an office in [from, to), oldest
+// first; recorded is false while the disposals table (retention and
+// disposal, issue 12 item 1) does not exist in this database.
+func (db *DB) ReportDisposals(ctx context.Context, office string, from, to time.Time) (out []ReportDisposal, recorded bool, err error) {
+	if err := db.Pool.QueryRow(ctx, `SELECT to_regclass('disposals') IS NOT NULL`).Scan(&recorded); err != nil {
+		return nil, false, fmt.Errorf("storage: report disposals: %w", err)
+	}
+	if !recorded {
+		return nil, false, nil
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT case_number, kind || ':' || item, approved_by, disposed_at FROM disposals
+		WHERE office_code = $1 AND disposed_at >= $2 AND disposed_at < $3 ORDER BY disposed_at, case_number, item`, office, from, to)
+	if err != nil {
+		return nil, true, fmt.Errorf("storage: report disposals: %w", err)
+	}
+	defer rows.Close()
+	out = []ReportDisposal{}
+	for rows.Next() {
+		var d ReportDisposal
+		if err := rows.Scan(&d.CaseNumber, &d.Item, &d.ApprovedBy, &d.At); err != nil {
+			return nil, true, fmt.Errorf("storage: report disposals: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, true, rows.Err()
+}
