@@ -73,6 +73,25 @@ var fieldLabels = map[string]map[string]fieldLabel{
 	"proxy-revocation": {
 		"reason": {text: text{"失効の事由", "Reason"}, options: revocationReasons},
 	},
+	"audit-finding": {
+		"category": {text: text{"指摘の区分", "What the finding is about"}, options: []option{
+			{"procedure", text{"手続の実施", "How a procedure was done"}},
+			{"pin_confirmation", text{"暗証番号の代行入力と本人の意思確認", "Clerk-typed PINs and their confirmation"}},
+			{"access_log", text{"個人情報の閲覧", "Reads of personal data"}},
+			{"records", text{"記録・書類の保存", "Records and documents kept"}},
+			{"disposal", text{"書類の廃棄", "Disposal of documents"}},
+			{"terminal", text{"統合端末の管理", "Terminal management"}},
+			{"other", text{"その他", "Other"}}}},
+		"subject": {text: text{"対象（受付番号・期間・端末。個人情報は書かない）", "Subject (a case number, a period, a terminal; no personal data)"}},
+		"summary": {text: text{"指摘の内容", "The finding"}},
+	},
+	stepScope("record-correction"): {
+		"correction": {text: text{"是正の内容", "How the finding was corrected"}},
+	},
+	stepScope("confirm-closed"): {
+		"closed": {text: text{"是正を確認し指摘を終結する", "The correction closes the finding"}},
+		"note":   {text: text{"差し戻す理由・備考", "Why it is sent back (note)"}},
+	},
 	stepScope("cancel"): {
 		"reason": {text: text{"取消しの理由", "Reason for the cancellation"}},
 	},
@@ -182,6 +201,7 @@ var procedureTitles = map[string]string{
 	"exofficio-revocation-batch":  "Counter work for ex-officio revocations (batch)",
 	"inperson-disclosure-request": "Disclosure request (in person)",
 	"proxy-disclosure-request":    "Disclosure request (by proxy)",
+	"audit-finding":               "A compliance-audit finding and its correction",
 }
 
 // stepLabels name the steps of a case (kit and procedures).
@@ -218,6 +238,8 @@ var stepLabels = map[string]text{
 	"exofficio_revocation": {"職権失効", "Ex-officio revocation"},
 	"revocation_records":   {"失効の記録", "Revocation records"},
 	"holder_notice":        {"本人への通知", "Notice to the holder"},
+	"finding_correction":   {"指摘の是正", "Correcting the finding"},
+	"finding_confirmation": {"是正の確認", "Confirming the correction"},
 	"done":                 {"完了", "Done"},
 	"rejected":             {"却下", "Rejected"},
 	"lapsed":               {"期限切れ", "Lapsed"},
@@ -269,6 +291,8 @@ var waitingLabels = map[string]text{
 	"terminal":     {"統合端末（応答なし）", "The terminal (not responding)"},
 	"relay":        {"経由市区町村", "The relay municipality"},
 	"address":      {"住所地市区町村", "The address municipality"},
+	"manager":      {"管理者による是正", "The manager's correction"},
+	"auditor":      {"監査担当による確認", "An auditor's confirmation"},
 }
 
 // stepActions are the clerk steps a case is expected to take at each
@@ -285,18 +309,23 @@ var stepActions = map[string][]string{
 	"reply_wait":       {"reply", "extend-deadline"},
 	"relay_review":     {"review"},
 	"hand_over":        {"hand-over"},
+	// An audit finding's steps (第3 10).
+	"finding_correction":   {"record-correction"},
+	"finding_confirmation": {"confirm-closed"},
 }
 
 var stepTitles = map[string]text{
-	"cancel":          {"手続の取消し", "Cancel the procedure"},
-	"identity-check":  {"本人確認", "Identity check"},
-	"pin-entry":       {"暗証番号の代行入力を申し出る", "Declare that a clerk types the PIN"},
-	"confirm-intent":  {"本人の意思確認（第二の職員）", "Confirm the applicant's intent (second clerk)"},
-	"inquiry-mailed":  {"照会書を郵送した", "The inquiry letter was mailed"},
-	"reply":           {"回答書の受付", "Take the reply"},
-	"review":          {"経由市区町村からの申請の審査", "Review the forwarded application"},
-	"hand-over":       {"カードを交付した", "The card was handed over"},
-	"extend-deadline": {"期限の延長", "Extend the deadline"},
+	"cancel":            {"手続の取消し", "Cancel the procedure"},
+	"identity-check":    {"本人確認", "Identity check"},
+	"pin-entry":         {"暗証番号の代行入力を申し出る", "Declare that a clerk types the PIN"},
+	"confirm-intent":    {"本人の意思確認（第二の職員）", "Confirm the applicant's intent (second clerk)"},
+	"inquiry-mailed":    {"照会書を郵送した", "The inquiry letter was mailed"},
+	"reply":             {"回答書の受付", "Take the reply"},
+	"review":            {"経由市区町村からの申請の審査", "Review the forwarded application"},
+	"hand-over":         {"カードを交付した", "The card was handed over"},
+	"extend-deadline":   {"期限の延長", "Extend the deadline"},
+	"record-correction": {"是正を記録する（管理者）", "Record the correction (manager)"},
+	"confirm-closed":    {"是正を確認する（監査担当）", "Confirm the correction (auditor)"},
 }
 
 func stepTitle(lang, path string) string {

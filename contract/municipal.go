@@ -168,9 +168,13 @@ type RecordEventResult struct{}
 
 // CloseCaseInput closes a case with its final status.
 type CloseCaseInput struct {
-	CaseNumber string    `json:"caseNumber"`
-	Status     string    `json:"status"`
-	At         time.Time `json:"at"`
+	CaseNumber string `json:"caseNumber"`
+	Status     string `json:"status"`
+	// Reason is the code of why the case did not complete (a rejection's or
+	// lapse's, "cancelled", "failed"); "" when it completed. The audit
+	// report lists it.
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // CloseCaseResult is empty.

@@ -33,12 +33,13 @@ func (s *Server) caseMunicipality(c *gin.Context, p workflows.Procedure, residen
 		return clerk.MunicipalityCode, true
 	}
 	r, err := s.db.Resident(c, residentCode)
+	markRegisterRead(c)
 	switch {
 	case errors.Is(err, storage.ErrNotFound) && !post:
 		// The procedure's own register check (or the holder check) refuses it.
 		return clerk.MunicipalityCode, true
 	case errors.Is(err, storage.ErrNotFound):
-		fail(c, http.StatusNotFound, "not_in_register", "住民基本台帳に該当する住民票コードがありません / No resident with this resident code is in the register.")
+		s.failRegisterCheck(c, http.StatusNotFound, "not_in_register", "住民基本台帳に該当する住民票コードがありません / No resident with this resident code is in the register.")
 		return "", false
 	case err != nil:
 		s.failInternal(c, err)
@@ -65,7 +66,7 @@ func (s *Server) caseMunicipality(c *gin.Context, p workflows.Procedure, residen
 		}
 	}
 	if ended {
-		fail(c, http.StatusForbidden, "delegation_ended", "この住民の市区町村からの事務の委任は終了しています / The delegation from this resident's municipality has ended; the applicant must apply at the municipality.")
+		s.failRegisterCheck(c, http.StatusForbidden, "delegation_ended", "この住民の市区町村からの事務の委任は終了しています / The delegation from this resident's municipality has ended; the applicant must apply at the municipality.")
 		return "", false
 	}
 	if !post {
@@ -73,7 +74,7 @@ func (s *Server) caseMunicipality(c *gin.Context, p workflows.Procedure, residen
 		// check refuses for another municipality's resident, as before.
 		return clerk.MunicipalityCode, true
 	}
-	fail(c, http.StatusForbidden, "outside_delegation", "この手続はこの住民の市区町村から委任されていません / This office has no delegation for this procedure from this resident's municipality.")
+	s.failRegisterCheck(c, http.StatusForbidden, "outside_delegation", "この手続はこの住民の市区町村から委任されていません / This office has no delegation for this procedure from this resident's municipality.")
 	return "", false
 }
 

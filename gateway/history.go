@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,12 +95,9 @@ func (s *Server) caseHistory(c *gin.Context) {
 		s.failInternal(c, errors.New("gateway: the codec cannot be restricted to a municipality"))
 		return
 	}
-	clerk := currentClerk(c)
 	// Recorded before anything is read: an opening that cannot be recorded
 	// shows nothing.
-	if err := s.db.RecordHistoryAccess(c, storage.HistoryAccess{ClerkID: clerk.ID, ClerkLogin: clerk.Login, Office: clerk.MunicipalityCode,
-		CaseNumber: cs.CaseNumber, Municipality: cs.MunicipalityCode, At: s.now()}); err != nil {
-		s.failInternal(c, err)
+	if !s.recordRead(c, storage.AccessHistory, cs.CaseNumber, cs.MunicipalityCode, "") {
 		return
 	}
 	var events []*historypb.HistoryEvent
@@ -304,12 +302,20 @@ func timeline(events []*historypb.HistoryEvent, pc converter.PayloadCodec) []His
 	return out
 }
 
-// accessLog serves GET /api/access-log?case=&clerk=&from=&to= to auditors:
-// the openings of their municipality's case histories, newest first; from
-// and to are dates (YYYY-MM-DD, Japan time; to inclusive) or RFC 3339 times.
+// accessLog serves GET /api/access-log?kind=&staff=&case=&from=&to= to
+// auditors: the reads of their municipality's personal data, and those its
+// staff made of another office's, newest first (access.go); kind is
+// history, register_record or disclosure, staff a login (clerk= as
+// before), from and to are dates (YYYY-MM-DD, Japan time; to inclusive) or
+// RFC 3339 times.
 func (s *Server) accessLog(c *gin.Context) {
 	clerk := currentClerk(c)
-	f := storage.AccessFilter{Municipality: clerk.MunicipalityCode, CaseNumber: c.Query("case"), ClerkLogin: c.Query("clerk"), Limit: 500}
+	f := storage.AccessFilter{Municipality: clerk.MunicipalityCode, CaseNumber: c.Query("case"), ClerkLogin: cmp.Or(c.Query("staff"), c.Query("clerk")),
+		Kind: c.Query("kind"), Staff: true, Limit: 500}
+	if f.Kind != "" && !slices.Contains(storage.AccessKinds, f.Kind) {
+		fail(c, http.StatusBadRequest, "bad_kind", "kind は history, register_record, disclosure のいずれかです / kind must be history, register_record or disclosure.")
+		return
+	}
 	var ok bool
 	if f.From, ok = parseWhen(c.Query("from"), false); !ok {
 		fail(c, http.StatusBadRequest, "bad_from", "from は YYYY-MM-DD の形式で入力してください / from must be YYYY-MM-DD.")

@@ -25,6 +25,9 @@ func (s *apiStore) RecordHistoryAccess(_ context.Context, a storage.HistoryAcces
 	if s.err != nil {
 		return s.err
 	}
+	if s.accessErr != nil {
+		return s.accessErr
+	}
 	a.ID = int64(len(s.accesses) + 1)
 	s.accesses = append(s.accesses, a)
 	return nil
@@ -34,7 +37,8 @@ func (s *apiStore) HistoryAccesses(_ context.Context, f storage.AccessFilter) ([
 	s.accessFilters = append(s.accessFilters, f)
 	out := []storage.HistoryAccess{}
 	for _, a := range s.accesses {
-		if a.Municipality == f.Municipality && (f.CaseNumber == "" || a.CaseNumber == f.CaseNumber) {
+		if (a.Municipality == f.Municipality || (f.Staff && a.Office == f.Municipality)) && (f.CaseNumber == "" || a.CaseNumber == f.CaseNumber) &&
+			(f.Kind == "" || a.Kind == f.Kind) && (f.ClerkLogin == "" || a.ClerkLogin == f.ClerkLogin) {
 			out = append(out, a)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/madoguchi/madoguchi/internal/notice"
+	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
 
@@ -30,6 +31,10 @@ func (s *Server) revocationNotice(c *gin.Context) {
 	cert, err := s.db.Certificate(c, st.CertStatus.Revoked[0].Serial)
 	if err != nil {
 		s.failInternal(c, err)
+		return
+	}
+	// The notice prints the holder's register record (第3 8).
+	if !s.recordRead(c, storage.AccessRegisterRecord, cs.CaseNumber, cs.MunicipalityCode, "revocation_notice") {
 		return
 	}
 	holder, err := s.db.Resident(c, cert.ResidentCode)

@@ -153,6 +153,11 @@ func (s *Server) open(c *gin.Context, procedure string, wf any, municipality, re
 		s.failInternal(c, err)
 		return "", nil, false
 	}
+	// The register record the start's checks read is logged with the case
+	// it opened, before the case runs.
+	if c.GetBool(registerReadKey) && !s.recordRead(c, storage.AccessRegisterRecord, number, municipality, "start_check") {
+		return "", nil, false
+	}
 	run, err := s.temporal.ExecuteWorkflow(c, client.StartWorkflowOptions{
 		ID:                    id,
 		TaskQueue:             contract.MunicipalTaskQueue,
@@ -334,8 +339,41 @@ func (s *Server) caseState(c *gin.Context) {
 	c.JSON(http.StatusOK, st)
 }
 
+// requireStepRole lets through a role that takes some procedure's step of
+// this path (DefaultStepRoles, or a catalog entry's StepRoles); clerkStep
+// then checks the case's own procedure.
+func requireStepRole(c *gin.Context) {
+	role, path := currentClerk(c).Role, c.Param("step")
+	if slices.Contains(workflows.DefaultStepRoles, role) {
+		c.Next()
+		return
+	}
+	for _, p := range workflows.Catalog {
+		if _, ok := p.Step(path); ok && slices.Contains(p.StepRolesOf(path), role) {
+			c.Next()
+			return
+		}
+	}
+	fail(c, http.StatusForbidden, "forbidden", "この操作を行う権限がありません / You are not allowed to do this.")
+}
+
 // clerkStep sends POST /api/cases/{case}/{step} to the procedure.
 func (s *Server) clerkStep(c *gin.Context) {
+	// A role outside DefaultStepRoles (an auditor) is refused the same 403
+	// for any case but its own office's procedures that give it the step,
+	// whether the case exists or not: nothing to probe, nothing changed.
+	if role := currentClerk(c).Role; !slices.Contains(workflows.DefaultStepRoles, role) {
+		cs, err := s.db.Case(c, c.Param("case"))
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			s.failInternal(c, err)
+			return
+		}
+		p, _ := workflows.Lookup(cs.Procedure)
+		if err != nil || cs.MunicipalityCode != currentClerk(c).MunicipalityCode || !slices.Contains(p.StepRolesOf(c.Param("step")), role) {
+			fail(c, http.StatusForbidden, "forbidden", "この操作を行う権限がありません / You are not allowed to do this.")
+			return
+		}
+	}
 	cs, ok := s.scopedCase(c)
 	if !ok {
 		return
@@ -346,6 +384,10 @@ func (s *Server) clerkStep(c *gin.Context) {
 	def, ok := proc.Step(c.Param("step"))
 	if !known || !ok {
 		fail(c, http.StatusConflict, "step_not_in_procedure", "この手続ではこの操作はできません / This procedure has no such step.")
+		return
+	}
+	if !slices.Contains(proc.StepRolesOf(def.Path), currentClerk(c).Role) {
+		fail(c, http.StatusForbidden, "forbidden", "この操作を行う権限がありません / You are not allowed to do this.")
 		return
 	}
 	body, err := c.GetRawData()
@@ -397,6 +439,10 @@ func (s *Server) inquiryPDF(c *gin.Context) {
 	}
 	if err != nil {
 		s.failInternal(c, err)
+		return
+	}
+	// The letter names the holder and their address (第3 8).
+	if !s.recordRead(c, storage.AccessRegisterRecord, cs.CaseNumber, cs.MunicipalityCode, "inquiry_letter") {
 		return
 	}
 	c.Header("Content-Disposition", `inline; filename="inquiry-`+cs.CaseNumber+`.pdf"`)

@@ -105,6 +105,8 @@ func matrixStart(procedure, resident, municipality string) func(f *apiFixture, l
 				"address": "試験町1番地", "signing": true, "userAuth": true},
 			// The records requests'.
 			"delivery": "mail", "disclosureCase": "jlis-131016-20261201-000001",
+			// An audit finding's.
+			"category": "procedure", "summary": "受付簿の記載漏れ",
 			"items": []map[string]any{{"serial": "51", "action": "correct", "field": "municipality", "value": "131016", "statement": "発行した市区町村が違う"}},
 			"proxy": map[string]any{"name": "試験 太郎", "address": "試験町1番地", "relationship": "spouse"}})
 		if err != nil {
@@ -135,7 +137,8 @@ func rbacMatrix() []matrixRow {
 	}
 	// Reads of a case, and a clerk's step (cancel stands for every step).
 	// Another office's case is answered as an unknown one (404); a step is
-	// refused to an auditor (403) before its case is looked at.
+	// refused to an auditor (403) of any case but its own office's audit
+	// findings (TestAuditorChangesNothing).
 	reads := []string{"xxnnnnx", "xxxnnnx", "nnnxnnn", "nnnnnnn", "nnnxnnn", "nnnnxnn", "nnnnnxn"}
 	steps := []string{"xxnnnn.", "xxxnnn.", "nnnxnn.", "nnnnnn.", "nnnxnn.", "nnnnxn.", "nnnnnx."}
 	for i, c := range matrixCases {
@@ -153,7 +156,7 @@ func rbacMatrix() []matrixRow {
 		}
 		rows = append(rows, matrixRow{"GET /api/cases/{case}/history", c.label, cells, matrixGet("/api/cases/" + c.number + "/history")})
 	}
-	rows = append(rows, matrixRow{"GET /api/access-log", "the openings of the own office's case histories", "......x", matrixGet("/api/access-log")})
+	rows = append(rows, matrixRow{"GET /api/access-log", "the reads of the own office's personal data, and by its staff", "......x", matrixGet("/api/access-log")})
 	// Starts, by the resident's municipality: 千代田区, 川崎市, 横浜市.
 	starts := map[string][3]string{
 		workflows.ProcedureInPersonIssuance: {"oodoo..", "oo.do..", "oo.oo.."},
@@ -173,6 +176,10 @@ func rbacMatrix() []matrixRow {
 	}
 	for _, p := range workflows.Catalog {
 		if len(p.StartRoles) == 0 {
+			continue
+		}
+		if p.Name == workflows.ProcedureAuditFinding {
+			rows = append(rows, matrixRow{"POST /api/procedures/" + p.Name, "a finding at the own office", "......o", matrixStart(p.Name, "12345678901", apiMunicipality)})
 			continue
 		}
 		if p.Name == contract.ProcLossReport {
@@ -214,6 +221,7 @@ func rbacMatrix() []matrixRow {
 		matrixRow{"POST /api/disposals/{day}/dispose", "千代田区's list, not approved (409, recorded)", ".x.....", matrixPost("/api/disposals/2026-12-01/dispose", ``)},
 		matrixRow{"GET /api/retention-periods", "the own municipality's periods", ".x....x", matrixGet("/api/retention-periods")},
 		matrixRow{"PUT /api/retention-periods/{docType}", "the own municipality's period of a type", ".x.....", matrixPut("/api/retention-periods/power_of_attorney", `{"years":10}`)},
+		matrixRow{"GET /api/audit/report", "the own office's audit report for a period", ".x....x", matrixGet("/api/audit/report?from=2026-12-01&to=2026-12-01")},
 		matrixRow{"POST /codec/decode", "千代田区's payloads", ".x.....", matrixCodec("inperson-issuance/131016-20261201-000001")},
 		matrixRow{"POST /codec/decode", "川崎市's payloads (done by 横浜市)", ".......", matrixCodec("inperson-issuance/141305-20261201-000001")},
 	)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/searchattr"
+	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
 
@@ -23,6 +24,21 @@ import (
 // state; the records stay at the Organization.
 func (s *Server) checkDisclosed(c *gin.Context, about workflows.AboutDisclosure) bool {
 	number, resident, serials := about.Disclosure()
+	// What the disclosure disclosed to this person is read: logged first,
+	// with the disclosure's case (or its number as typed, when there is no
+	// such case here).
+	ref, logged, muni := "", number, currentClerk(c).MunicipalityCode
+	if cs, err := s.db.Case(c, number); err == nil {
+		muni = cs.MunicipalityCode
+	} else if errors.Is(err, storage.ErrNotFound) {
+		ref, logged = "disclosure_case:"+number, ""
+	} else {
+		s.failInternal(c, err)
+		return false
+	}
+	if !s.recordRead(c, storage.AccessDisclosure, logged, muni, ref) {
+		return false
+	}
 	v, err := s.temporal.QueryWorkflow(c, workflows.WorkflowID(contract.ProcDisclosure, number), "", workflows.DisclosedQuery,
 		workflows.DisclosedQueryInput{ResidentCode: resident, Serials: serials})
 	var notFound *serviceerror.NotFound

@@ -125,8 +125,9 @@ func (s *Server) Handler() http.Handler {
 	api.POST("/procedures/:procedure", s.startProcedure)
 	// The Organization's operators do their own cases' steps (a disclosure,
 	// a correction decision); scopedCase keeps everyone to their office.
-	clerks := api.Group("", requireRole("clerk", "manager", "operator"))
-	clerks.POST("/cases/:case/:step", s.clerkStep)
+	// Auditors take only the steps the catalog gives them (an audit
+	// finding's), refused before the case is looked at otherwise.
+	api.POST("/cases/:case/:step", requireStepRole, s.clerkStep)
 	// The resident register's changes (第2 2(3)): register_events.go.
 	s.mountRegisterEvents(api)
 	// Delegations (第2 5, 第2 6): recorded by the delegating municipality's
@@ -139,6 +140,9 @@ func (s *Server) Handler() http.Handler {
 	// The audit trail's hash chain of the own office, verified (第3 10):
 	// auditors and managers read it; nothing changes.
 	api.GET("/audit/chain", requireRole("manager", "auditor"), s.auditChain)
+	// The compliance audit's report of the own office for a period, CSV or
+	// PDF (第3 10): auditors and managers; nothing changes (audit_report.go).
+	api.GET("/audit/report", requireRole("manager", "auditor"), s.auditReport)
 	// The complaints and inquiries register (第3 7): recorded by clerks and
 	// managers, answered by managers, read by managers and auditors.
 	s.mountComplaints(api)

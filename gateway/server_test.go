@@ -68,6 +68,14 @@ type apiStore struct {
 	// accesses is the access log; accessFilters its searches.
 	accesses      []storage.HistoryAccess
 	accessFilters []storage.AccessFilter
+	// accessErr fails the access log's writes only.
+	accessErr error
+	// reportAsked are the audit report's reads.
+	reportAsked []reportPeriod
+	// disposals are the recorded disposals (nil: not recorded yet).
+	disposals []storage.ReportDisposal
+	// inquiries are the stored inquiry letters by case.
+	inquiries map[string][]byte
 	// complaints is the complaints register; complaintFilters its lists.
 	complaints       []storage.Complaint
 	complaintFilters []storage.ComplaintFilter
@@ -154,7 +162,7 @@ func (s *apiStore) Resident(_ context.Context, code string) (storage.Resident, e
 	if !ok {
 		return storage.Resident{}, storage.ErrNotFound
 	}
-	return storage.Resident{ResidentCode: code, MunicipalityCode: m}, nil
+	return storage.Resident{ResidentCode: code, MunicipalityCode: m, Name: "試験 花子", Address: "試験町1番地"}, nil
 }
 
 // Cards: C1 is 12345678901's; "C" + a resident code is that resident's.
@@ -435,8 +443,11 @@ func (f *apiFixture) addCase(procedure, number, municipality string) storage.Cas
 	return c
 }
 
-// InquiryPDF: no case of the fixture has an inquiry letter.
-func (s *apiStore) InquiryPDF(_ context.Context, _ string) ([]byte, error) {
+// InquiryPDF: the cases of inquiries have an inquiry letter, no other.
+func (s *apiStore) InquiryPDF(_ context.Context, number string) ([]byte, error) {
+	if pdf, ok := s.inquiries[number]; ok {
+		return pdf, nil
+	}
 	return nil, storage.ErrNotFound
 }
 
@@ -589,7 +600,9 @@ func startBody(t *testing.T) []byte {
 		// The records requests'.
 		"delivery": "mail", "disclosureCase": "jlis-131016-20261201-000001",
 		"items": []map[string]any{{"serial": "51", "action": "correct", "field": "municipality", "value": "131016", "statement": "発行した市区町村が違う"}},
-		"proxy": map[string]any{"name": "試験 太郎", "address": "東京都千代田区千代田1番1号", "relationship": "spouse"}})
+		"proxy": map[string]any{"name": "試験 太郎", "address": "東京都千代田区千代田1番1号", "relationship": "spouse"},
+		// An audit finding's.
+		"category": "procedure", "summary": "受付簿の記載漏れ"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -682,15 +695,18 @@ func TestForgedClerkIgnoredByDecode(t *testing.T) {
 }
 
 // TestForgedClerkIgnoredByRoute posts the forged body to every step of
-// every procedure as clerk1: what reaches Temporal names clerk1, for the
+// every procedure as clerk1 (as manager1 or auditor1 for the steps only
+// they take): what reaches Temporal names the session's login, for the
 // procedure's update and workflow.
 func TestForgedClerkIgnoredByRoute(t *testing.T) {
+	loginOf := map[string]string{workflows.RoleClerk: "clerk1", workflows.RoleManager: "manager1", workflows.RoleAuditor: "auditor1"}
 	for i, p := range workflows.Catalog {
 		for _, st := range p.Steps {
 			t.Run(p.Name+"/"+st.Path, func(t *testing.T) {
 				f := newAPIFixture(t, &apiTemporal{})
 				cs := f.addCase(p.Name, fmt.Sprintf("%s-20260401-%04d", apiMunicipality, i+1), apiMunicipality)
-				rec := f.post("clerk1", "/api/cases/"+cs.CaseNumber+"/"+st.Path, []byte(forgedBody))
+				login := loginOf[p.StepRolesOf(st.Path)[0]]
+				rec := f.post(login, "/api/cases/"+cs.CaseNumber+"/"+st.Path, []byte(forgedBody))
 				if rec.Code != http.StatusOK {
 					t.Fatalf("status %d: %s", rec.Code, rec.Body)
 				}
@@ -701,8 +717,8 @@ func TestForgedClerkIgnoredByRoute(t *testing.T) {
 				if u.WorkflowID != cs.WorkflowID || u.UpdateName != st.Update || len(u.Args) != 1 {
 					t.Fatalf("sent %s %s with %d args, want %s %s with 1", u.WorkflowID, u.UpdateName, len(u.Args), cs.WorkflowID, st.Update)
 				}
-				if got := clerkOf(t, u.Args[0]); got != "clerk1" {
-					t.Errorf("update sent with clerk %q, want the session's clerk1", got)
+				if got := clerkOf(t, u.Args[0]); got != login {
+					t.Errorf("update sent with clerk %q, want the session's %s", got, login)
 				}
 				if bytes.Contains([]byte(fmt.Sprintf("%+v", u.Args[0])), []byte("mallory")) {
 					t.Errorf("the forged name reached the update: %+v", u.Args[0])

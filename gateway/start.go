@@ -124,9 +124,10 @@ var notFoundCodes = []string{"unknown_card", "unknown_certificate"}
 func (s *Server) checkHolder(c *gin.Context, h workflows.CertificateHolder, municipality string) bool {
 	resident, serials, card := h.Holder()
 	r, err := s.db.Resident(c, resident)
+	markRegisterRead(c)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		fail(c, http.StatusNotFound, "not_in_register", "住民基本台帳に該当する住民票コードがありません / No resident with this resident code is in the register.")
+		s.failRegisterCheck(c, http.StatusNotFound, "not_in_register", "住民基本台帳に該当する住民票コードがありません / No resident with this resident code is in the register.")
 		return false
 	case err != nil:
 		s.failInternal(c, err)
@@ -134,20 +135,20 @@ func (s *Server) checkHolder(c *gin.Context, h workflows.CertificateHolder, muni
 	case r.MunicipalityCode != municipality && currentClerk(c).OfficeKind != workflows.OfficeOrganization:
 		// The Organization's own counter takes requests of any resident
 		// (第2 3: it reads the 住基ネット); only the records requests list it.
-		fail(c, http.StatusForbidden, "other_municipality_resident", "他の団体の住民の電子証明書です / These certificates are of another municipality's resident.")
+		s.failRegisterCheck(c, http.StatusForbidden, "other_municipality_resident", "他の団体の住民の電子証明書です / These certificates are of another municipality's resident.")
 		return false
 	}
 	for _, serial := range serials {
 		cert, err := s.db.Certificate(c, serial)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
-			fail(c, http.StatusNotFound, "unknown_certificate", "このシリアル番号の電子証明書は記録されていません / No certificate with this serial number is recorded.")
+			s.failRegisterCheck(c, http.StatusNotFound, "unknown_certificate", "このシリアル番号の電子証明書は記録されていません / No certificate with this serial number is recorded.")
 			return false
 		case err != nil:
 			s.failInternal(c, err)
 			return false
 		case cert.ResidentCode != resident:
-			fail(c, http.StatusForbidden, "not_holder", "この電子証明書はこの住民のものではありません / This certificate is not this resident's.")
+			s.failRegisterCheck(c, http.StatusForbidden, "not_holder", "この電子証明書はこの住民のものではありません / This certificate is not this resident's.")
 			return false
 		}
 	}
@@ -155,13 +156,13 @@ func (s *Server) checkHolder(c *gin.Context, h workflows.CertificateHolder, muni
 		cd, err := s.db.Card(c, card)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
-			fail(c, http.StatusNotFound, "unknown_card", "このカードは登録されていません / This card is not registered.")
+			s.failRegisterCheck(c, http.StatusNotFound, "unknown_card", "このカードは登録されていません / This card is not registered.")
 			return false
 		case err != nil:
 			s.failInternal(c, err)
 			return false
 		case cd.ResidentCode != resident:
-			fail(c, http.StatusForbidden, "not_holder", "このカードはこの住民のものではありません / This card is not this resident's.")
+			s.failRegisterCheck(c, http.StatusForbidden, "not_holder", "このカードはこの住民のものではありません / This card is not this resident's.")
 			return false
 		}
 	}

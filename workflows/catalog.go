@@ -46,12 +46,29 @@ type Procedure struct {
 	// Synchronous procedures end within seconds (a loss report): the
 	// gateway waits for the outcome and answers a rejection as a 4xx.
 	Synchronous bool
+	// StepRoles are the roles that may take a step, by the step's path,
+	// where they are not DefaultStepRoles (an audit finding's steps are
+	// the auditors' and the manager's).
+	StepRoles map[string][]string
 	// Delegable procedures may be done for a municipality's residents by
 	// another office under a delegation: another municipality's head
 	// (第2 5, 規則69), and a post office (第2 6) when StartOffices also
 	// lists post_office. The procedure is the same; the case stays the
 	// address municipality's.
 	Delegable bool
+}
+
+// DefaultStepRoles may take the clerk steps of a procedure whose StepRoles
+// do not name the step. An auditor is not among them: auditors change
+// nothing but their own findings.
+var DefaultStepRoles = []string{RoleClerk, RoleManager, RoleOperator}
+
+// StepRolesOf returns the roles that may take the procedure's step.
+func (p Procedure) StepRolesOf(path string) []string {
+	if r, ok := p.StepRoles[path]; ok {
+		return r
+	}
+	return DefaultStepRoles
 }
 
 // StartRequest is a procedure's start request as the gateway reads it.
@@ -203,6 +220,16 @@ var Catalog = []Procedure{
 	{Name: contract.ProcExOfficioRevocationBatch, Workflow: ExOfficioRevocationBatch, WorkflowType: "ExOfficioRevocationBatch",
 		Manual: "第2 2(3)（一括）", Title: "機構による電子証明書の職権失効のために市区町村受付窓口にて行う業務（住民基本台帳の一括異動）",
 		Steps: []kit.HumanStep{kit.CancelStep}},
+	{Name: ProcedureAuditFinding, Workflow: AuditFinding, WorkflowType: "AuditFinding",
+		Manual: "第3 10", Title: "準拠性監査の指摘と是正",
+		// The auditor records the finding at their own office; the office's
+		// manager records the correction; an auditor confirms it closed, or
+		// withdraws the finding (cancel).
+		StartRoles: []string{RoleAuditor}, StartOffices: []string{OfficeMunicipality, OfficeOrganization},
+		Steps: []kit.HumanStep{kit.CancelStep, recordCorrectionStep, confirmClosedStep},
+		StepRoles: map[string][]string{kit.CancelStep.Path: {RoleAuditor}, recordCorrectionStep.Path: {RoleManager},
+			confirmClosedStep.Path: {RoleAuditor}},
+		Start: func() StartRequest { return &StartAuditFinding{} }},
 }
 
 // Lookup returns a procedure of the catalog by name.

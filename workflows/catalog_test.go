@@ -47,6 +47,7 @@ var catalogStarts = map[string]any{
 		Request: CorrectionRequest{RecordsRequest: recordsRequest, DisclosureCase: disclosureCase, Items: correctionItems}, Proxy: testProxy},
 	contract.ProcCorrection:        correctionIn,
 	contract.ProcRetentionDisposal: RetentionDisposalInput{CaseNumber: DisposalCaseNumber("131016", "2026-11-26"), MunicipalityCode: "131016", Day: "2026-11-26"},
+	ProcedureAuditFinding:          findingInput,
 }
 
 // registry records what RegisterAll registers, and registers it on a real

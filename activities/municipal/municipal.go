@@ -28,7 +28,7 @@ type MunicipalStore interface {
 	RecordFee(ctx context.Context, number, item string, at time.Time) (int, error)
 	RegisterDocuments(ctx context.Context, number string, docTypes []string, at time.Time) (time.Time, error)
 	RecordEvent(ctx context.Context, number, key, actor, detail string, at time.Time) error
-	CloseCase(ctx context.Context, number, status string, at time.Time) error
+	CloseCase(ctx context.Context, number, status, reason string, at time.Time) error
 }
 
 // Municipal holds the municipal worker's activities.
@@ -158,7 +158,7 @@ func (m *Municipal) RecordEvent(ctx context.Context, in contract.RecordEventInpu
 
 // CloseCase marks the case finished.
 func (m *Municipal) CloseCase(ctx context.Context, in contract.CloseCaseInput) (contract.CloseCaseResult, error) {
-	return contract.CloseCaseResult{}, m.Store.CloseCase(ctx, in.CaseNumber, in.Status, in.At)
+	return contract.CloseCaseResult{}, m.Store.CloseCase(ctx, in.CaseNumber, in.Status, in.Reason, in.At)
 }
 
 // checkAgainstRegister applies the register rules (internal/register) that

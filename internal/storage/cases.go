@@ -81,9 +81,10 @@ func (db *DB) Case(ctx context.Context, number string) (Case, error) {
 	return c, nil
 }
 
-// CloseCase marks a case finished with the given status; repeating it is harmless.
-func (db *DB) CloseCase(ctx context.Context, number, status string, at time.Time) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE cases SET status = $2, closed_at = COALESCE(closed_at, $3) WHERE case_number = $1`, number, status, at)
+// CloseCase marks a case finished with the given status and the code of
+// why it did not complete ("" when it did); repeating it is harmless.
+func (db *DB) CloseCase(ctx context.Context, number, status, reason string, at time.Time) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE cases SET status = $2, reason_code = $4, closed_at = COALESCE(closed_at, $3) WHERE case_number = $1`, number, status, at, reason)
 	if err != nil {
 		return fmt.Errorf("storage: close case: %w", err)
 	}

@@ -199,7 +199,7 @@ func TestDisposalLists(t *testing.T) {
 	}
 
 	// The request ends: the next day lists A's items again, B's no more.
-	if err := db.CloseCase(ctx, disclosure, "completed", at); err != nil {
+	if err := db.CloseCase(ctx, disclosure, "completed", "", at); err != nil {
 		t.Fatal(err)
 	}
 	d2 := day("2041-04-02")

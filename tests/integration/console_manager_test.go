@@ -101,7 +101,7 @@ func TestConsoleManagerHistory(t *testing.T) {
 		}
 	}
 	auditor := login(t, "auditor1")
-	if code := auditor.do("GET", "/api/access-log?case="+n, nil, &log); code != http.StatusOK {
+	if code := auditor.do("GET", "/api/access-log?kind=history&case="+n, nil, &log); code != http.StatusOK {
 		t.Fatalf("the access log: HTTP %d", code)
 	}
 	if len(log.Entries) != 1 || log.Entries[0].Clerk != "manager1" || log.Entries[0].Office != demo.Chiyoda ||

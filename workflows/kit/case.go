@@ -375,8 +375,12 @@ func settle[R any](ctx workflow.Context, c *Case, detail R, err error) (Outcome[
 	c.Enter(dctx, step, "")
 	workflow.GetMetricsHandler(dctx).WithTags(map[string]string{"procedure": c.st.Procedure, "outcome": status}).Counter(EndedMetric).Inc(1)
 	upsert(dctx, searchattr.Step.ValueSet(step), searchattr.Status.ValueSet(status), searchattr.Waiting.ValueUnset())
+	reason := ""
+	if why != nil {
+		reason = why.Code
+	}
 	if _, err := Local(dctx, contract.CloseCase, contract.CloseCaseInput{
-		CaseNumber: c.st.CaseNumber, Status: status, At: workflow.Now(dctx),
+		CaseNumber: c.st.CaseNumber, Status: status, Reason: reason, At: workflow.Now(dctx),
 	}); err != nil {
 		return Outcome[R]{}, err
 	}
