@@ -125,7 +125,7 @@ func (db *DB) RecordRefund(ctx context.Context, number, by, reason string, at ti
 	var r Refund
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO fee_refunds (case_number, item, amount_yen, refunded_by, reason, refunded_at)
-			SELECT case_number, item, amount_yen, $2, $3, $4 FROM fees WHERE case_number = $1
+			SELECT case_number, item, amount_yen, $2, $3, $4 FROM fees WHERE case_number = $1 AND amount_yen > 0
 			ON CONFLICT (case_number) DO NOTHING`, number, by, reason, at); err != nil {
 			return err
 		}
