@@ -32,7 +32,9 @@ func TestFeeScheduleInForce(t *testing.T) {
 	db := storagetest.Seeded(t)
 	ctx := context.Background()
 	muni := freshMunicipality(t, db)
-	jst := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, storage.Tokyo) }
+	jst := func(y int, m time.Month, d, h, min int) time.Time {
+		return time.Date(y, m, d, h, min, 0, 0, storage.Tokyo)
+	}
 	if err := db.SetFee(ctx, muni, fee.ItemReissueAfterCardReissue, 300, jst(2027, 4, 1, 0, 0)); err != nil {
 		t.Fatal(err)
 	}
