@@ -183,6 +183,10 @@ func (s *Server) startProcedure(c *gin.Context) {
 		fail(c, http.StatusForbidden, "not_permitted", "この手続を開始する権限がありません / You may not start this procedure.")
 		return
 	}
+	// The fee is computed from the case (第3 5): one typed in starts nothing.
+	if s.refuseTypedFee(c, name) {
+		return
+	}
 	start(c)
 }
 
@@ -327,6 +331,9 @@ func (s *Server) clerkStep(c *gin.Context) {
 	def, ok := proc.Step(c.Param("step"))
 	if !known || !ok {
 		fail(c, http.StatusConflict, "step_not_in_procedure", "この手続ではこの操作はできません / This procedure has no such step.")
+		return
+	}
+	if s.refuseTypedFee(c, cs.CaseNumber) {
 		return
 	}
 	body, err := c.GetRawData()

@@ -192,6 +192,7 @@ func rbacMatrix() []matrixRow {
 		matrixRow{"POST /api/terminals/{id}/suspend", "千代田区's terminal", ".x.....", matrixPost("/api/terminals/T0001/suspend", ``)},
 		matrixRow{"POST /api/terminals/{id}/decommission", "千代田区's terminal", ".x.....", matrixPost("/api/terminals/T0001/decommission", ``)},
 		matrixRow{"GET /api/audit/chain", "the own office's audit trail, verified", ".x....x", matrixGet("/api/audit/chain")},
+		matrixRow{"GET /api/fees/report", "the own office's fees of a day", ".x....x", matrixGet("/api/fees/report?day=2026-12-01")},
 		matrixRow{"POST /codec/decode", "千代田区's payloads", ".x.....", matrixCodec("inperson-issuance/131016-20261201-000001")},
 		matrixRow{"POST /codec/decode", "川崎市's payloads (done by 横浜市)", ".......", matrixCodec("inperson-issuance/141305-20261201-000001")},
 	)

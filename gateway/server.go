@@ -56,6 +56,8 @@ type Store interface {
 	// The register of refused attempts (refusals.go).
 	RecordRefusal(ctx context.Context, r storage.Refusal) (int64, error)
 	Refusals(ctx context.Context, f storage.RefusalFilter) ([]storage.Refusal, error)
+	// The fee reports (fees.go).
+	FeeReport(ctx context.Context, office string, from, to time.Time) (storage.FeeReport, error)
 }
 
 // Server is the gateway.
@@ -125,6 +127,8 @@ func (s *Server) Handler() http.Handler {
 	s.mountTerminals(api)
 	// The refused attempts (第3 10): read by managers and auditors (refusals.go).
 	api.GET("/refusals", requireRole("manager", "auditor"), s.listRefusals)
+	// The fee reports (第3 5): the office's managers and auditors (fees.go).
+	api.GET("/fees/report", requireRole("manager", "auditor"), s.feeReport)
 
 	// The Temporal UI decodes encrypted payloads here: managers only, their
 	// own municipality's only (codec.go).

@@ -75,6 +75,9 @@ type apiStore struct {
 	// refusals is the register of refused attempts; refusalFilters its lists.
 	refusals       []storage.Refusal
 	refusalFilters []storage.RefusalFilter
+	// fees is what the fee reports read (by office); feeAsks their periods.
+	fees    map[string]storage.FeeReport
+	feeAsks [][2]time.Time
 }
 
 func (s *apiStore) VerifyAuditChain(_ context.Context, office string) (storage.ChainReport, error) {
