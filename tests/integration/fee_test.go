@@ -63,7 +63,9 @@ func TestFeeOfReissueAfterCardReissue(t *testing.T) {
 		"application": feeReissued.application(), "feeYen": 0}, &refused); code != http.StatusBadRequest || refused.Error.Code != "fee_not_typed" {
 		t.Fatalf("a typed fee: HTTP %d %+v", code, refused)
 	}
-	var refusals struct{ Refusals []struct{ Actor, Subject, Reason string } }
+	var refusals struct {
+		Refusals []struct{ Actor, Subject, Reason string }
+	}
 	if code := manager.do("GET", "/api/refusals?kind=fee_typed_by_hand", nil, &refusals); code != http.StatusOK || len(refusals.Refusals) == 0 ||
 		refusals.Refusals[0].Actor != "clerk1" || refusals.Refusals[0].Subject != workflows.ProcedureInPersonIssuance {
 		t.Fatalf("the attempt is not in the register: HTTP %d %+v", code, refusals)
