@@ -95,6 +95,8 @@ type Options struct {
 	// link), for managers and auditors.
 	TemporalUI func(workflowID string) string
 	Log        *slog.Logger
+	// Now is the clock (nil: time.Now), for the fees page's today.
+	Now func() time.Time
 }
 
 // Console is the console's handler.
@@ -127,6 +129,8 @@ func New(o Options) *Console {
 	c.mux.HandleFunc("POST /console/cases/{case}/steps/{step}", c.signed(c.caseStep))
 	c.mux.HandleFunc("GET /console/cases/{case}/letters/{letter}", c.signed(c.letter))
 	c.mux.HandleFunc("GET /console/deadlines", c.signed(c.deadlines))
+	c.mux.HandleFunc("GET /console/fees", c.signed(c.fees))
+	c.mux.HandleFunc("GET /console/fees/report", c.signed(c.feeReport))
 	c.mux.HandleFunc("GET /console/start", c.signed(c.startList))
 	c.mux.HandleFunc("GET /console/start/{procedure}", c.signed(c.startForm))
 	c.mux.HandleFunc("POST /console/start/{procedure}", c.signed(c.startSubmit))
