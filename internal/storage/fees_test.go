@@ -18,8 +18,11 @@ import (
 func freshMunicipality(t *testing.T, db *storage.DB) string {
 	t.Helper()
 	code := fmt.Sprintf("9%05d", time.Now().UnixNano()/1000%100000)
-	if _, err := db.Pool.Exec(context.Background(), `INSERT INTO municipalities (code, name) VALUES ($1, 'テスト市')`, code); err != nil {
-		t.Fatal(err)
+	for _, sql := range []string{`INSERT INTO municipalities (code, name) VALUES ($1, 'テスト市')`,
+		`INSERT INTO offices (code, kind, name) VALUES ($1, 'municipality', 'テスト市')`} {
+		if _, err := db.Pool.Exec(context.Background(), sql, code); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return code
 }

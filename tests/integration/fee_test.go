@@ -13,6 +13,7 @@ import (
 	"github.com/madoguchi/madoguchi/internal/fee"
 	"github.com/madoguchi/madoguchi/internal/letter/lettertest"
 	"github.com/madoguchi/madoguchi/internal/storage"
+	"github.com/madoguchi/madoguchi/internal/temporalclient"
 	"github.com/madoguchi/madoguchi/workflows"
 )
 
@@ -87,7 +88,12 @@ func TestFeeOfReissueAfterCardReissue(t *testing.T) {
 		if st["status"] != workflows.StatusCompleted {
 			t.Fatalf("issuance to %s did not complete: %v", r.code, st)
 		}
-		tc := dialTemporal(t)
+		// The outcome is encrypted in Temporal: read it as the gateway does.
+		tc, err := temporalclient.Dial(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tc.Close()
 		var out outcome
 		cctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
