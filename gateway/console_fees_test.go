@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/madoguchi/madoguchi/workflows"
 )
 
 // TestConsoleFees: the fees page shows today's and this month's figures of
@@ -42,5 +44,18 @@ func TestConsoleFees(t *testing.T) {
 		if p := f.get("clerk1", path); p.status != http.StatusNotFound {
 			t.Errorf("a clerk: %s %d", path, p.status)
 		}
+	}
+}
+
+// TestConsoleCaseShowsFee: a case whose fee was recorded shows its item and
+// amount on the case page.
+func TestConsoleCaseShowsFee(t *testing.T) {
+	f := newConsoleFixture(t)
+	cs := f.addCase(workflows.ProcedureInPersonIssuance, apiMunicipality+"-20261201-0001", apiMunicipality)
+	f.ct.state = `{"caseNumber":"x","procedure":"inperson-issuance","status":"completed","step":"done","steps":[],` +
+		`"issuance":{"kinds":["sign","auth"],"renewal":false,"fee":{"item":"certificate_reissue_after_card_reissue","amountYen":200}}}`
+	page := f.get("clerk1", "/console/cases/"+cs.CaseNumber)
+	if page.status != http.StatusOK || !strings.Contains(page.body, `id="case-fee" data-item="certificate_reissue_after_card_reissue">カード再交付後の電子証明書の発行 200 円</dd>`) {
+		t.Errorf("the case page does not show the fee: %d\n%s", page.status, page.body)
 	}
 }

@@ -45,6 +45,12 @@ func (s *inPersonSuite) TestFeeFromTheCardsFacts() {
 				CardSerial: "C1", Renewal: tc.renewal}, s.feeIn[0])
 			s.Require().NotNil(res.Detail.Fee)
 			s.Equal("certificate_issuance", res.Detail.Fee.Item)
+			v, err := s.env.QueryWorkflow(StateQuery)
+			s.Require().NoError(err)
+			var st State
+			s.Require().NoError(v.Get(&st))
+			s.Require().NotNil(st.Issuance.Fee, "the state shows the fee")
+			s.Equal(*res.Detail.Fee, *st.Issuance.Fee)
 			s.Empty(s.refunds, "a completed case refunds nothing")
 		})
 	}

@@ -280,6 +280,7 @@ func (f *issuance) feeAndDocuments(ctx workflow.Context, res *IssuanceResult, do
 		return err
 	}
 	res.Fee = &recorded
+	f.c.State().Issuance.Fee = &recorded
 	f.c.Enter(ctx, StepDocuments, "")
 	if f.legalRep {
 		docTypes = append(docTypes, "legal_representative_identity_check_record")
