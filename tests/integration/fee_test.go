@@ -88,6 +88,12 @@ func TestFeeOfReissueAfterCardReissue(t *testing.T) {
 		if st["status"] != workflows.StatusCompleted {
 			t.Fatalf("issuance to %s did not complete: %v", r.code, st)
 		}
+		// The case's state shows the fee as the outcome does.
+		iss, _ := st["issuance"].(map[string]any)
+		stateFee, _ := iss["fee"].(map[string]any)
+		if stateFee == nil {
+			t.Errorf("the state of %s shows no fee: %v", number, st)
+		}
 		// The outcome is encrypted in Temporal: read it as the gateway does.
 		tc, err := temporalclient.Dial(cfg)
 		if err != nil {
@@ -99,6 +105,9 @@ func TestFeeOfReissueAfterCardReissue(t *testing.T) {
 		defer cancel()
 		if err := tc.GetWorkflow(cctx, workflows.WorkflowID(workflows.ProcedureInPersonIssuance, number), "").Get(cctx, &out); err != nil {
 			t.Fatal(err)
+		}
+		if stateFee != nil && (stateFee["item"] != out.Detail.Fee.Item || stateFee["amountYen"] != float64(out.Detail.Fee.AmountYen)) {
+			t.Errorf("the state's fee %v is not the outcome's %+v", stateFee, out.Detail.Fee)
 		}
 		return number, out
 	}
