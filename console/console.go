@@ -95,6 +95,8 @@ type Options struct {
 	// link), for managers and auditors.
 	TemporalUI func(workflowID string) string
 	Log        *slog.Logger
+	// Now is the clock (nil: time.Now), for the fees page's today.
+	Now func() time.Time
 }
 
 // Console is the console's handler.
@@ -130,6 +132,8 @@ func New(o Options) *Console {
 	// The day's disposal list (第3 3; disposals.go).
 	c.mux.HandleFunc("GET /console/disposals", c.signed(c.disposals))
 	c.mux.HandleFunc("POST /console/disposals/{day}/{action}", c.signed(c.disposalStep))
+	c.mux.HandleFunc("GET /console/fees", c.signed(c.fees))
+	c.mux.HandleFunc("GET /console/fees/report", c.signed(c.feeReport))
 	c.mux.HandleFunc("GET /console/start", c.signed(c.startList))
 	c.mux.HandleFunc("GET /console/start/{procedure}", c.signed(c.startForm))
 	c.mux.HandleFunc("POST /console/start/{procedure}", c.signed(c.startSubmit))

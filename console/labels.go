@@ -522,3 +522,26 @@ func init() {
 		ui[k] = v
 	}
 }
+
+// feeLabels are the fees page's (第3 5), merged into ui.
+var feeLabels = map[string]text{
+	"fees":                                   {"手数料", "Fees"},
+	"feeshint":                               {"電子証明書の発行手数料は手続の内容から自動で計算されます。還付は取消・障害で終了した手続の分です。帳票には受付番号と金額のみを記載します。", "Issuance fees are computed from each case; refunds are those of cases cancelled or failed after their fee. The reports hold case numbers and amounts only."},
+	"feestoday":                              {"本日", "Today"},
+	"feesmonth":                              {"今月", "This month"},
+	"feeitem":                                {"項目", "Item"},
+	"feecount":                               {"件数", "Count"},
+	"feetotal":                               {"手数料計", "Total"},
+	"feerefunds":                             {"還付件数", "Refunds"},
+	"feerefunded":                            {"還付額", "Refunded"},
+	"feenet":                                 {"差引", "Net"},
+	"yen":                                    {"円", "yen"},
+	"certificate_issuance":                   {"電子証明書の発行", "Certificate issuance"},
+	"certificate_reissue_after_card_reissue": {"カード再交付後の電子証明書の発行", "Certificates on a re-issued card"},
+}
+
+func init() {
+	for k, v := range feeLabels {
+		ui[k] = v
+	}
+}

@@ -132,15 +132,43 @@ type RecordIssuedInput struct {
 // RecordIssuedResult is empty; the activity is idempotent.
 type RecordIssuedResult struct{}
 
-// RecordFeeInput records the issuance fee of a case (第3 5).
+// RecordFeeInput records the issuance fee of a case (第3 5) from the case's
+// facts: the card the certificates were written on and whether they renewed
+// certificates on it. The activity picks the item by the rule (internal/fee)
+// and the amount from the municipality's schedule; no amount is ever passed.
 type RecordFeeInput struct {
 	CaseNumber string `json:"caseNumber"`
-	Item       string `json:"item"`
+	// Item is the fixed item of cases recorded before the fee came from the
+	// facts (their histories replay it); empty now.
+	Item         string `json:"item,omitempty"`
+	ResidentCode string `json:"residentCode,omitempty"`
+	CardSerial   string `json:"cardSerial,omitempty"`
+	// Renewal: certificates on this same card were renewed.
+	Renewal bool `json:"renewal,omitempty"`
 }
 
-// RecordFeeResult is the amount recorded, from the municipality's schedule.
+// RecordFeeResult is the fee recorded: its item and the amount from the
+// municipality's schedule in force on the day.
 type RecordFeeResult struct {
-	AmountYen int `json:"amountYen"`
+	Item      string `json:"item,omitempty"`
+	AmountYen int    `json:"amountYen"`
+}
+
+// RefundFeeInput records the refund of a case's fee, when the case ends
+// cancelled or failed after the fee was recorded.
+type RefundFeeInput struct {
+	CaseNumber string `json:"caseNumber"`
+	// By is the clerk who cancelled, or "system" for a failure.
+	By string `json:"by"`
+	// Reason is the case's ending, e.g. "cancelled: 申請者の都合".
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// RefundFeeResult is the refund recorded (the first, on a repeat).
+type RefundFeeResult struct {
+	Item      string `json:"item"`
+	AmountYen int    `json:"amountYen"`
 }
 
 // RegisterDocumentsInput registers the application documents (第3 3).
@@ -249,6 +277,7 @@ var (
 	CheckCard          = Activity[CheckCardInput, CheckCardResult]{Name: "CheckCard", Zone: ZoneMunicipal}
 	RecordIssued       = Activity[RecordIssuedInput, RecordIssuedResult]{Name: "RecordIssued", Zone: ZoneMunicipal}
 	RecordFee          = Activity[RecordFeeInput, RecordFeeResult]{Name: "RecordFee", Zone: ZoneMunicipal}
+	RefundFee          = Activity[RefundFeeInput, RefundFeeResult]{Name: "RefundFee", Zone: ZoneMunicipal}
 	RegisterDocuments  = Activity[RegisterDocumentsInput, RegisterDocumentsResult]{Name: "RegisterDocuments", Zone: ZoneMunicipal}
 	RecordEvent        = Activity[RecordEventInput, RecordEventResult]{Name: "RecordEvent", Zone: ZoneMunicipal}
 	CloseCase          = Activity[CloseCaseInput, CloseCaseResult]{Name: "CloseCase", Zone: ZoneMunicipal}

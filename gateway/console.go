@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,6 +50,7 @@ func (s *Server) mountConsole(r *gin.Engine) {
 		Secure:     consoleSecure(os.Getenv("MADOGUCHI_CONSOLE_SECURE_COOKIE")),
 		Log:        s.log,
 		TemporalUI: temporalUILink(config.FromEnv()),
+		Now:        func() time.Time { return s.now() },
 	})
 	r.Any("/console/*path", gin.WrapH(h))
 	r.GET("/console", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, console.Prefix) })

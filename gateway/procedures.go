@@ -199,6 +199,10 @@ func (s *Server) startProcedure(c *gin.Context) {
 		fail(c, http.StatusForbidden, "not_permitted", "この手続を開始する権限がありません / You may not start this procedure.")
 		return
 	}
+	// The fee is computed from the case (第3 5): one typed in starts nothing.
+	if s.refuseTypedFee(c, name) {
+		return
+	}
 	start(c)
 }
 
@@ -388,6 +392,9 @@ func (s *Server) clerkStep(c *gin.Context) {
 	}
 	if !slices.Contains(proc.StepRolesOf(def.Path), currentClerk(c).Role) {
 		fail(c, http.StatusForbidden, "forbidden", "この操作を行う権限がありません / You are not allowed to do this.")
+		return
+	}
+	if s.refuseTypedFee(c, cs.CaseNumber) {
 		return
 	}
 	body, err := c.GetRawData()

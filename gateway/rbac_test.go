@@ -222,6 +222,7 @@ func rbacMatrix() []matrixRow {
 		matrixRow{"GET /api/retention-periods", "the own municipality's periods", ".x....x", matrixGet("/api/retention-periods")},
 		matrixRow{"PUT /api/retention-periods/{docType}", "the own municipality's period of a type", ".x.....", matrixPut("/api/retention-periods/power_of_attorney", `{"years":10}`)},
 		matrixRow{"GET /api/audit/report", "the own office's audit report for a period", ".x....x", matrixGet("/api/audit/report?from=2026-12-01&to=2026-12-01")},
+		matrixRow{"GET /api/fees/report", "the own office's fees of a day", ".x....x", matrixGet("/api/fees/report?day=2026-12-01")},
 		matrixRow{"POST /codec/decode", "千代田区's payloads", ".x.....", matrixCodec("inperson-issuance/131016-20261201-000001")},
 		matrixRow{"POST /codec/decode", "川崎市's payloads (done by 横浜市)", ".......", matrixCodec("inperson-issuance/141305-20261201-000001")},
 	)

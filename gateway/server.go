@@ -74,6 +74,8 @@ type Store interface {
 	DisposalList(ctx context.Context, office string, day time.Time) (storage.DisposalList, error)
 	RetentionPeriods(ctx context.Context, municipality string) (storage.RetentionSettings, error)
 	SetRetentionPeriod(ctx context.Context, municipality, docType string, years int) error
+	// The fee reports (fees.go).
+	FeeReport(ctx context.Context, office string, from, to time.Time) (storage.FeeReport, error)
 }
 
 // Server is the gateway.
@@ -158,6 +160,8 @@ func (s *Server) Handler() http.Handler {
 	s.mountDisposals(api)
 	// The retention periods per document type (第3 3): set by managers.
 	s.mountRetention(api)
+	// The fee reports (第3 5): the office's managers and auditors (fees.go).
+	api.GET("/fees/report", requireRole("manager", "auditor"), s.feeReport)
 
 	// The Temporal UI decodes encrypted payloads here: managers only, their
 	// own municipality's only (codec.go).

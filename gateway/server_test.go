@@ -95,6 +95,9 @@ type apiStore struct {
 	disposalLists map[string]storage.DisposalList
 	// retention is the retention periods set, by document type.
 	retention map[string]int
+	// fees is what the fee reports read (by office); feeAsks their periods.
+	fees    map[string]storage.FeeReport
+	feeAsks [][2]time.Time
 }
 
 func (s *apiStore) VerifyAuditChain(_ context.Context, office string) (storage.ChainReport, error) {

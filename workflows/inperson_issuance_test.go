@@ -21,12 +21,20 @@ type inPersonSuite struct {
 	suite.Suite
 	testsuite.WorkflowTestSuite
 	env *testsuite.TestWorkflowEnvironment
+	// The fee's facts and refunds the procedure passed; docsErr fails the
+	// documents step and closeStatus is the ending expected (default
+	// completed).
+	feeIn       []contract.RecordFeeInput
+	refunds     []contract.RefundFeeInput
+	docsErr     error
+	closeStatus string
 }
 
 func TestInPersonIssuance(t *testing.T) { suite.Run(t, new(inPersonSuite)) }
 
 func (s *inPersonSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
+	s.feeIn, s.refunds, s.docsErr, s.closeStatus = nil, nil, nil, StatusCompleted
 	s.env.RegisterActivity(&municipal.Municipal{})
 	s.env.RegisterActivity(&terminal.Card{})
 	s.env.RegisterActivity(&org.CA{})
@@ -88,11 +96,23 @@ func (s *inPersonSuite) mockCardAndCA(current []contract.CurrentCertificate) *[]
 		})
 	s.env.OnActivity(contract.WriteCertificates.Name, mock.Anything, mock.Anything).Return(contract.WriteCertificatesResult{}, nil)
 	s.env.OnActivity(contract.RecordIssued.Name, mock.Anything, mock.Anything).Return(contract.RecordIssuedResult{}, nil)
-	s.env.OnActivity(contract.RecordFee.Name, mock.Anything, mock.Anything).Return(contract.RecordFeeResult{AmountYen: 0}, nil)
-	s.env.OnActivity(contract.RegisterDocuments.Name, mock.Anything, mock.Anything).Return(contract.RegisterDocumentsResult{RetainUntil: "2031-11-26"}, nil)
+	s.env.OnActivity(contract.RecordFee.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.RecordFeeInput) (contract.RecordFeeResult, error) {
+			s.feeIn = append(s.feeIn, in)
+			return contract.RecordFeeResult{Item: "certificate_issuance", AmountYen: 0}, nil
+		})
+	s.env.OnActivity(contract.RefundFee.Name, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.RefundFeeInput) (contract.RefundFeeResult, error) {
+			s.refunds = append(s.refunds, in)
+			return contract.RefundFeeResult{Item: "certificate_issuance"}, nil
+		}).Maybe()
+	s.env.OnActivity(contract.RegisterDocuments.Name, mock.Anything, mock.Anything).Return(
+		func(context.Context, contract.RegisterDocumentsInput) (contract.RegisterDocumentsResult, error) {
+			return contract.RegisterDocumentsResult{RetainUntil: "2031-11-26"}, s.docsErr
+		})
 	s.env.OnActivity(contract.RecordEvent.Name, mock.Anything, mock.Anything).Return(contract.RecordEventResult{}, nil)
 	s.env.OnActivity(contract.CloseCase.Name, mock.Anything, mock.MatchedBy(func(in contract.CloseCaseInput) bool {
-		return in.Status == StatusCompleted
+		return in.Status == s.closeStatus
 	})).Return(contract.CloseCaseResult{}, nil).Once()
 	return &requests
 }

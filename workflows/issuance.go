@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/internal/fee"
 	"github.com/madoguchi/madoguchi/internal/reasons"
 	"github.com/madoguchi/madoguchi/internal/validity"
 	"github.com/madoguchi/madoguchi/workflows/kit"
@@ -34,7 +35,9 @@ type IssuanceResult struct {
 	Certificates []kit.CertificateSummary  `json:"certificates,omitempty"`
 	Revoked      []string                  `json:"revoked,omitempty"`
 	Fee          *contract.RecordFeeResult `json:"fee,omitempty"`
-	RetainUntil  string                    `json:"retainUntil,omitempty"`
+	// Refund is the fee refunded because the case did not complete.
+	Refund      *contract.RefundFeeResult `json:"refund,omitempty"`
+	RetainUntil string                    `json:"retainUntil,omitempty"`
 }
 
 // issuance holds the steps every issuance procedure shares (第2 1(1)ア(イ),
@@ -47,6 +50,10 @@ type issuance struct {
 	// legalRep is set when the person may not apply alone (under 15, adult
 	// ward): the legal representative (法定代理人) applies.
 	legalRep bool
+	// card and renewal are the card step's facts the fee is computed from:
+	// the card written on, and whether certificates on it were renewed.
+	card    string
+	renewal bool
 }
 
 func newIssuance(c *kit.Case, app contract.Application, applied time.Time) *issuance {
@@ -137,6 +144,7 @@ func (f *issuance) onCard(ctx workflow.Context, term *kit.Terminal, reg contract
 	// The register check could only guess; only this card's certificates
 	// are renewed.
 	f.c.State().Issuance.Renewal = len(renewing) > 0
+	f.card, f.renewal = read.CardSerial, len(renewing) > 0
 	// Validity (規則 13, 49) is fixed before anything is written, so a card
 	// too close to its expiry is refused before its PINs are set.
 	per, err := f.periods(workflow.Now(ctx), reg, card.Expiry, renewing, read.CardSerial)
@@ -245,14 +253,34 @@ func (f *issuance) onCard(ctx workflow.Context, term *kit.Terminal, reg contract
 	return res, nil
 }
 
+// feeFromFacts is the change id of the fee computed from the case's facts
+// (issue 12 item 2): cases started before it recorded the fixed item.
+const feeFromFacts = "fee-from-facts"
+
 // feeAndDocuments records the fee (第3 5) and registers the application
 // documents with their retention date (第3 3).
 func (f *issuance) feeAndDocuments(ctx workflow.Context, res *IssuanceResult, docTypes ...string) error {
 	f.c.Enter(ctx, StepFee, "")
-	fee, err := kit.Local(ctx, contract.RecordFee, contract.RecordFeeInput{CaseNumber: f.c.Number(), Item: "certificate_issuance"})
+	in := contract.RecordFeeInput{CaseNumber: f.c.Number(), Item: fee.ItemIssuance}
+	if workflow.GetVersion(ctx, feeFromFacts, workflow.DefaultVersion, 1) >= 1 {
+		// The facts, never an amount or an item: the activity applies the
+		// rule and the schedule.
+		in = contract.RecordFeeInput{CaseNumber: f.c.Number(), ResidentCode: f.app.ResidentCode, CardSerial: f.card, Renewal: f.renewal}
+		// Pushed before the fee is recorded, so a case cancelled while it is
+		// being recorded still refunds it; a case with no paid fee has
+		// nothing to refund, which the activity answers.
+		f.c.Compensate("refund the fee", func(ctx workflow.Context) error {
+			e := f.c.Ended()
+			_, err := kit.Local(ctx, contract.RefundFee, contract.RefundFeeInput{CaseNumber: f.c.Number(), By: e.By, Reason: e.Reason, At: workflow.Now(ctx)})
+			return err
+		})
+	}
+	recorded, err := kit.Local(ctx, contract.RecordFee, in)
 	if err != nil {
 		return err
 	}
+	res.Fee = &recorded
+	f.c.State().Issuance.Fee = &recorded
 	f.c.Enter(ctx, StepDocuments, "")
 	if f.legalRep {
 		docTypes = append(docTypes, "legal_representative_identity_check_record")
@@ -261,7 +289,7 @@ func (f *issuance) feeAndDocuments(ctx workflow.Context, res *IssuanceResult, do
 	if err != nil {
 		return err
 	}
-	res.Fee, res.RetainUntil = &fee, docs.RetainUntil
+	res.RetainUntil = docs.RetainUntil
 	return nil
 }
 

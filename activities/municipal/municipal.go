@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/madoguchi/madoguchi/internal/fee"
 	"github.com/madoguchi/madoguchi/internal/register"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/internal/validity"
@@ -25,7 +26,9 @@ type MunicipalStore interface {
 	Certificate(ctx context.Context, serial string) (storage.IssuedCertificate, error)
 	Certificates(ctx context.Context, residentCode string) ([]storage.IssuedCertificate, error)
 	MarkCard(ctx context.Context, serial, status string) error
-	RecordFee(ctx context.Context, number, item string, at time.Time) (int, error)
+	RecordFee(ctx context.Context, number, item string, at time.Time) (storage.Fee, error)
+	CardHistory(ctx context.Context, resident, card, number string) (storage.CardHistory, error)
+	RecordRefund(ctx context.Context, number, by, reason string, at time.Time) (storage.Refund, error)
 	RegisterDocuments(ctx context.Context, number string, docTypes []string, at time.Time) (time.Time, error)
 	RecordEvent(ctx context.Context, number, key, actor, detail string, at time.Time) error
 	CloseCase(ctx context.Context, number, status, reason string, at time.Time) error
@@ -133,13 +136,63 @@ func (m *Municipal) RecordIssued(ctx context.Context, in contract.RecordIssuedIn
 	return contract.RecordIssuedResult{}, nil
 }
 
-// RecordFee records the fee at the scheduled amount, once per case and item.
+// RecordFee records the case's fee once (第3 5): the item the rule picks
+// from the case's facts and the applicant's card records (internal/fee),
+// at the amount in force today in the municipality's schedule. A case
+// recorded before the facts were passed names its item.
 func (m *Municipal) RecordFee(ctx context.Context, in contract.RecordFeeInput) (contract.RecordFeeResult, error) {
-	amount, err := m.Store.RecordFee(ctx, in.CaseNumber, in.Item, m.now())
+	now := m.now()
+	item := in.Item
+	if in.CardSerial != "" {
+		if in.ResidentCode == "" {
+			return contract.RecordFeeResult{}, temporal.NewNonRetryableApplicationError("record fee: the resident code is missing", contract.ErrTypeInvalid, nil)
+		}
+		h, err := m.Store.CardHistory(ctx, in.ResidentCode, in.CardSerial, in.CaseNumber)
+		if err != nil {
+			return contract.RecordFeeResult{}, fmt.Errorf("record fee: %w", err)
+		}
+		item = fee.ItemFor(factsOf(now, in.Renewal, h))
+	}
+	if item == "" {
+		item = fee.ItemIssuance
+	}
+	f, err := m.Store.RecordFee(ctx, in.CaseNumber, item, now)
 	if err != nil {
 		return contract.RecordFeeResult{}, fmt.Errorf("record fee: %w", err)
 	}
-	return contract.RecordFeeResult{AmountYen: amount}, nil
+	return contract.RecordFeeResult{Item: f.Item, AmountYen: f.AmountYen}, nil
+}
+
+// factsOf are the fee rule's facts: a card that held the applicant's
+// certificates before is the same card (no card re-issue), whatever card
+// came before it.
+func factsOf(now time.Time, renewal bool, h storage.CardHistory) fee.Facts {
+	f := fee.Facts{Day: now.In(storage.Tokyo), Renewal: renewal || h.HeldCertificates}
+	if h.Previous != nil && !f.Renewal {
+		f.Previous = &fee.PreviousCard{Status: h.Previous.Status, ExpiresOn: h.Previous.ExpiresOn}
+	}
+	return f
+}
+
+// RefundFee records the refund of a case's fee once, when the case ended
+// cancelled or failed after its fee was recorded.
+func (m *Municipal) RefundFee(ctx context.Context, in contract.RefundFeeInput) (contract.RefundFeeResult, error) {
+	if in.By == "" || in.Reason == "" {
+		return contract.RefundFeeResult{}, temporal.NewNonRetryableApplicationError("refund fee: who and why are required", contract.ErrTypeInvalid, nil)
+	}
+	at := in.At
+	if at.IsZero() {
+		at = m.now()
+	}
+	r, err := m.Store.RecordRefund(ctx, in.CaseNumber, in.By, in.Reason, at)
+	if errors.Is(err, storage.ErrNotFound) {
+		// No fee was recorded: nothing to refund.
+		return contract.RefundFeeResult{}, nil
+	}
+	if err != nil {
+		return contract.RefundFeeResult{}, fmt.Errorf("refund fee: %w", err)
+	}
+	return contract.RefundFeeResult{Item: r.Item, AmountYen: r.AmountYen}, nil
 }
 
 // RegisterDocuments registers the documents with their retention date.

@@ -215,9 +215,13 @@ func Seed(ctx context.Context, db *storage.DB) error {
 			if err := exec(`INSERT INTO offices (code, kind, name) VALUES ($1, 'municipality', $2) ON CONFLICT DO NOTHING`, m[0], m[1]); err != nil {
 				return err
 			}
-			// Certificate issuance on the individual number card is free of
-			// charge; the schedule keeps the item so the fee is still recorded.
-			if err := exec(`INSERT INTO fee_schedule (municipality_code, item, amount_yen) VALUES ($1, 'certificate_issuance', 0) ON CONFLICT DO NOTHING`, m[0]); err != nil {
+			// The rule in force (第3 5, internal/fee): issuance free, the
+			// certificates of a re-issued card 200 yen. Migration 014's
+			// trigger seeds the same rows; they are named here so the demo
+			// says what it charges.
+			if err := exec(`INSERT INTO fee_schedule (municipality_code, item, amount_yen, valid_from)
+				VALUES ($1, 'certificate_issuance', 0, '2016-01-01'), ($1, 'certificate_reissue_after_card_reissue', 200, '2016-01-01')
+				ON CONFLICT DO NOTHING`, m[0]); err != nil {
 				return err
 			}
 		}

@@ -103,28 +103,6 @@ func (db *DB) RecordEvent(ctx context.Context, number, key, actor, detail string
 	return nil
 }
 
-// RecordFee records a fee once per case and item, at the municipality's
-// scheduled amount, and returns the amount recorded.
-func (db *DB) RecordFee(ctx context.Context, number, item string, at time.Time) (int, error) {
-	var amount int
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO fees (case_number, item, amount_yen, recorded_at)
-			SELECT c.case_number, $2, COALESCE(f.amount_yen, 0), $3 FROM cases c
-			LEFT JOIN fee_schedule f ON f.municipality_code = c.municipality_code AND f.item = $2
-			WHERE c.case_number = $1 ON CONFLICT (case_number, item) DO NOTHING`, number, item, at); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `SELECT amount_yen FROM fees WHERE case_number = $1 AND item = $2`, number, item).Scan(&amount)
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, ErrNotFound
-	}
-	if err != nil {
-		return 0, fmt.Errorf("storage: fee: %w", err)
-	}
-	return amount, nil
-}
-
 // RegisterDocuments records the application documents of a case, each kept
 // until the municipality's retention period for its type (or, for a type it
 // did not set, its default) has passed, and returns the latest such date.

@@ -168,6 +168,17 @@ type Case struct {
 	settling bool
 	comps    []compensation
 	lock     workflow.Mutex
+	// ended is how the case is ending, set before its compensations run.
+	ended Ending
+}
+
+// Ending is how a case ended, for a compensation that records why (a
+// fee's refund): the status, who ended it (the cancelling clerk, or
+// "system") and the reason.
+type Ending struct {
+	Status string
+	By     string
+	Reason string
 }
 
 // compensatingKey marks the context compensations run on, so that their
@@ -329,6 +340,10 @@ func (c *Case) Record(ctx workflow.Context, key, actor, detail string) error {
 	return err
 }
 
+// Ended is how the case is ending; compensations read it (zero before the
+// case settles).
+func (c *Case) Ended() Ending { return c.ended }
+
 // Compensate pushes what to undo if the case does not complete; the
 // returned func drops it once the step it guards is safe (e.g. the
 // certificates are on the card).
@@ -361,6 +376,12 @@ func settle[R any](ctx workflow.Context, c *Case, detail R, err error) (Outcome[
 	c.settling = true
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	status, step, why := c.ending(err)
+	c.ended = Ending{Status: status, By: "system", Reason: status}
+	if c.cancel != nil {
+		c.ended.By, c.ended.Reason = c.cancel.Clerk, status+": "+c.cancel.Reason
+	} else if why != nil {
+		c.ended.Reason = status + ": " + why.Code
+	}
 	if status != StatusCompleted {
 		c.compensate(dctx)
 	}

@@ -26,6 +26,9 @@ type IssuanceState struct {
 	// Note says what changed from the application, e.g. the signing
 	// certificate dropped for a person who may not hold one.
 	Note string `json:"note,omitempty"`
+	// Fee is the fee recorded (第3 5): its item and amount, computed from
+	// the case's facts.
+	Fee *contract.RecordFeeResult `json:"fee,omitempty"`
 }
 
 // Issue asks the Organization for certificates (第2 1(1)ア(カ)). Until the
