@@ -142,7 +142,7 @@ func rbacMatrix() []matrixRow {
 		}
 		rows = append(rows, matrixRow{"GET /api/cases/{case}/history", c.label, cells, matrixGet("/api/cases/" + c.number + "/history")})
 	}
-	rows = append(rows, matrixRow{"GET /api/access-log", "the openings of the own office's case histories", "......x", matrixGet("/api/access-log")})
+	rows = append(rows, matrixRow{"GET /api/access-log", "the openings of the own office's case histories", ".x....x", matrixGet("/api/access-log")})
 	// Starts, by the resident's municipality: 千代田区, 川崎市, 横浜市.
 	starts := map[string][3]string{
 		workflows.ProcedureInPersonIssuance: {"oodoo..", "oo.do..", "oo.oo.."},

@@ -21,11 +21,12 @@ type HistoryAccess struct {
 
 // AccessFilter narrows a search of the access log: the municipality's
 // entries, of one case and one clerk's login when set, at or after From and
-// before To when set; at most Limit, newest first.
+// before To when set; at most Limit, newest first, after skipping Offset
+// (a page of the search).
 type AccessFilter struct {
 	Municipality, CaseNumber, ClerkLogin string
 	From, To                             time.Time
-	Limit                                int
+	Limit, Offset                        int
 }
 
 // RecordHistoryAccess appends an opening of a case's history.
@@ -54,7 +55,7 @@ func (db *DB) HistoryAccesses(ctx context.Context, f AccessFilter) ([]HistoryAcc
 		FROM history_access_log
 		WHERE municipality_code = $1 AND ($2 = '' OR case_number = $2) AND ($3 = '' OR clerk_login = $3)
 		  AND ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5)
-		ORDER BY at DESC, id DESC LIMIT $6`, f.Municipality, f.CaseNumber, f.ClerkLogin, from, to, f.Limit)
+		ORDER BY at DESC, id DESC LIMIT $6 OFFSET $7`, f.Municipality, f.CaseNumber, f.ClerkLogin, from, to, f.Limit, max(f.Offset, 0))
 	if err != nil {
 		return nil, fmt.Errorf("storage: history accesses: %w", err)
 	}
