@@ -127,6 +127,7 @@ func New(o Options) *Console {
 	c.mux.HandleFunc("POST /console/cases/{case}/steps/{step}", c.signed(c.caseStep))
 	c.mux.HandleFunc("GET /console/cases/{case}/letters/{letter}", c.signed(c.letter))
 	c.mux.HandleFunc("GET /console/deadlines", c.signed(c.deadlines))
+	c.mux.HandleFunc("GET /console/access-log", c.signed(c.accessLog))
 	c.mux.HandleFunc("GET /console/start", c.signed(c.startList))
 	c.mux.HandleFunc("GET /console/start/{procedure}", c.signed(c.startForm))
 	c.mux.HandleFunc("POST /console/start/{procedure}", c.signed(c.startSubmit))

@@ -393,6 +393,15 @@ var ui = map[string]text{
 	"historyname":      {"名前", "Name"},
 	"historyinput":     {"入力", "Input"},
 	"historyresult":    {"結果", "Result"},
+	"accesslog":        {"履歴の閲覧記録", "History access log"},
+	"accessloghint":    {"この団体の手続の履歴を、誰がいつ閲覧したかの記録です。新しいものから表示します。", "Who opened which of your office's case histories, and when; newest first."},
+	"stafflogin":       {"職員のログイン名", "Staff login"},
+	"accessedfrom":     {"閲覧日（から）", "Opened from"},
+	"accessedto":       {"閲覧日（まで）", "Opened until"},
+	"search":           {"検索する", "Search"},
+	"accessedat":       {"閲覧日時", "Opened at"},
+	"accessoffice":     {"閲覧した団体", "From office"},
+	"noaccesses":       {"該当する閲覧記録はありません。", "No openings match."},
 }
 
 // waitingTexts put what a case waits for (the state's English waitingFor,
