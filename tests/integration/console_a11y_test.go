@@ -249,7 +249,9 @@ func TestConsoleA11y(t *testing.T) {
 	if f := b.text("#flash"); f != "受け付けました。" {
 		t.Fatalf("the identity check by keyboard: %q (page: %s)", f, b.peek())
 	}
-	var st struct{ Steps []struct{ Step, Actor string } }
+	var st struct {
+		Steps []struct{ Step, Actor string }
+	}
 	if code := clerk.do("GET", "/api/cases/"+n, nil, &st); code != http.StatusOK {
 		t.Fatalf("the case: HTTP %d", code)
 	}
