@@ -236,17 +236,27 @@ type apiAnswer struct {
 
 // apiError is the API's error body.
 type apiError struct {
-	Error struct{ Code, Message string } `json:"error"`
+	Error struct {
+		Code, Message string
+		// Field is the request's field the error is about (items.1.serial), when the API says.
+		Field string
+	} `json:"error"`
 	// CaseNumber is set when a synchronous start was refused after its case opened.
 	CaseNumber string `json:"caseNumber"`
 }
 
 func (a apiAnswer) err() (code, msg string) {
+	code, msg, _ = a.errAt()
+	return code, msg
+}
+
+// errAt is err with the field the error is about, if the API named one.
+func (a apiAnswer) errAt() (code, msg, field string) {
 	var e apiError
 	if json.Unmarshal(a.body, &e) != nil || e.Error.Message == "" {
-		return "", ""
+		return "", "", ""
 	}
-	return e.Error.Code, e.Error.Message
+	return e.Error.Code, e.Error.Message, e.Error.Field
 }
 
 type recorder struct {
@@ -725,6 +735,14 @@ func (c *Console) startSubmit(w http.ResponseWriter, r *http.Request, s *session
 	p := c.newPage(r, s, "start")
 	p.Title = p.Procedure(proc.Name)
 	fields := fieldsOf(t, proc.Name, p.Lang)
+	fill(fields, r.PostForm)
+	// A row button (add an item, remove one) shows the form again, with
+	// what was typed, and sends nothing.
+	if editRows(fields, r.PostForm) {
+		p.Data = formData{Procedure: proc.Name, Manual: proc.Manual, Action: "/console/start/" + proc.Name, Fields: fields}
+		c.render(w, r, http.StatusOK, "form", p)
+		return
+	}
 	a := c.call(r, s, http.MethodPost, "/api/procedures/"+proc.Name, body(fields, r.PostForm))
 	var res struct {
 		CaseNumber string `json:"caseNumber"`
@@ -739,15 +757,14 @@ func (c *Console) startSubmit(w http.ResponseWriter, r *http.Request, s *session
 		c.expired(w, r)
 		return
 	}
-	fill(fields, r.PostForm)
-	code, msg := a.err()
+	code, msg, at := a.errAt()
 	switch {
 	case msg == "" || a.status >= 500:
 		p.Error = p.T("errortext")
 		if msg != "" && a.status == http.StatusBadGateway {
 			p.Error = p.Msg(msg)
 		}
-	case !placeError(fields, code, p.Msg(msg)):
+	case !placeError(fields, code, at, p.Msg(msg)):
 		p.Error = p.Msg(msg)
 	default:
 		p.Error = p.T("formerror")

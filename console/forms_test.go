@@ -74,10 +74,10 @@ func TestPlaceError(t *testing.T) {
 			Code string `json:"residentCode"`
 		} `json:"application"`
 	}{}), "x", langJA)
-	if !placeError(fields, "bad_resident_code", "msg") || fields[0].Error != "msg" {
+	if !placeError(fields, "bad_resident_code", "", "msg") || fields[0].Error != "msg" {
 		t.Errorf("the resident code's error is not beside it: %+v", fields)
 	}
-	if placeError(fields, "unknown_code", "msg") {
+	if placeError(fields, "unknown_code", "", "msg") {
 		t.Error("an error with no field was placed")
 	}
 }

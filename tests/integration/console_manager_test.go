@@ -108,7 +108,8 @@ func TestConsoleManagerHistory(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#access-clerk"), "manager1"),
 		chromedp.SendKeys(chromedp.CSS("#access-case"), n),
 		chromedp.Click(chromedp.CSS("#access-submit")),
-		chromedp.WaitVisible(chromedp.CSS(`#access-table, #empty`)))
+		// The page of the search: its fields hold the search as sent.
+		chromedp.WaitVisible(chromedp.CSS(`#access-case[value="`+n+`"]`)))
 	if got := b.eval(`document.querySelectorAll('#access-table tr.access-entry[data-case="` + n + `"][data-clerk="manager1"]').length`); got != float64(opened) {
 		t.Errorf("the access-log page shows %v openings of %s by manager1, the test opened %d: %s", got, n, opened, b.peek())
 	}
