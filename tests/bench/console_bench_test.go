@@ -51,8 +51,8 @@ const (
 	consoleCases  = 1000
 	consoleRounds = 100 // each round: the two pages and the two API calls, in turn
 	// consoleWarmup rounds come first, untimed: the first answers of a new
-	// server and connection (TLS-less dial, template and gRPC warm-up) are
-	// not what a clerk waits for all day.
+	// server (its first connections to Postgres and Temporal) are not what
+	// a clerk waits for all day.
 	consoleWarmup    = 5
 	consoleTaskQueue = "bench-console"
 	consolePassword  = "bench-console-pw"
