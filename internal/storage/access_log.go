@@ -14,7 +14,7 @@ type HistoryAccess struct {
 	ClerkLogin string `json:"clerk"`
 	Office     string `json:"office"`
 	CaseNumber string `json:"caseNumber"`
-	// Municipality is the case's municipality, whose auditors search the log.
+	// Municipality is the case's municipality, whose auditors and managers search the log.
 	Municipality string    `json:"municipality"`
 	At           time.Time `json:"at"`
 }
