@@ -161,6 +161,9 @@ func (f *formField) row(i int) formRow {
 	return r
 }
 
+// MoreRows is whether a list may have one more row.
+func (f formField) MoreRows() bool { return len(f.Rows) < maxRows }
+
 func (f *formField) removable() {
 	for i := range f.Rows {
 		f.Rows[i].Removable = len(f.Rows) > 1

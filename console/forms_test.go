@@ -166,8 +166,8 @@ func TestRowsOfAList(t *testing.T) {
 	fields = fieldsOf(reflect.TypeOf(&workflows.StartInPersonCorrectionRequest{}), "inperson-correction-request", langJA)
 	fill(fields, add)
 	editRows(fields, add)
-	if n := len(findField(fields, "items").Rows); n != maxRows {
-		t.Errorf("a 21st row was added: %d", n)
+	if items := findField(fields, "items"); len(items.Rows) != maxRows || items.MoreRows() {
+		t.Errorf("a 21st row was added, or may be: %d", len(items.Rows))
 	}
 
 	// An error about a row's field, beside it.
