@@ -583,26 +583,41 @@ func (d listData) query(page string) string {
 	return "/console/cases?" + v.Encode()
 }
 
+// listPageSize is how many cases a list page shows.
+const listPageSize = 50
+
+// home is the office's waiting list, a page at a time, from GET
+// /api/waiting (visibility, the waiting filter in the query).
 func (c *Console) home(w http.ResponseWriter, r *http.Request, s *session) {
-	a := c.call(r, s, http.MethodGet, "/api/waiting", nil)
+	api := url.Values{"pageSize": {strconv.Itoa(listPageSize)}}
+	page := r.URL.Query().Get("page")
+	if page != "" {
+		api.Set("pageToken", page)
+	}
+	a := c.call(r, s, http.MethodGet, "/api/waiting?"+api.Encode(), nil)
 	if a.status != http.StatusOK {
 		c.failed(w, r, s, a)
 		return
 	}
 	var res struct {
-		Waiting []caseRow `json:"waiting"`
+		Waiting       []caseRow `json:"waiting"`
+		NextPageToken string    `json:"nextPageToken"`
 	}
 	if err := json.Unmarshal(a.body, &res); err != nil {
 		c.failed(w, r, s, apiAnswer{status: http.StatusBadGateway})
 		return
 	}
 	p := c.newPage(r, s, "home")
-	p.Data = listData{Rows: res.Waiting, Waiting: true}
+	d := listData{Rows: res.Waiting, Waiting: true}
+	if res.NextPageToken != "" {
+		d.NextURL = Prefix + "?" + url.Values{"page": {res.NextPageToken}}.Encode()
+	}
+	if page != "" {
+		d.FirstURL = Prefix
+	}
+	p.Data = d
 	c.render(w, r, http.StatusOK, "list", p)
 }
-
-// listPageSize is how many cases a list page shows.
-const listPageSize = 50
 
 // caseList lists the office's cases by status and procedure, opened
 // between two days, a page at a time, from GET /api/cases (visibility).

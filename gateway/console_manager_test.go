@@ -139,3 +139,21 @@ func TestConsoleAccessLogPage(t *testing.T) {
 		t.Errorf("a range ending before it starts: %d %s", bad.status, bad.body)
 	}
 }
+
+// TestConsoleWaitingListPages: the waiting list asks the API for a page of
+// 50 waiting cases, and links the next page with the API's token.
+func TestConsoleWaitingListPages(t *testing.T) {
+	f := newConsoleFixture(t)
+	f.tc.nextToken = []byte("page-2")
+	p := f.get("clerk1", "/console/")
+	if p.status != http.StatusOK || !strings.Contains(f.tc.lists[0], "MadoguchiWaiting IS NOT NULL") || f.tc.pageSizes[0] != 50 {
+		t.Fatalf("%d, queried %q of %v", p.status, f.tc.lists, f.tc.pageSizes)
+	}
+	if !strings.Contains(p.body, `id="page-next"`) || !strings.Contains(p.body, `href="/console/?page=cGFnZS0y"`) || strings.Contains(p.body, `id="page-first"`) {
+		t.Errorf("the next page link: %s", p.body)
+	}
+	next := f.get("clerk1", "/console/?page=cGFnZS0y")
+	if string(f.tc.pageTokens[1]) != "page-2" || !strings.Contains(next.body, `id="page-first"`) {
+		t.Errorf("the next page asked %q: %s", f.tc.pageTokens[1], next.body)
+	}
+}

@@ -254,6 +254,22 @@ func TestConsoleA11y(t *testing.T) {
 	})
 	b.waitStep(workflows.StepIdentityCheck)
 	b.checkA11y("the case page with its step forms")
+	// The waiting list (a page of the office's waiting cases) shows it;
+	// visibility catches up within seconds.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		b.do("the waiting list", chromedp.Navigate(gatewayURL+"/console/"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		if b.eval(`document.querySelectorAll('#case-table tr[data-case="`+n+`"]').length`) == float64(1) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("case %s is not on the waiting list: %s", n, b.peek())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	b.checkA11y("the waiting list with a case")
+	b.do("back to the case", chromedp.Navigate(gatewayURL+"/console/cases/"+n))
+	b.waitStep(workflows.StepIdentityCheck)
 
 	// The identity check, by keyboard.
 	b.chooseByKeyboard("s-identity-check-documentType", "drivers_license")
