@@ -84,7 +84,9 @@ func TestConsoleCorrectionItems(t *testing.T) {
 	b.do("add a third row", chromedp.Click(chromedp.CSS("#f-items-add")), chromedp.WaitVisible(chromedp.CSS("#f-items-2-serial")))
 	// The third item without its statement, to be refused.
 	b.fillRow("2", auth, contract.ActionDelete, contract.FieldCounterpart, "", "")
-	b.do("remove the second row", chromedp.Click(chromedp.CSS("#f-items-1-remove")), chromedp.WaitVisible(chromedp.CSS("#start-form")))
+	// The form shown again has no third row any more.
+	b.do("remove the second row", chromedp.Click(chromedp.CSS("#f-items-1-remove")), chromedp.WaitNotPresent(chromedp.CSS("#f-items-2-serial")),
+		chromedp.WaitVisible(chromedp.CSS("#f-items-1-serial")))
 	if n := b.eval(`document.querySelectorAll("#f-items fieldset.row").length`); n != float64(2) {
 		t.Fatalf("after removing one of three rows the form shows %v: %s", n, b.peek())
 	}
