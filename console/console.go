@@ -134,6 +134,7 @@ func New(o Options) *Console {
 	c.mux.HandleFunc("POST /console/disposals/{day}/{action}", c.signed(c.disposalStep))
 	c.mux.HandleFunc("GET /console/fees", c.signed(c.fees))
 	c.mux.HandleFunc("GET /console/fees/report", c.signed(c.feeReport))
+	c.mux.HandleFunc("GET /console/access-log", c.signed(c.accessLog))
 	c.mux.HandleFunc("GET /console/start", c.signed(c.startList))
 	c.mux.HandleFunc("GET /console/start/{procedure}", c.signed(c.startForm))
 	c.mux.HandleFunc("POST /console/start/{procedure}", c.signed(c.startSubmit))
@@ -242,17 +243,27 @@ type apiAnswer struct {
 
 // apiError is the API's error body.
 type apiError struct {
-	Error struct{ Code, Message string } `json:"error"`
+	Error struct {
+		Code, Message string
+		// Field is the request's field the error is about (items.1.serial), when the API says.
+		Field string
+	} `json:"error"`
 	// CaseNumber is set when a synchronous start was refused after its case opened.
 	CaseNumber string `json:"caseNumber"`
 }
 
 func (a apiAnswer) err() (code, msg string) {
+	code, msg, _ = a.errAt()
+	return code, msg
+}
+
+// errAt is err with the field the error is about, if the API named one.
+func (a apiAnswer) errAt() (code, msg, field string) {
 	var e apiError
 	if json.Unmarshal(a.body, &e) != nil || e.Error.Message == "" {
-		return "", ""
+		return "", "", ""
 	}
-	return e.Error.Code, e.Error.Message
+	return e.Error.Code, e.Error.Message, e.Error.Field
 }
 
 type recorder struct {
@@ -579,26 +590,41 @@ func (d listData) query(page string) string {
 	return "/console/cases?" + v.Encode()
 }
 
+// listPageSize is how many cases a list page shows.
+const listPageSize = 50
+
+// home is the office's waiting list, a page at a time, from GET
+// /api/waiting (visibility, the waiting filter in the query).
 func (c *Console) home(w http.ResponseWriter, r *http.Request, s *session) {
-	a := c.call(r, s, http.MethodGet, "/api/waiting", nil)
+	api := url.Values{"pageSize": {strconv.Itoa(listPageSize)}}
+	page := r.URL.Query().Get("page")
+	if page != "" {
+		api.Set("pageToken", page)
+	}
+	a := c.call(r, s, http.MethodGet, "/api/waiting?"+api.Encode(), nil)
 	if a.status != http.StatusOK {
 		c.failed(w, r, s, a)
 		return
 	}
 	var res struct {
-		Waiting []caseRow `json:"waiting"`
+		Waiting       []caseRow `json:"waiting"`
+		NextPageToken string    `json:"nextPageToken"`
 	}
 	if err := json.Unmarshal(a.body, &res); err != nil {
 		c.failed(w, r, s, apiAnswer{status: http.StatusBadGateway})
 		return
 	}
 	p := c.newPage(r, s, "home")
-	p.Data = listData{Rows: res.Waiting, Waiting: true}
+	d := listData{Rows: res.Waiting, Waiting: true}
+	if res.NextPageToken != "" {
+		d.NextURL = Prefix + "?" + url.Values{"page": {res.NextPageToken}}.Encode()
+	}
+	if page != "" {
+		d.FirstURL = Prefix
+	}
+	p.Data = d
 	c.render(w, r, http.StatusOK, "list", p)
 }
-
-// listPageSize is how many cases a list page shows.
-const listPageSize = 50
 
 // caseList lists the office's cases by status and procedure, opened
 // between two days, a page at a time, from GET /api/cases (visibility).
@@ -731,6 +757,14 @@ func (c *Console) startSubmit(w http.ResponseWriter, r *http.Request, s *session
 	p := c.newPage(r, s, "start")
 	p.Title = p.Procedure(proc.Name)
 	fields := fieldsOf(t, proc.Name, p.Lang)
+	fill(fields, r.PostForm)
+	// A row button (add an item, remove one) shows the form again, with
+	// what was typed, and sends nothing.
+	if editRows(fields, r.PostForm) {
+		p.Data = formData{Procedure: proc.Name, Manual: proc.Manual, Action: "/console/start/" + proc.Name, Fields: fields}
+		c.render(w, r, http.StatusOK, "form", p)
+		return
+	}
 	a := c.call(r, s, http.MethodPost, "/api/procedures/"+proc.Name, body(fields, r.PostForm))
 	var res struct {
 		CaseNumber string `json:"caseNumber"`
@@ -745,15 +779,14 @@ func (c *Console) startSubmit(w http.ResponseWriter, r *http.Request, s *session
 		c.expired(w, r)
 		return
 	}
-	fill(fields, r.PostForm)
-	code, msg := a.err()
+	code, msg, at := a.errAt()
 	switch {
 	case msg == "" || a.status >= 500:
 		p.Error = p.T("errortext")
 		if msg != "" && a.status == http.StatusBadGateway {
 			p.Error = p.Msg(msg)
 		}
-	case !placeError(fields, code, p.Msg(msg)):
+	case !placeError(fields, code, at, p.Msg(msg)):
 		p.Error = p.Msg(msg)
 	default:
 		p.Error = p.T("formerror")

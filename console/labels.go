@@ -63,6 +63,19 @@ var fieldLabels = map[string]map[string]fieldLabel{
 			{"mail", text{"郵送（本人限定受取郵便）", "By mail (to the person only)"}},
 			{"pickup", text{"機構の窓口で受け取る", "Collected at the Organization's counter"}}}},
 		"disclosureCase": {text: text{"開示通知書に記載の受付番号", "Case number printed on the disclosure notice"}, hint: text{"例: jlis-131016-20261201-000001", "e.g. jlis-131016-20261201-000001"}},
+		// A correction request's items (第2 4): each a record of the
+		// disclosure, what is to be done to which of its fields, and why.
+		"items":        {text: text{"訂正等を求める事項", "Items to correct"}, hint: text{"開示通知書に記載の記録ごとに1件（20件まで）", "One per record of the disclosure notice (up to 20)"}},
+		"items.serial": {text: text{"電子証明書のシリアル番号", "Certificate serial number"}},
+		"items.action": {text: text{"求める訂正等", "What is asked"}, options: []option{
+			{"correct", text{"訂正", "Correct"}}, {"add", text{"追加", "Add"}}, {"delete", text{"削除", "Delete"}}}},
+		"items.field": {text: text{"対象の項目", "Field of the record"}, options: []option{
+			{"municipality", text{"発行した市区町村", "Issuing municipality"}},
+			{"counterpart", text{"対応証明書のシリアル番号", "Counterpart certificate's serial"}},
+			{"revocation_reason", text{"失効の事由", "Revocation reason"}},
+			{"record", text{"記録全体（削除のみ）", "The whole record (delete only)"}}}},
+		"items.value":     {text: text{"正しい内容（削除の場合は空欄）", "The correct value (empty to delete)"}},
+		"items.statement": {text: text{"訂正等を求める理由", "Why it is wrong"}},
 		"handOverAt": {text: text{"カードの交付場所", "Where the card is handed over"}, options: []option{
 			{"relay", text{"この市区町村（経由市区町村）", "Here (the relay municipality)"}},
 			{"address", text{"住所地市区町村", "The address municipality"}}}},
@@ -423,6 +436,18 @@ var ui = map[string]text{
 	"historyname":      {"名前", "Name"},
 	"historyinput":     {"入力", "Input"},
 	"historyresult":    {"結果", "Result"},
+	"accesslog":        {"履歴の閲覧記録", "History access log"},
+	"addrow":           {"事項を1件追加する", "Add an item"},
+	"rowlegend":        {"{n}件目", "Item {n}"},
+	"removerow":        {"{n}件目を削除する", "Remove item {n}"},
+	"accessloghint":    {"この団体の手続の履歴を、誰がいつ閲覧したかの記録です。新しいものから表示します。", "Who opened which of your office's case histories, and when; newest first."},
+	"stafflogin":       {"職員のログイン名", "Staff login"},
+	"accessedfrom":     {"閲覧日（から）", "Opened from"},
+	"accessedto":       {"閲覧日（まで）", "Opened until"},
+	"search":           {"検索する", "Search"},
+	"accessedat":       {"閲覧日時", "Opened at"},
+	"accessoffice":     {"閲覧した団体", "From office"},
+	"noaccesses":       {"該当する閲覧記録はありません。", "No openings match."},
 }
 
 // waitingTexts put what a case waits for (the state's English waitingFor,

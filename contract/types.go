@@ -96,6 +96,10 @@ const (
 type Rejection struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Field is the request's field a refused request is about, as a JSON
+	// path with list indices from 0 (items.1.serial), when it is about one:
+	// the console shows the message beside it.
+	Field string `json:"field,omitempty"`
 }
 
 // Reject builds a non-retryable error that ends a procedure as rejected.

@@ -138,11 +138,11 @@ func TestAccessLogSearch(t *testing.T) {
 		query string
 		ids   []int64
 	}{
-		{"", []int64{1, 2, 3}},
+		{"", []int64{3, 2, 1}}, // newest first
 		{"?kind=register_record", []int64{2}},
 		{"?kind=disclosure&staff=clerk1", []int64{3}},
 		{"?staff=manager1", []int64{1}},
-		{"?case=131016-20261201-000001&from=2026-12-01&to=2026-12-01", []int64{1, 2}},
+		{"?case=131016-20261201-000001&from=2026-12-01&to=2026-12-01", []int64{2, 1}},
 	} {
 		var res struct{ Entries []storage.HistoryAccess }
 		rec := matrixGet("/api/access-log"+tc.query)(f, "auditor1", "")

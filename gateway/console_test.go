@@ -368,3 +368,43 @@ func TestConsoleStepRefusalShown(t *testing.T) {
 		t.Errorf("live fragment: HTTP %d\n%s", live.status, live.body)
 	}
 }
+
+// TestConsoleCorrectionRows: the correction request's items are rows of
+// the start form; its add button shows the form again with one more row
+// and what was typed, sending nothing; an item the start's check refuses
+// has the message beside that row's field.
+func TestConsoleCorrectionRows(t *testing.T) {
+	f := newConsoleFixture(t)
+	const path = "/console/start/inperson-correction-request"
+	form := f.get("clerk1", path)
+	if form.status != http.StatusOK || !strings.Contains(form.body, `name="items.0.serial"`) || !strings.Contains(form.body, `id="f-items-add"`) ||
+		strings.Contains(form.body, `name="items.1.serial"`) {
+		t.Fatalf("the form's items: %d %s", form.status, form.body)
+	}
+	post := url.Values{"_csrf": {f.csrf("clerk1")}, "residentCode": {"12345678901"}, "delivery": {"mail"}, "disclosureCase": {"jlis-131016-20261201-000001"},
+		"items._rows": {"1"}, "items.0.serial": {"ab12"}, "items.0.action": {"delete"}, "items.0.field": {"record"}, "items.0.statement": {"不要な記録"},
+		"_add": {"items"}}
+	added := f.postForm("clerk1", path, post)
+	if added.status != http.StatusOK || !strings.Contains(added.body, `name="items.1.serial"`) || !strings.Contains(added.body, `value="ab12"`) ||
+		!strings.Contains(added.body, `id="f-items-1-remove"`) || !strings.Contains(added.body, `<option value="record" selected>`) {
+		t.Errorf("after adding a row: %d %s", added.status, added.body)
+	}
+	if len(f.tc.starts)+len(f.tc.queried) != 0 {
+		t.Fatalf("adding a row sent the form: %d starts, %d queries", len(f.tc.starts), len(f.tc.queried))
+	}
+
+	post.Del("_add")
+	post.Set("items._rows", "2")
+	post.Set("items.1.serial", "cd34")
+	post.Set("items.1.action", "correct")
+	post.Set("items.1.field", "municipality")
+	post.Set("items.1.value", "131024")
+	bad := f.postForm("clerk1", path, post)
+	if bad.status != http.StatusBadRequest || !strings.Contains(bad.body, `id="f-items-1-statement-error">2件目: 訂正等を求める理由を入力してください</p>`) ||
+		!strings.Contains(bad.body, `value="cd34"`) || !strings.Contains(bad.body, `value="不要な記録"`) {
+		t.Errorf("the second item's refusal: %d %s", bad.status, bad.body)
+	}
+	if len(f.tc.starts) != 0 {
+		t.Fatalf("a refused form started %d procedures", len(f.tc.starts))
+	}
+}

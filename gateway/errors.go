@@ -15,6 +15,9 @@ import (
 type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Field is the request's field the error is about (items.1.serial),
+	// when a start request's check names one.
+	Field string `json:"field,omitempty"`
 }
 
 func fail(c *gin.Context, status int, code, message string) {

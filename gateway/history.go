@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,7 +27,7 @@ import (
 // auditors of the case's own municipality only: any other case answers the
 // same 404 as an unknown one. Every answer is recorded in the access log
 // first (history_access_log): who read whose record, when, from which
-// office; auditors search it through GET /api/access-log.
+// office; auditors and managers search it through GET /api/access-log.
 
 // HistoryEntry is one entry of a case's timeline.
 type HistoryEntry struct {
@@ -302,16 +303,26 @@ func timeline(events []*historypb.HistoryEvent, pc converter.PayloadCodec) []His
 	return out
 }
 
-// accessLog serves GET /api/access-log?kind=&staff=&case=&from=&to= to
-// auditors: the reads of their municipality's personal data, and those its
-// staff made of another office's, newest first (access.go); kind is
-// history, register_record or disclosure, staff a login (clerk= as
-// before), from and to are dates (YYYY-MM-DD, Japan time; to inclusive) or
-// RFC 3339 times.
+// accessLogPage is how many entries GET /api/access-log answers at most at once.
+const accessLogPage = 500
+
+// AccessLogResult answers GET /api/access-log: a page of entries, newest
+// first, and the offset of the next page when there may be one.
+type AccessLogResult struct {
+	Entries    []storage.HistoryAccess `json:"entries"`
+	NextOffset int                     `json:"nextOffset,omitempty"`
+}
+
+// accessLog serves GET /api/access-log?kind=&staff=&case=&from=&to=&limit=&offset=
+// to auditors and managers: the reads of their municipality's personal
+// data, and those its staff made of another office's, newest first, a page
+// at a time (limit 1–500, default 500); kind is history, register_record or
+// disclosure, staff a login (clerk= as before), from and to are dates
+// (YYYY-MM-DD, Japan time; to inclusive) or RFC 3339 times.
 func (s *Server) accessLog(c *gin.Context) {
 	clerk := currentClerk(c)
-	f := storage.AccessFilter{Municipality: clerk.MunicipalityCode, CaseNumber: c.Query("case"), ClerkLogin: cmp.Or(c.Query("staff"), c.Query("clerk")),
-		Kind: c.Query("kind"), Staff: true, Limit: 500}
+	f := storage.AccessFilter{Municipality: clerk.MunicipalityCode, CaseNumber: strings.TrimSpace(c.Query("case")),
+		ClerkLogin: strings.TrimSpace(cmp.Or(c.Query("staff"), c.Query("clerk"))), Kind: c.Query("kind"), Staff: true, Limit: accessLogPage}
 	if f.Kind != "" && !slices.Contains(storage.AccessKinds, f.Kind) {
 		fail(c, http.StatusBadRequest, "bad_kind", "kind は history, register_record, disclosure のいずれかです / kind must be history, register_record or disclosure.")
 		return
@@ -325,12 +336,39 @@ func (s *Server) accessLog(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "bad_to", "to は YYYY-MM-DD の形式で入力してください / to must be YYYY-MM-DD.")
 		return
 	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		fail(c, http.StatusBadRequest, "bad_range", "期間の終わりは始まり以降の日にしてください / to must not be before from.")
+		return
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > accessLogPage {
+			fail(c, http.StatusBadRequest, "bad_limit", "limit は1から500の数字で指定してください / limit must be a number from 1 to 500.")
+			return
+		}
+		f.Limit = n
+	}
+	if v := c.Query("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			fail(c, http.StatusBadRequest, "bad_offset", "offset は0以上の数字で指定してください / offset must be a number, 0 or more.")
+			return
+		}
+		f.Offset = n
+	}
+	// One more than the page tells whether there is a next page.
+	want := f.Limit
+	f.Limit++
 	out, err := s.db.HistoryAccesses(c, f)
 	if err != nil {
 		s.failInternal(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"entries": out})
+	res := AccessLogResult{Entries: out}
+	if len(out) > want {
+		res.Entries, res.NextOffset = out[:want], f.Offset+want
+	}
+	c.JSON(http.StatusOK, res)
 }
 
 // parseWhen reads a date (a day in Japan; the day after it when end) or an

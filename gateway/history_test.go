@@ -39,8 +39,12 @@ func (s *apiStore) HistoryAccesses(_ context.Context, f storage.AccessFilter) ([
 	for _, a := range s.accesses {
 		if (a.Municipality == f.Municipality || (f.Staff && a.Office == f.Municipality)) && (f.CaseNumber == "" || a.CaseNumber == f.CaseNumber) &&
 			(f.Kind == "" || a.Kind == f.Kind) && (f.ClerkLogin == "" || a.ClerkLogin == f.ClerkLogin) {
-			out = append(out, a)
+			out = append([]storage.HistoryAccess{a}, out...) // newest first, as storage answers
 		}
+	}
+	out = out[min(f.Offset, len(out)):]
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
 	}
 	return out, nil
 }
@@ -158,8 +162,38 @@ func TestCaseHistory(t *testing.T) {
 	if rec := matrixGet("/api/access-log?from=yesterday")(f, "auditor1", ""); rec.Code != http.StatusBadRequest {
 		t.Errorf("a bad from: %d", rec.Code)
 	}
-	if rec := matrixGet("/api/access-log")(f, "manager1", ""); rec.Code != http.StatusForbidden {
+	if rec := matrixGet("/api/access-log")(f, "manager1", ""); rec.Code != http.StatusOK {
 		t.Errorf("a manager searching the access log: %d", rec.Code)
+	}
+	if rec := matrixGet("/api/access-log")(f, "clerk1", ""); rec.Code != http.StatusForbidden {
+		t.Errorf("a clerk searching the access log: %d", rec.Code)
+	}
+	// Pages of one: the newest (the auditor's opening) and where the next
+	// page starts, then the last (the manager's), with no next page.
+	type logPage struct {
+		Entries    []storage.HistoryAccess
+		NextOffset int
+	}
+	f.store.accessFilters = nil
+	var first, second logPage
+	rec = matrixGet("/api/access-log?case="+number+"&limit=1")(f, "manager1", "")
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &first) != nil || len(first.Entries) != 1 || first.Entries[0].ClerkLogin != "auditor1" || first.NextOffset != 1 {
+		t.Errorf("the first page of one: %d %s", rec.Code, rec.Body)
+	}
+	rec = matrixGet("/api/access-log?case="+number+"&limit=1&offset=1")(f, "manager1", "")
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &second) != nil || len(second.Entries) != 1 || second.Entries[0].ClerkLogin != "manager1" || second.NextOffset != 0 {
+		t.Errorf("the second page of one: %d %s", rec.Code, rec.Body)
+	}
+	if fl := f.store.accessFilters[1]; fl.Limit != 2 || fl.Offset != 1 || fl.CaseNumber != number {
+		t.Errorf("the page's filter %+v", fl)
+	}
+	if rec := matrixGet("/api/access-log?clerk=auditor1")(f, "manager1", ""); json.Unmarshal(rec.Body.Bytes(), &first) != nil || len(first.Entries) != 1 {
+		t.Errorf("by clerk: %s", rec.Body)
+	}
+	for _, bad := range []string{"limit=0", "limit=501", "limit=x", "offset=-1", "from=2026-12-02&to=2026-12-01"} {
+		if rec := matrixGet("/api/access-log?"+bad)(f, "auditor1", ""); rec.Code != http.StatusBadRequest || strings.Contains(rec.Body.String(), "strconv") {
+			t.Errorf("%s: %d %s", bad, rec.Code, rec.Body)
+		}
 	}
 
 	// Not a clerk's; not another municipality's, nor a case done on the

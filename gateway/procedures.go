@@ -495,6 +495,13 @@ func (s *Server) listCases(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "bad_date", "from と to は YYYY-MM-DD の形式で入力してください / from and to must be YYYY-MM-DD.")
 		return
 	}
+	s.listPage(c, f, "cases")
+}
+
+// listPage answers one page of a case list (pageSize 1–200, default 200;
+// pageToken from the page before) under key, with nextPageToken when
+// there is more.
+func (s *Server) listPage(c *gin.Context, f ListFilter, key string) {
 	size := listLimit
 	if v := c.Query("pageSize"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -519,7 +526,7 @@ func (s *Server) listCases(c *gin.Context) {
 		s.failTemporal(c, err)
 		return
 	}
-	res := gin.H{"cases": out}
+	res := gin.H{key: out}
 	if len(next) > 0 {
 		res["nextPageToken"] = base64.RawURLEncoding.EncodeToString(next)
 	}
@@ -529,8 +536,13 @@ func (s *Server) listCases(c *gin.Context) {
 // waiting lists what the municipality is waiting on: identity checks,
 // replies due, notices arrived for review, confirmations pending, cards to
 // hand over, terminals not responding. One visibility query, not a query of
-// each case.
+// each case. With pageSize or pageToken it answers a page at a time, the
+// waiting filter in the query (the console's waiting list pages so).
 func (s *Server) waiting(c *gin.Context) {
+	if c.Query("pageSize") != "" || c.Query("pageToken") != "" {
+		s.listPage(c, ListFilter{Status: workflows.StatusOpen, Waiting: true}, "waiting")
+		return
+	}
 	out, err := s.visible(c, currentClerk(c), workflows.StatusOpen, true)
 	if err != nil {
 		s.failTemporal(c, err)

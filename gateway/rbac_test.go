@@ -156,7 +156,7 @@ func rbacMatrix() []matrixRow {
 		}
 		rows = append(rows, matrixRow{"GET /api/cases/{case}/history", c.label, cells, matrixGet("/api/cases/" + c.number + "/history")})
 	}
-	rows = append(rows, matrixRow{"GET /api/access-log", "the reads of the own office's personal data, and by its staff", "......x", matrixGet("/api/access-log")})
+	rows = append(rows, matrixRow{"GET /api/access-log", "the reads of the own office's personal data, and by its staff", ".x....x", matrixGet("/api/access-log")})
 	// Starts, by the resident's municipality: 千代田区, 川崎市, 横浜市.
 	starts := map[string][3]string{
 		workflows.ProcedureInPersonIssuance: {"oodoo..", "oo.do..", "oo.oo.."},
@@ -391,6 +391,41 @@ func TestCaseListFilters(t *testing.T) {
 		f := newAPIFixture(t, &apiTemporal{})
 		if rec := matrixGet("/api/cases?"+bad)(f, "manager1", ""); rec.Code != http.StatusBadRequest || len(f.tc.lists) != 0 {
 			t.Errorf("%s: %d, queried %q", bad, rec.Code, f.tc.lists)
+		}
+	}
+}
+
+// TestWaitingListPages: with pageSize or pageToken the waiting list is a
+// page of the office's open cases that wait for someone, the waiting
+// filter in the visibility query; without, one list as before.
+func TestWaitingListPages(t *testing.T) {
+	f := newAPIFixture(t, &apiTemporal{nextToken: []byte("page-2")})
+	rec := matrixGet("/api/waiting?pageSize=50&pageToken="+base64.RawURLEncoding.EncodeToString([]byte("page-1")))(f, "clerk1", "")
+	var res struct {
+		Waiting       []CaseSummary
+		NextPageToken string
+	}
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &res) != nil || res.Waiting == nil {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if q := f.tc.lists[0]; !strings.Contains(q, "MadoguchiStatus = 'open'") || !strings.Contains(q, "MadoguchiWaiting IS NOT NULL") ||
+		!strings.Contains(q, "(MadoguchiMunicipality = '131016' OR MadoguchiOffice = '131016')") {
+		t.Errorf("query %q", q)
+	}
+	if string(f.tc.pageTokens[0]) != "page-1" || f.tc.pageSizes[0] != 50 {
+		t.Errorf("asked page %q of %d", f.tc.pageTokens[0], f.tc.pageSizes[0])
+	}
+	if tok, _ := base64.RawURLEncoding.DecodeString(res.NextPageToken); string(tok) != "page-2" {
+		t.Errorf("next page %q", res.NextPageToken)
+	}
+	f = newAPIFixture(t, &apiTemporal{})
+	if rec := matrixGet("/api/waiting")(f, "clerk1", ""); rec.Code != http.StatusOK || strings.Contains(f.tc.lists[0], "IS NOT NULL") || strings.Contains(rec.Body.String(), "nextPageToken") {
+		t.Errorf("the whole list: %d %s, queried %q", rec.Code, rec.Body, f.tc.lists)
+	}
+	for _, bad := range []string{"pageSize=0", "pageSize=201", "pageToken=*"} {
+		f := newAPIFixture(t, &apiTemporal{})
+		if rec := matrixGet("/api/waiting?"+bad)(f, "clerk1", ""); rec.Code != http.StatusBadRequest || len(f.tc.lists) != 0 {
+			t.Errorf("%s: %d, queried %v", bad, rec.Code, f.tc.lists)
 		}
 	}
 }

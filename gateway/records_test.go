@@ -56,7 +56,7 @@ func TestCorrectionAsksTheDisclosure(t *testing.T) {
 	f := newAPIFixture(t, &apiTemporal{})
 	rec := f.post("clerk1", "/api/procedures/inperson-correction-request", []byte(`{"residentCode":"12345678901","delivery":"mail",
 		"disclosureCase":"jlis-131016-20261201-000001","items":[{"serial":"51","action":"add","field":"record","statement":"x"}]}`))
-	if rec.Code != http.StatusBadRequest || errorBody(t, rec).Code != "bad_item" || len(f.tc.queried) != 0 {
+	if e := errorBody(t, rec); rec.Code != http.StatusBadRequest || e.Code != "bad_item" || e.Field != "items.0.field" || len(f.tc.queried) != 0 {
 		t.Errorf("%d %s, queried %v", rec.Code, rec.Body, f.tc.queried)
 	}
 }

@@ -120,9 +120,9 @@ func (s *Server) Handler() http.Handler {
 	api.GET("/cases/:case/revocation-notice.pdf", s.revocationNotice)
 	// A case's decoded history, for its own municipality's managers and
 	// auditors; every opening is recorded in the access log, which the
-	// auditors search (history.go).
+	// auditors and managers search (history.go).
 	api.GET("/cases/:case/history", requireRole("manager", "auditor"), s.caseHistory)
-	api.GET("/access-log", requireRole("auditor"), s.accessLog)
+	api.GET("/access-log", requireRole("manager", "auditor"), s.accessLog)
 	// Who may start which procedure is the catalog's (startProcedure).
 	api.POST("/procedures/:procedure", s.startProcedure)
 	// The Organization's operators do their own cases' steps (a disclosure,

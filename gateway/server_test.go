@@ -473,7 +473,8 @@ func (f *apiFixture) post(login, path string, body []byte) *httptest.ResponseRec
 }
 
 // errorBody reads an error answer and checks it has the API's shape and
-// nothing else: {"error": {"code", "message"}}.
+// nothing else: {"error": {"code", "message"}}, with the field it is about
+// when there is one.
 func errorBody(t *testing.T, rec *httptest.ResponseRecorder) apiError {
 	t.Helper()
 	var raw map[string]map[string]string
@@ -481,10 +482,14 @@ func errorBody(t *testing.T, rec *httptest.ResponseRecorder) apiError {
 		t.Fatalf("error answer is not JSON: %v: %s", err, rec.Body)
 	}
 	e, ok := raw["error"]
-	if len(raw) != 1 || !ok || len(e) != 2 || e["code"] == "" || e["message"] == "" {
-		t.Fatalf("error answer is not {error:{code,message}}: %s", rec.Body)
+	keys := 2
+	if _, at := e["field"]; at {
+		keys = 3 // the field it is about, never sent empty
 	}
-	return apiError{Code: e["code"], Message: e["message"]}
+	if len(raw) != 1 || !ok || len(e) != keys || e["code"] == "" || e["message"] == "" || (keys == 3 && e["field"] == "") {
+		t.Fatalf("error answer is not {error:{code,message[,field]}}: %s", rec.Body)
+	}
+	return apiError{Code: e["code"], Message: e["message"], Field: e["field"]}
 }
 
 // validatorRefusal is the error the SDK's client returns when an update's

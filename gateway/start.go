@@ -37,7 +37,7 @@ func (s *Server) startFromCatalog(c *gin.Context, p workflows.Procedure) {
 		return
 	}
 	if r := req.Check(); r != nil {
-		fail(c, http.StatusBadRequest, r.Code, r.Message)
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": apiError{Code: r.Code, Message: r.Message, Field: r.Field}})
 		return
 	}
 	if t, ok := req.(workflows.OnTerminal); ok && t.Terminal() != "" {

@@ -98,10 +98,13 @@ func summaryOf(e *workflowpb.WorkflowExecutionInfo) CaseSummary {
 }
 
 // ListFilter narrows a case list: a status, and optionally a procedure and
-// the time a case opened (at or after OpenedFrom, before OpenedTo).
+// the time a case opened (at or after OpenedFrom, before OpenedTo); Waiting
+// keeps the cases that wait for someone (the kit sets MadoguchiWaiting while
+// a case waits and unsets it after), in the query, so a page is full.
 type ListFilter struct {
 	Status, Procedure    string
 	OpenedFrom, OpenedTo time.Time
+	Waiting              bool
 }
 
 // ListPage lists one page of an office's cases (a post office's own work,
@@ -119,6 +122,9 @@ func ListPage(ctx context.Context, tc Lister, office string, postOffice bool, f 
 	q += fmt.Sprintf(" AND %s = '%s'", searchattr.Status.GetName(), f.Status)
 	if f.Procedure != "" {
 		q += fmt.Sprintf(" AND %s = '%s'", searchattr.Procedure.GetName(), f.Procedure)
+	}
+	if f.Waiting {
+		q += fmt.Sprintf(" AND %s IS NOT NULL", searchattr.Waiting.GetName())
 	}
 	if !f.OpenedFrom.IsZero() {
 		q += fmt.Sprintf(" AND StartTime >= '%s'", f.OpenedFrom.UTC().Format(time.RFC3339))

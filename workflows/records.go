@@ -394,19 +394,19 @@ var correctionFields = map[string][]string{
 // checkItems refuses a malformed correction request.
 func checkItems(items []contract.CorrectionItem) *contract.Rejection {
 	if len(items) == 0 || len(items) > 20 {
-		return &contract.Rejection{Code: "bad_items", Message: "訂正等を求める事項を1件以上20件以下で入力してください / Enter between 1 and 20 items to correct."}
+		return &contract.Rejection{Code: "bad_items", Message: "訂正等を求める事項を1件以上20件以下で入力してください / Enter between 1 and 20 items to correct.", Field: "items"}
 	}
 	for i, it := range items {
-		n := i + 1
+		n, at := i+1, func(field string) string { return fmt.Sprintf("items.%d.%s", i, field) }
 		switch {
 		case !serialRE.MatchString(it.Serial):
-			return &contract.Rejection{Code: "bad_serial", Message: fmt.Sprintf("%d件目: シリアル番号を入力してください / Item %d: enter the serial number.", n, n)}
+			return &contract.Rejection{Code: "bad_serial", Message: fmt.Sprintf("%d件目: シリアル番号を入力してください / Item %d: enter the serial number.", n, n), Field: at("serial")}
 		case !slices.Contains(correctionFields[it.Action], it.Field):
-			return &contract.Rejection{Code: "bad_item", Message: fmt.Sprintf("%d件目: 訂正等の種類と項目の組合せが正しくありません / Item %d: this action cannot apply to this field.", n, n)}
+			return &contract.Rejection{Code: "bad_item", Message: fmt.Sprintf("%d件目: 訂正等の種類と項目の組合せが正しくありません / Item %d: this action cannot apply to this field.", n, n), Field: at("field")}
 		case it.Action != contract.ActionDelete && it.Value == "":
-			return &contract.Rejection{Code: "missing_value", Message: fmt.Sprintf("%d件目: 正しい内容を入力してください / Item %d: enter the correct value.", n, n)}
+			return &contract.Rejection{Code: "missing_value", Message: fmt.Sprintf("%d件目: 正しい内容を入力してください / Item %d: enter the correct value.", n, n), Field: at("value")}
 		case it.Statement == "":
-			return &contract.Rejection{Code: "missing_statement", Message: fmt.Sprintf("%d件目: 訂正等を求める理由を入力してください / Item %d: enter the statement of what is wrong.", n, n)}
+			return &contract.Rejection{Code: "missing_statement", Message: fmt.Sprintf("%d件目: 訂正等を求める理由を入力してください / Item %d: enter the statement of what is wrong.", n, n), Field: at("statement")}
 		}
 	}
 	return nil

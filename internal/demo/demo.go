@@ -58,6 +58,7 @@ const (
 	ResidentDisclosure  = "00000000265" // asks for their records, then a correction (第2 3, 4)
 	ResidentNoRecords   = "00000000273" // asks through a proxy, and has no records (第2 3(2))
 	ResidentConsole     = "00000000281" // applies through a proxy in the console's browser test
+	ResidentCorrection  = "00000000290" // asks in the console's browser test for a correction of two items (第2 4(1))
 )
 
 // Resident is a demo register record with its card.
@@ -115,6 +116,8 @@ var Residents = []Resident{
 		Sex: "male", Address: "東京都千代田区三番町3番地", Status: "resident"}, "C131016000027", "2034-12-27"},
 	{storage.Resident{ResidentCode: ResidentConsole, MunicipalityCode: Chiyoda, Name: "前田 聡", NameKana: "マエダ サトシ",
 		Sex: "male", Address: "東京都千代田区西神田2丁目8番地", Status: "resident"}, "C131016000028", "2035-07-28"},
+	{storage.Resident{ResidentCode: ResidentCorrection, MunicipalityCode: Chiyoda, Name: "石井 真理", NameKana: "イシイ マリ",
+		Sex: "female", Address: "東京都千代田区神田神保町1丁目1番地", Status: "resident"}, "C131016000029", "2036-03-29"},
 }
 
 // birthDates are kept apart from the struct literal for readability.
@@ -127,6 +130,7 @@ var birthDates = map[string]string{
 	ResidentPIN: "1993-10-25", ResidentRevoke: "1970-05-20", ResidentProxyRevoke: "1986-04-21", ResidentLostCard: "1991-09-22",
 	ResidentPostOffice: "1982-08-23", ResidentKawasaki: "1973-02-24",
 	ResidentDisclosure: "1968-11-26", ResidentNoRecords: "1959-12-27", ResidentConsole: "1951-07-28",
+	ResidentCorrection: "1987-03-29",
 }
 
 // BirthDate returns a demo resident's date of birth (YYYY-MM-DD).

@@ -52,14 +52,15 @@ type HistoryAccess struct {
 // AccessFilter narrows a search of the access log: the entries of a
 // municipality's records, and those its staff (Office) made of others'
 // when Staff is set; of one kind, case and clerk's login when set; at or
-// after From and before To when set; at most Limit, newest first.
+// after From and before To when set; at most Limit, newest first, after
+// skipping Offset (a page of the search).
 type AccessFilter struct {
 	Municipality, CaseNumber, ClerkLogin, Kind string
 	// Staff adds the reads the municipality's own staff made of another
 	// office's records.
-	Staff    bool
-	From, To time.Time
-	Limit    int
+	Staff         bool
+	From, To      time.Time
+	Limit, Offset int
 }
 
 // RecordHistoryAccess appends a read to the access log.
@@ -97,7 +98,7 @@ func (db *DB) HistoryAccesses(ctx context.Context, f AccessFilter) ([]HistoryAcc
 		FROM history_access_log
 		WHERE (municipality_code = $1 OR ($7 AND office_code = $1)) AND ($2 = '' OR case_number = $2) AND ($3 = '' OR clerk_login = $3)
 		  AND ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5) AND ($8 = '' OR kind = $8)
-		ORDER BY at DESC, id DESC LIMIT $6`, f.Municipality, f.CaseNumber, f.ClerkLogin, from, to, f.Limit, f.Staff, f.Kind)
+		ORDER BY at DESC, id DESC LIMIT $6 OFFSET $9`, f.Municipality, f.CaseNumber, f.ClerkLogin, from, to, f.Limit, f.Staff, f.Kind, max(f.Offset, 0))
 	if err != nil {
 		return nil, fmt.Errorf("storage: accesses: %w", err)
 	}

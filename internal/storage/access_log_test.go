@@ -49,6 +49,12 @@ func TestHistoryAccessLog(t *testing.T) {
 	if len(byClerk) != 2 || len(between) != 1 || between[0].ClerkLogin != "auditor1" || len(other) != 0 {
 		t.Errorf("by clerk %+v, between %+v, another municipality's %+v", byClerk, between, other)
 	}
+	// Pages: two, then the one left, in the same order.
+	first, _ := db.HistoryAccesses(ctx, storage.AccessFilter{Municipality: demo.Chiyoda, CaseNumber: number, Limit: 2})
+	second, _ := db.HistoryAccesses(ctx, storage.AccessFilter{Municipality: demo.Chiyoda, CaseNumber: number, Limit: 2, Offset: 2})
+	if len(first) != 2 || first[0].ID != all[0].ID || first[1].ID != all[1].ID || len(second) != 1 || second[0].ID != all[2].ID {
+		t.Errorf("pages %+v then %+v, of %+v", first, second, all)
+	}
 }
 
 // TestAccessLogKindsAndSummary: a register record read, a disclosure read

@@ -36,7 +36,8 @@ func (b *tab) historyRows() []historyRow {
 // TestConsoleManagerHistory: a manager opens a completed case's history
 // from its page: the steps with their inputs, decoded on the server; the
 // opening is in the access log the auditor searches; the case page links
-// to the workflow in the Temporal UI. Another municipality's manager gets
+// to the workflow in the Temporal UI. The manager's access-log page has
+// one entry per history page the test opened. Another municipality's manager gets
 // the not-found page, the same as for an unknown case, and nothing is
 // logged for them.
 func TestConsoleManagerHistory(t *testing.T) {
@@ -60,7 +61,11 @@ func TestConsoleManagerHistory(t *testing.T) {
 	if !strings.HasPrefix(ui, "http") || !strings.HasSuffix(ui, "/workflows/"+strings.ReplaceAll(workflows.WorkflowID(workflows.ProcedureInPersonIssuance, n), "/", "%2F")) {
 		t.Errorf("the Temporal UI link: %q", ui)
 	}
+	// opened counts the history pages this test opens as the manager: the
+	// access log must hold one entry for each.
+	opened := 0
 	b.do("open the history", chromedp.Click(chromedp.CSS("#history-link")), chromedp.WaitVisible(chromedp.CSS("#history")))
+	opened++
 	if got := b.text("#history-case"); got != n {
 		t.Errorf("the history of %q", got)
 	}
@@ -93,7 +98,26 @@ func TestConsoleManagerHistory(t *testing.T) {
 		t.Errorf("the history lacks the identity check (%v) or a completed activity (%v): %+v", identity, activities, rows)
 	}
 
-	// The opening is in the access log, which the auditor searches.
+	// A second opening, from the address bar.
+	b.do("open the history again", chromedp.Navigate(gatewayURL+"/console/cases/"+n+"/history"), chromedp.WaitVisible(chromedp.CSS("#history")))
+	opened++
+
+	// The manager's own access-log page, reached from the navigation and
+	// searched by login and case: one entry per history page opened.
+	b.do("the access log", chromedp.Click(chromedp.CSS("#nav-access-log")), chromedp.WaitVisible(chromedp.CSS("#access-filter")),
+		chromedp.SendKeys(chromedp.CSS("#access-clerk"), "manager1"),
+		chromedp.SendKeys(chromedp.CSS("#access-case"), n),
+		chromedp.Click(chromedp.CSS("#access-submit")),
+		// The page of the search: its fields hold the search as sent.
+		chromedp.WaitVisible(chromedp.CSS(`#access-case[value="`+n+`"]`)))
+	if got := b.eval(`document.querySelectorAll('#access-table tr.access-entry[data-case="` + n + `"][data-clerk="manager1"]').length`); got != float64(opened) {
+		t.Errorf("the access-log page shows %v openings of %s by manager1, the test opened %d: %s", got, n, opened, b.peek())
+	}
+	if got := b.eval(`document.querySelectorAll('#access-table tr.access-entry').length`); got != float64(opened) {
+		t.Errorf("the search by login and case shows %v entries, want %d", got, opened)
+	}
+
+	// The openings are in the access log, which the auditor searches.
 	var log struct {
 		Entries []struct {
 			Clerk, Office, CaseNumber string
@@ -104,7 +128,7 @@ func TestConsoleManagerHistory(t *testing.T) {
 	if code := auditor.do("GET", "/api/access-log?kind=history&case="+n, nil, &log); code != http.StatusOK {
 		t.Fatalf("the access log: HTTP %d", code)
 	}
-	if len(log.Entries) != 1 || log.Entries[0].Clerk != "manager1" || log.Entries[0].Office != demo.Chiyoda ||
+	if len(log.Entries) != opened || log.Entries[0].Clerk != "manager1" || log.Entries[0].Office != demo.Chiyoda ||
 		log.Entries[0].CaseNumber != n || time.Since(log.Entries[0].At) > 5*time.Minute {
 		t.Errorf("the access log of %s: %+v", n, log.Entries)
 	}

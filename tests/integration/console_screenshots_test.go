@@ -19,7 +19,8 @@ import (
 const screenshotDir = "../../docs/console"
 
 // TestConsoleScreenshots opens the console's main pages (sign-in, waiting
-// list, a start form, a case page, a history page, the deadline list) in a
+// list, a start form, a correction request's form with two items, a case
+// page, a history page, the deadline list, the access log) in a
 // fixed-size window and asserts each renders; with MADOGUCHI_SCREENSHOTS=1
 // (`make screenshots`) it writes each as a PNG under docs/console/. Its
 // case is a proxy issuance of demo.ResidentConsole waiting on the
@@ -73,9 +74,14 @@ func TestConsoleScreenshots(t *testing.T) {
 	shot(b, "waiting", "/console/", "#nav-home")
 	shot(b, "start-form", "/console/start/proxy-issuance", "#start-form")
 	shot(b, "case", "/console/cases/"+n, `#status[data-step="`+workflows.StepIdentityCheck+`"]`)
+	// A correction request's form with two item rows (the second added by its button).
+	b.do("the correction form", chromedp.Navigate(gatewayURL+"/console/start/inperson-correction-request"),
+		chromedp.WaitVisible(chromedp.CSS("#f-items-add")), chromedp.Click(chromedp.CSS("#f-items-add")))
+	shot(b, "correction-form", "", "#f-items-1-serial")
 
 	m := newTabWith(t, window...)
 	m.signIn("manager1")
 	shot(m, "history", "/console/cases/"+n+"/history", "#history")
 	shot(m, "deadlines", "/console/deadlines", "#nav-deadlines")
+	shot(m, "access-log", "/console/access-log", "#access-filter")
 }
