@@ -1,8 +1,9 @@
 package gateway
 
 import (
-	"crypto/rand"
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -10,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/madoguchi/madoguchi/internal/storage"
 )
@@ -110,20 +110,6 @@ func failRole(c *gin.Context, kind string) {
 	fail(c, http.StatusBadRequest, "bad_role", "この事務所の職員に付けられる役割は "+strings.Join(officeRoles[kind], "・")+" です / The roles of this office's staff are "+strings.Join(officeRoles[kind], ", ")+".")
 }
 
-// newPassword is a one-time password of 16 characters from an alphabet
-// without look-alikes (about 90 bits).
-func newPassword() (string, error) {
-	const alphabet = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679"
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b), nil
-}
-
 // createAccount serves POST /api/accounts: a new account of the manager's
 // office, with a one-time password shown once.
 func (s *Server) createAccount(c *gin.Context) {
@@ -164,17 +150,12 @@ func (s *Server) createAccount(c *gin.Context) {
 }
 
 func (s *Server) hashNewPassword(c *gin.Context) (string, string, bool) {
-	password, err := newPassword()
+	password, hash, err := storage.NewOneTimePassword()
 	if err != nil {
 		s.failInternal(c, err)
 		return "", "", false
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		s.failInternal(c, err)
-		return "", "", false
-	}
-	return password, string(hash), true
+	return password, hash, true
 }
 
 // changeAccount serves POST /api/accounts/{login}/{action}: a change to an
@@ -243,4 +224,32 @@ func (s *Server) changeAccount(action string) gin.HandlerFunc {
 		}
 		c.JSON(http.StatusOK, viewAccount(a))
 	}
+}
+
+// DemoAccountLister lists the accounts the demo seeded that still have its
+// published password (storage.DB.DemoAccounts).
+type DemoAccountLister interface {
+	DemoAccounts(ctx context.Context) ([]string, error)
+}
+
+// ErrDemoAccounts: a production start found the demo's accounts, whose
+// password is published, in the database.
+var ErrDemoAccounts = errors.New("gateway: demo accounts with the published demo password are in the database")
+
+// RefuseDemoAccounts is the gateway's start check: unless the start is the
+// demo's (MADOGUCHI_DEMO=1), it refuses to serve while any demo account
+// is in the database, naming them and what to do.
+func RefuseDemoAccounts(ctx context.Context, db DemoAccountLister, demo bool) error {
+	if demo {
+		return nil
+	}
+	logins, err := db.DemoAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	if len(logins) > 0 {
+		return fmt.Errorf("%w: %s; reset their passwords or disable them (cmd/accounts), or start the demo with MADOGUCHI_DEMO=1",
+			ErrDemoAccounts, strings.Join(logins, ", "))
+	}
+	return nil
 }

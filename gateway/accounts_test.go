@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -264,5 +265,26 @@ func TestBodyLimit(t *testing.T) {
 	}
 	if rec := f.post("manager1", "/api/register-events/batch", big); rec.Code == http.StatusRequestEntityTooLarge {
 		t.Errorf("the batch intake refused %d bytes", len(big))
+	}
+}
+
+type demoLister []string
+
+func (d demoLister) DemoAccounts(context.Context) ([]string, error) { return d, nil }
+
+// TestRefuseDemoAccounts: a production start with demo accounts in the
+// database is refused, naming them; a demo start, or a database without
+// them, is not.
+func TestRefuseDemoAccounts(t *testing.T) {
+	ctx := context.Background()
+	err := RefuseDemoAccounts(ctx, demoLister{"clerk1", "manager1"}, false)
+	if !errors.Is(err, ErrDemoAccounts) || !strings.Contains(err.Error(), "clerk1, manager1") {
+		t.Errorf("production with demo accounts: %v", err)
+	}
+	if err := RefuseDemoAccounts(ctx, demoLister{"clerk1"}, true); err != nil {
+		t.Errorf("the demo: %v", err)
+	}
+	if err := RefuseDemoAccounts(ctx, demoLister{}, false); err != nil {
+		t.Errorf("production without demo accounts: %v", err)
 	}
 }

@@ -176,6 +176,9 @@ md_write_env() {
 			md__export MADOGUCHI_GATEWAY_ADDR "127.0.0.1:${MD_GATEWAY_PORT}"
 			md__export MADOGUCHI_REPOSITORY_URL "${MADOGUCHI_REPOSITORY_URL:-http://127.0.0.1:8090}"
 			md__export MADOGUCHI_PCSC 1
+			# The demo's accounts and residents: seeded by setup, and allowed by the gateway, only when set
+			# (MADOGUCHI_DEMO=0 bash scripts/run.sh starts without them).
+			md__export MADOGUCHI_DEMO "${MADOGUCHI_DEMO:-1}"
 			md__export MADOGUCHI_BIN "${MD_BIN}"
 		} >"${tmp}"
 		mv "${tmp}" "${env}"

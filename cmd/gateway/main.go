@@ -41,6 +41,10 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	// A production start never serves the demo's published password.
+	if err := gateway.RefuseDemoAccounts(ctx, db, os.Getenv("MADOGUCHI_DEMO") == "1"); err != nil {
+		return err
+	}
 	c, err := codec.Load(cfg.CodecKeyFile)
 	if err != nil {
 		return err

@@ -47,8 +47,14 @@ func run() error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := demo.Seed(ctx, db); err != nil {
-		return err
+	// The demo's offices, staff (with the published demo password) and
+	// residents, only when asked for: a production gateway refuses to start
+	// while demo accounts are in the database (MADOGUCHI_DEMO).
+	withDemo := os.Getenv("MADOGUCHI_DEMO") == "1"
+	if withDemo {
+		if err := demo.Seed(ctx, db); err != nil {
+			return err
+		}
 	}
 	if err := caworker.Setup(ctx, cfg); err != nil {
 		return fmt.Errorf("CA: %w", err)
@@ -80,6 +86,9 @@ func run() error {
 		return fmt.Errorf("first CRLs: %w", err)
 	}
 	for _, m := range []string{demo.Chiyoda, demo.Yokohama} {
+		if !withDemo {
+			break
+		}
 		if err := ensureSealingKey(ctx, db, filepath.Join(cfg.State, "sealing", m), m); err != nil {
 			return err
 		}
@@ -88,6 +97,10 @@ func run() error {
 	// virtual cards are provisioned with (docs/CARD.md §5a); made once.
 	if _, err := terminalauth.Ensure(filepath.Join(cfg.State, "terminal-auth")); err != nil {
 		return err
+	}
+	if !withDemo {
+		fmt.Println("setup: municipal and jlis databases migrated, CA keys in the HSM, terminal key made; no demo data (MADOGUCHI_DEMO is not 1)")
+		return nil
 	}
 	fmt.Println("setup: municipal and jlis databases migrated, CA keys in the HSM, sealing and terminal keys made, demo data loaded")
 	return nil

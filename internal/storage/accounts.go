@@ -2,12 +2,14 @@ package storage
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Sign-in throttling (issue 13 item 7): failures are counted per account
@@ -235,4 +237,23 @@ func (db *DB) DemoAccounts(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("storage: demo accounts: %w", err)
 	}
 	return out, nil
+}
+
+// NewOneTimePassword makes a password to hand to a person once (16
+// characters from an alphabet without look-alikes, about 90 bits) and its
+// bcrypt hash to store.
+func NewOneTimePassword() (password, hash string, err error) {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679"
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	h, err := bcrypt.GenerateFromPassword(b, bcrypt.DefaultCost)
+	if err != nil {
+		return "", "", err
+	}
+	return string(b), string(h), nil
 }
