@@ -77,13 +77,15 @@ func (db *DB) LoginFailed(ctx context.Context, login, address string, now time.T
 		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (login, address, at) VALUES ($1, $2, $3)`, login, address, now); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `WITH n AS (SELECT count(*) AS c FROM login_failures WHERE login = $1 AND at > $2)
+		err := tx.QueryRow(ctx, `WITH n AS (SELECT count(*) AS c FROM login_failures WHERE login = $1 AND at > $2)
 			UPDATE clerks SET locked_at = COALESCE(locked_at, $3) WHERE login = $1 AND (SELECT c FROM n) >= $4
 			RETURNING true`, login, now.Add(-LoginWindow), now, LoginAccountLimit).Scan(&locked)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Not (yet) locked, or no such account: the failure stays recorded.
+			return nil
+		}
+		return err
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
 	if err != nil {
 		return false, fmt.Errorf("storage: login failed: %w", err)
 	}
