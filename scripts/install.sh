@@ -16,13 +16,15 @@ TEMPORAL_MODULE="github.com/temporalio/cli/cmd/temporal"
 # image may lack procps/openssl), a C toolchain for the cgo packages (pkcs11, PC/SC),
 # poppler, with which the tests read the letters back as a PDF reader does, the IPAex
 # fonts, whose subsets every letter embeds (internal/letter), and chromium, the browser the
-# staff console's tests drive headless through chromedp (tests/integration/console_test.go).
+# staff console's tests drive headless through chromedp (tests/integration/console_test.go),
+# and docker-compose, whose `config` validates docker-compose.yml in the test command (no engine).
 APT_PACKAGES=(
 	postgresql softhsm2 pcscd vsmartcard-vpcd libpcsclite-dev opensc
 	openssl procps ca-certificates gcc libc6-dev pkg-config
 	poppler-utils poppler-data
 	fonts-ipaexfont-gothic fonts-ipaexfont-mincho
 	chromium
+	docker-compose
 )
 
 log() { printf '[install %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -58,6 +58,11 @@ fi
 
 md_log "go vet ./..."
 go vet ./...
+
+# docker-compose.yml is validated by a real parser of the format (Debian's docker-compose), not run:
+# these machines have no Docker engine. deploy/compose_test.go checks the files it names exist.
+md_log "docker-compose config (validated, not run)"
+docker-compose -f docker-compose.yml --project-directory . config -q
 # The packages with files behind the fault tag are vetted and tested in both builds: without it
 # (above, as production builds them) and with it (as the test binaries are built).
 mapfile -t fault_pkgs < <(grep -rlE --include='*.go' '^//go:build .*madoguchi_faults' . 2>/dev/null |
