@@ -31,4 +31,10 @@ func TestAuditChainRoute(t *testing.T) {
 	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &broken) != nil || broken.OK || broken.Break != *brk {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
+	// The break is an attempt on record, once however often it is checked.
+	matrixGet("/api/audit/chain")(f, "auditor1", "")
+	if len(f.store.refusals) != 1 || f.store.refusals[0].Kind != storage.RefusalAuditRowEdited || f.store.refusals[0].Actor != "chain check by manager1" ||
+		f.store.refusals[0].Reason != storage.BreakChanged {
+		t.Errorf("recorded %+v", f.store.refusals)
+	}
 }

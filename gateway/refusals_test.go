@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -35,6 +36,22 @@ func (s *apiStore) Refusals(_ context.Context, f storage.RefusalFilter) ([]stora
 		}
 	}
 	return out, nil
+}
+
+// RecordChainBreak: a break is recorded once per office, place and reason.
+func (s *apiStore) RecordChainBreak(_ context.Context, rep storage.ChainReport, actor string, at time.Time) (bool, error) {
+	if rep.Break == nil {
+		return false, nil
+	}
+	subject := fmt.Sprintf("chain seq %d", rep.Break.Seq)
+	for _, r := range s.refusals {
+		if r.Office == rep.Office && r.Kind == storage.RefusalAuditRowEdited && r.Subject == subject && r.Reason == rep.Break.Reason {
+			return false, nil
+		}
+	}
+	_, err := s.RecordRefusal(context.Background(), storage.Refusal{Office: rep.Office, Kind: storage.RefusalAuditRowEdited, Actor: actor,
+		Subject: subject, Reason: rep.Break.Reason, At: at})
+	return err == nil, err
 }
 
 // TestRefusalsListed: the office's managers and auditors read its refused

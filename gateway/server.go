@@ -70,6 +70,7 @@ type Store interface {
 	// The register of refused attempts (refusals.go).
 	RecordRefusal(ctx context.Context, r storage.Refusal) (int64, error)
 	Refusals(ctx context.Context, f storage.RefusalFilter) ([]storage.Refusal, error)
+	RecordChainBreak(ctx context.Context, rep storage.ChainReport, actor string, at time.Time) (bool, error)
 	// The day's disposal lists (disposals.go).
 	DisposalList(ctx context.Context, office string, day time.Time) (storage.DisposalList, error)
 	RetentionPeriods(ctx context.Context, municipality string) (storage.RetentionSettings, error)

@@ -15,6 +15,7 @@ import (
 // AuditStore is what the audit trail's anchoring needs of the database.
 type AuditStore interface {
 	VerifyAndAnchor(ctx context.Context, day time.Time, offices []string) ([]storage.ChainReport, []storage.AuditAnchor, error)
+	RecordChainBreak(ctx context.Context, rep storage.ChainReport, actor string, at time.Time) (bool, error)
 }
 
 // Audit holds the audit trail's activities (docs/AUDIT.md).
@@ -39,6 +40,10 @@ func (a *Audit) AnchorAuditChains(ctx context.Context, in contract.AnchorAuditCh
 		if !r.OK {
 			res.Broken = append(res.Broken, r.Office)
 			activity.GetLogger(ctx).Error("audit chain broken", "office", r.Office, "seq", r.Break.Seq, "reason", r.Break.Reason)
+			// Recorded as an attempt (第3 10), once per break: a retry records nothing twice.
+			if _, err := a.Store.RecordChainBreak(ctx, r, "daily anchor", time.Now()); err != nil {
+				return contract.AnchorAuditChainsResult{}, err
+			}
 		}
 	}
 	return res, nil

@@ -14,6 +14,14 @@ import (
 type auditStore struct {
 	day     time.Time
 	offices []string
+	breaks  []storage.ChainReport
+}
+
+func (s *auditStore) RecordChainBreak(_ context.Context, rep storage.ChainReport, actor string, _ time.Time) (bool, error) {
+	if rep.Break != nil {
+		s.breaks = append(s.breaks, rep)
+	}
+	return rep.Break != nil, nil
 }
 
 func (s *auditStore) VerifyAndAnchor(_ context.Context, day time.Time, offices []string) ([]storage.ChainReport, []storage.AuditAnchor, error) {
@@ -23,7 +31,8 @@ func (s *auditStore) VerifyAndAnchor(_ context.Context, day time.Time, offices [
 }
 
 // TestAnchorAuditChains: every office is verified, the day is the JST date
-// asked for, a broken chain is reported; a malformed day is refused for good.
+// asked for, a broken chain is reported and recorded as an attempt; a
+// malformed day is refused for good.
 func TestAnchorAuditChains(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
@@ -39,6 +48,9 @@ func TestAnchorAuditChains(t *testing.T) {
 	}
 	if res.Verified != 2 || res.Anchored != 1 || len(res.Broken) != 1 || res.Broken[0] != "141305" {
 		t.Errorf("%+v", res)
+	}
+	if len(store.breaks) != 1 || store.breaks[0].Office != "141305" {
+		t.Errorf("breaks recorded %+v", store.breaks)
 	}
 	if store.offices != nil || store.day.In(storage.Tokyo).Format(time.DateOnly) != "2026-12-02" {
 		t.Errorf("verified %v on %v", store.offices, store.day)

@@ -119,6 +119,10 @@ func verify(ctx context.Context, db *storage.DB, office string, anchor bool, out
 		}
 		broken = true
 		b := rep.Break
+		// Recorded as an attempt (第3 10), once per break.
+		if _, err := db.RecordChainBreak(ctx, rep, "auditchain verify", time.Now()); err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "%s: BROKEN at row %d", rep.Office, b.Seq)
 		if b.CaseNumber != "" {
 			fmt.Fprintf(out, " (case %s, event %s)", b.CaseNumber, b.EventKey)

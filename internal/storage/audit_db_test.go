@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,7 +126,7 @@ func TestAuditChainVerifies(t *testing.T) {
 // TestAuditChainDetectsTampering: a row changed with plain SQL (as psql
 // would), a row deleted, two rows swapped, a row changed with its hash
 // recomputed, and the last row deleted with the head moved back are each
-// reported at the first broken link.
+// reported at the first broken link, and recorded once as an attempt.
 func TestAuditChainDetectsTampering(t *testing.T) {
 	db := storagetest.Seeded(t)
 	for _, tc := range []struct {
@@ -176,6 +177,16 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 				t.Fatalf("%+v %+v, want %s at %d", rep, rep.Break, tc.reason, tc.seq)
 			}
 			t.Logf("first broken link: %+v", *rep.Break)
+			// Recorded as an attempt, once however often it is checked.
+			for i, want := range []bool{true, false} {
+				if got, err := db.RecordChainBreak(ctx, rep, "auditchain verify", time.Now()); err != nil || got != want {
+					t.Fatalf("record %d: %v, %v", i, got, err)
+				}
+			}
+			rs, err := db.Refusals(ctx, storage.RefusalFilter{Office: office, Kind: storage.RefusalAuditRowEdited})
+			if err != nil || len(rs) != 1 || rs[0].Reason != tc.reason || !strings.Contains(rs[0].Subject, fmt.Sprintf("seq %d", tc.seq)) {
+				t.Fatalf("recorded %+v, %v", rs, err)
+			}
 			// A broken chain is never anchored.
 			day := time.Date(1990, 1, 1, 12, 0, 0, 0, storage.Tokyo)
 			reps, anchors, err := db.VerifyAndAnchor(ctx, day, []string{office})

@@ -87,3 +87,27 @@ func (db *DB) Refusals(ctx context.Context, f RefusalFilter) ([]Refusal, error) 
 	}
 	return out, nil
 }
+
+// RecordChainBreak records a broken audit chain as an attempt
+// (RefusalAuditRowEdited): a row edited, deleted or moved outside the
+// program, found by the chain check. The same break of an office (its
+// place and reason) is recorded once however often the check runs; it
+// reports whether this call recorded it. A report without a break records
+// nothing.
+func (db *DB) RecordChainBreak(ctx context.Context, rep ChainReport, actor string, at time.Time) (bool, error) {
+	if rep.Break == nil {
+		return false, nil
+	}
+	subject := fmt.Sprintf("chain seq %d", rep.Break.Seq)
+	if rep.Break.CaseNumber != "" {
+		subject += " (" + rep.Break.CaseNumber + ")"
+	}
+	tag, err := db.Pool.Exec(ctx, `INSERT INTO refused_attempts (office_code, kind, actor, subject, reason, at)
+		SELECT $1, $2, $3, $4, $5, $6
+		WHERE NOT EXISTS (SELECT 1 FROM refused_attempts WHERE office_code = $1 AND kind = $2 AND subject = $4 AND reason = $5)`,
+		rep.Office, RefusalAuditRowEdited, actor, subject, rep.Break.Reason, at)
+	if err != nil {
+		return false, fmt.Errorf("storage: record chain break: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
