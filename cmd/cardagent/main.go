@@ -6,13 +6,13 @@ package main
 import (
 	"context"
 	"flag"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/madoguchi/madoguchi/cardagent"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/logs"
 )
 
 func main() {
@@ -26,7 +26,7 @@ func main() {
 	flag.Parse()
 	// The tests' fault hooks: always off in production builds.
 	o.HoldBeforeWrite, o.WriteDelay, o.FailWrite = holdBeforeWrite(), writeDelay(), failWrite()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := logs.Default()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cardagent.Run(ctx, config.FromEnv(), o, log); err != nil {

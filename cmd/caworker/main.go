@@ -11,10 +11,12 @@ import (
 	"syscall"
 
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/logs"
 	"github.com/madoguchi/madoguchi/worker/caworker"
 )
 
 func main() {
+	logs.Default()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := caworker.Run(ctx, config.FromEnv()); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/madoguchi/madoguchi/gateway"
 	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/logs"
 	"github.com/madoguchi/madoguchi/internal/metrics"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
@@ -22,7 +23,7 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := logs.Default()
 	if err := run(log); err != nil {
 		log.Error("gateway stopped", "err", err)
 		os.Exit(1)

@@ -33,6 +33,7 @@ import (
 
 	"github.com/madoguchi/madoguchi/internal/ca"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/logs"
 	"github.com/madoguchi/madoguchi/internal/ocsp"
 	"github.com/madoguchi/madoguchi/internal/verifier"
 	"github.com/madoguchi/madoguchi/repository"
@@ -60,7 +61,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
-		logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+		logger := logs.Default()
 		return repository.Run(ctx, cfg, *addr, logger)
 	case "responders":
 		return responders(ctx, cfg, out)

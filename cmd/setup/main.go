@@ -17,6 +17,7 @@ import (
 
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/demo"
+	"github.com/madoguchi/madoguchi/internal/logs"
 	"github.com/madoguchi/madoguchi/internal/sealing"
 	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
@@ -26,6 +27,7 @@ import (
 )
 
 func main() {
+	logs.Default()
 	if err := run(); err != nil {
 		slog.Error("setup failed", "err", err)
 		os.Exit(1)

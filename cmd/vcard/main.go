@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/madoguchi/madoguchi/internal/cardproto"
+	"github.com/madoguchi/madoguchi/internal/logs"
 	"github.com/madoguchi/madoguchi/internal/terminalauth"
 	"github.com/madoguchi/madoguchi/internal/vcard"
 )
@@ -57,7 +58,7 @@ func run() error {
 		return fmt.Errorf("-port %d out of range", *port)
 	}
 
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger := logs.Default()
 
 	newSerial, newExpiry := *serial, *expiry
 	if newSerial == "" {

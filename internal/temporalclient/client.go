@@ -16,6 +16,7 @@ import (
 
 	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/logs"
 	"github.com/madoguchi/madoguchi/internal/metrics"
 )
 
@@ -37,7 +38,7 @@ func OptionsWith(cfg config.Config, c *codec.AESGCM) client.Options {
 		// Error messages can carry what a rule saw; encrypt them too, under
 		// the failing workflow's scope.
 		FailureConverter: c.FailureConverter(),
-		Logger:           log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+		Logger:           log.NewStructuredLogger(logs.New(os.Stderr, slog.LevelWarn)),
 		// No gRPC compression: the payloads are AES-GCM ciphertext, which
 		// gzip cannot shrink, so compressing them only spends CPU on both
 		// ends (the SDK's default is gzip).

@@ -210,9 +210,11 @@ func TestTemporalUIDecodesForOwnManagerOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The gateway logs JSON, a line an entry (internal/logs).
 	refused := false
 	for _, line := range strings.Split(string(logText), "\n") {
-		if strings.Contains(line, `msg="codec refused"`) && strings.Contains(line, "login=kawasaki1") && strings.Contains(line, `reason="another scope"`) {
+		var e map[string]any
+		if json.Unmarshal([]byte(line), &e) == nil && e["msg"] == "codec refused" && e["login"] == "kawasaki1" && e["reason"] == "another scope" {
 			refused = true
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/madoguchi/madoguchi/internal/ca/profile"
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/crl"
+	"github.com/madoguchi/madoguchi/internal/logs"
 	"github.com/madoguchi/madoguchi/internal/metrics"
 	"github.com/madoguchi/madoguchi/internal/temporalclient"
 	"github.com/madoguchi/madoguchi/workflows"
@@ -141,7 +142,7 @@ func Run(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("ca worker: %w", err)
 	}
 	defer conn.Close()
-	c, err := conn.Load(ctx, ca.Options{RepositoryURL: cfg.RepositoryURL, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	c, err := conn.Load(ctx, ca.Options{RepositoryURL: cfg.RepositoryURL, Logger: logs.New(os.Stderr, slog.LevelInfo)})
 	if err != nil {
 		return fmt.Errorf("ca worker: load the CA (run setup first): %w", err)
 	}
