@@ -180,21 +180,29 @@ type accessRow struct {
 	ID         int64     `json:"id"`
 	Clerk      string    `json:"clerk"`
 	Office     string    `json:"office"`
+	Kind       string    `json:"kind"`
 	CaseNumber string    `json:"caseNumber"`
+	Reference  string    `json:"reference"`
 	At         time.Time `json:"at"`
 }
 
+// accessKinds are the kinds of read the access log holds (第3 8), in the
+// order the search offers them.
+var accessKinds = []string{"history", "register_record", "disclosure"}
+
 type accessLogData struct {
 	Rows []accessRow
-	// The search: staff login, case number, opened from and to (dates).
-	Clerk, Case, From, To string
+	// The search: staff login, case number, kind of read, from and to (dates).
+	Clerk, Case, Kind, From, To string
+	// Kinds are the kinds the search offers.
+	Kinds []string
 	NextURL, FirstURL     string
 }
 
 // query is the access-log page's address with its search, at an offset.
 func (d accessLogData) query(offset int) string {
 	v := url.Values{}
-	for k, x := range map[string]string{"clerk": d.Clerk, "case": d.Case, "from": d.From, "to": d.To} {
+	for k, x := range map[string]string{"clerk": d.Clerk, "case": d.Case, "kind": d.Kind, "from": d.From, "to": d.To} {
 		if x != "" {
 			v.Set(k, x)
 		}
@@ -224,12 +232,12 @@ func (c *Console) accessLog(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	q := r.URL.Query()
-	d := accessLogData{Clerk: strings.TrimSpace(q.Get("clerk")), Case: strings.TrimSpace(q.Get("case")),
-		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
+	d := accessLogData{Clerk: strings.TrimSpace(q.Get("clerk")), Case: strings.TrimSpace(q.Get("case")), Kind: strings.TrimSpace(q.Get("kind")),
+		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")), Kinds: accessKinds}
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	offset = max(offset, 0)
 	api := url.Values{"limit": {strconv.Itoa(accessLogPageSize)}, "offset": {strconv.Itoa(offset)}}
-	for k, x := range map[string]string{"clerk": d.Clerk, "case": d.Case, "from": d.From, "to": d.To} {
+	for k, x := range map[string]string{"clerk": d.Clerk, "case": d.Case, "kind": d.Kind, "from": d.From, "to": d.To} {
 		if x != "" {
 			api.Set(k, x)
 		}

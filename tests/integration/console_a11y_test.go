@@ -295,8 +295,13 @@ func TestConsoleA11y(t *testing.T) {
 	m.signIn("manager1")
 	m.openAndCheck("the history page", "/console/cases/"+n+"/history", "#history")
 	m.openAndCheck("the deadline list", "/console/deadlines", "#nav-deadlines")
-	m.openAndCheck("the access log", "/console/access-log?case="+n, "#access-filter")
-	if rows := m.eval(`document.querySelectorAll("#access-table tr.access-entry").length`); rows != float64(1) {
-		t.Errorf("the access log of %s shows %v openings, want the one of this test", n, rows)
+	m.openAndCheck("the access log", "/console/access-log?kind=history&case="+n, "#access-filter")
+	if rows := m.eval(`document.querySelectorAll("#access-table tr.access-entry[data-kind=history]").length`); rows != float64(1) {
+		t.Errorf("the access log of %s shows %v history openings, want the one of this test", n, rows)
+	}
+	// The clerk's register read when the case started is there too, as its own kind.
+	m.openAndCheck("the access log of every kind", "/console/access-log?case="+n, "#access-filter")
+	if rows := m.eval(`document.querySelectorAll("#access-table tr.access-entry[data-kind=register_record]").length`); rows != float64(1) {
+		t.Errorf("the access log of %s shows %v register reads, want the one at its start", n, rows)
 	}
 }
