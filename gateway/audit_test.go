@@ -38,3 +38,21 @@ func TestAuditChainRoute(t *testing.T) {
 		t.Errorf("recorded %+v", f.store.refusals)
 	}
 }
+
+// TestAuditChainCoversTheAccessLog: the route reports the access log's
+// chain too; a break there makes the whole answer not ok and is recorded
+// as an attempt.
+func TestAuditChainCoversTheAccessLog(t *testing.T) {
+	f := newAPIFixture(t, &apiTemporal{})
+	brk := &storage.ChainBreak{Seq: 2, CaseNumber: "131016-20261201-000001", EventKey: "history", Reason: storage.BreakMissing, Message: "row 2 is missing"}
+	f.store.accessChains = map[string]storage.ChainReport{apiMunicipality: {Office: apiMunicipality, Chain: storage.AccessLogChain, Rows: 3, Break: brk}}
+	rec := matrixGet("/api/audit/chain")(f, "auditor1", "")
+	var rep storage.ChainReport
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &rep) != nil || rep.OK || rep.Break != nil ||
+		rep.AccessLog == nil || rep.AccessLog.Break == nil || rep.AccessLog.Break.Reason != storage.BreakMissing {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if len(f.store.refusals) != 1 || f.store.refusals[0].Subject != "chain seq 2" || f.store.refusals[0].Reason != storage.BreakMissing {
+		t.Errorf("recorded %+v", f.store.refusals)
+	}
+}

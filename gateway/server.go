@@ -45,6 +45,7 @@ type Store interface {
 	EndDelegation(ctx context.Context, id int64, on time.Time, actor int64, at time.Time) error
 	// The audit trail's hash chain (audit.go).
 	VerifyAuditChain(ctx context.Context, office string) (storage.ChainReport, error)
+	VerifyAccessChain(ctx context.Context, office string) (storage.ChainReport, error)
 	// The access log of case histories (history.go).
 	AccessLogger
 	// The complaints and inquiries register (complaints.go).

@@ -65,6 +65,8 @@ type apiStore struct {
 	// verified the offices asked for.
 	chains   map[string]storage.ChainReport
 	verified []string
+	// accessChains are the verification reports of the access log's chains.
+	accessChains map[string]storage.ChainReport
 	// accesses is the access log; accessFilters its searches.
 	accesses      []storage.HistoryAccess
 	accessFilters []storage.AccessFilter

@@ -95,26 +95,19 @@ func verify(ctx context.Context, db *storage.DB, office string, anchor bool, out
 	if anchor {
 		reps, anchors, err = db.VerifyAndAnchor(ctx, time.Now(), offices)
 	} else {
-		if offices == nil {
-			if offices, err = db.AuditChainOffices(ctx); err != nil {
-				return err
-			}
-		}
-		for _, o := range offices {
-			rep, err := db.VerifyAuditChain(ctx, o)
-			if err != nil {
-				return err
-			}
-			reps = append(reps, rep)
-		}
+		reps, err = db.VerifyChains(ctx, offices)
 	}
 	if err != nil {
 		return err
 	}
 	broken := false
 	for _, rep := range reps {
+		name := rep.Office
+		if rep.Chain != "" {
+			name += " (" + rep.Chain + ")"
+		}
 		if rep.OK {
-			fmt.Fprintf(out, "%s: ok, %d rows, head %d %s, %d anchors checked\n", rep.Office, rep.Rows, rep.HeadSeq, rep.HeadHash, rep.Anchors)
+			fmt.Fprintf(out, "%s: ok, %d rows, head %d %s, %d anchors checked\n", name, rep.Rows, rep.HeadSeq, rep.HeadHash, rep.Anchors)
 			continue
 		}
 		broken = true
@@ -123,7 +116,7 @@ func verify(ctx context.Context, db *storage.DB, office string, anchor bool, out
 		if _, err := db.RecordChainBreak(ctx, rep, "auditchain verify", time.Now()); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "%s: BROKEN at row %d", rep.Office, b.Seq)
+		fmt.Fprintf(out, "%s: BROKEN at row %d", name, b.Seq)
 		if b.CaseNumber != "" {
 			fmt.Fprintf(out, " (case %s, event %s)", b.CaseNumber, b.EventKey)
 		}
@@ -150,6 +143,10 @@ func record(ctx context.Context, db *storage.DB, day time.Time, out io.Writer) e
 
 func printAnchors(out io.Writer, anchors []storage.AuditAnchor) {
 	for _, a := range anchors {
-		fmt.Fprintf(out, "anchored %s on %s: head %d %x\n", a.Office, a.Day.Format(time.DateOnly), a.Seq, a.Hash)
+		name := a.Office
+		if a.Chain != "" {
+			name += " (" + a.Chain + ")"
+		}
+		fmt.Fprintf(out, "anchored %s on %s: head %d %x\n", name, a.Day.Format(time.DateOnly), a.Seq, a.Hash)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // The kinds of read in the access log (第3 8 秘密の保持): every read of
@@ -71,8 +73,29 @@ func (db *DB) RecordHistoryAccess(ctx context.Context, a HistoryAccess) error {
 	if !slices.Contains(AccessKinds, a.Kind) {
 		return fmt.Errorf("%w: %q", ErrBadAccessKind, a.Kind)
 	}
-	_, err := db.Pool.Exec(ctx, `INSERT INTO history_access_log (clerk_id, clerk_login, office_code, kind, case_number, reference, municipality_code, at)
-		VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8)`, a.ClerkID, a.ClerkLogin, a.Office, a.Kind, a.CaseNumber, a.Reference, a.Municipality, a.At)
+	// Chained (access_chain.go): the office's head locked, the row's place
+	// and hash written with it, the head moved on, in one transaction.
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO access_chain_heads (office_code) VALUES ($1) ON CONFLICT DO NOTHING`, a.Municipality); err != nil {
+			return err
+		}
+		var seq int64
+		var prev []byte
+		if err := tx.QueryRow(ctx, `SELECT last_seq, last_hash FROM access_chain_heads WHERE office_code = $1 FOR UPDATE`, a.Municipality).Scan(&seq, &prev); err != nil {
+			return err
+		}
+		seq++
+		at := a.At.Truncate(time.Microsecond) // as Postgres keeps it
+		hash := AccessEventHash(a.Municipality, seq, prev, a.ClerkLogin, a.ClerkID, a.Office, a.Kind, a.CaseNumber, a.Reference, at)
+		if _, err := tx.Exec(ctx, `INSERT INTO history_access_log (clerk_id, clerk_login, office_code, kind, case_number, reference, municipality_code, at,
+				chain_seq, prev_hash, row_hash)
+			VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11)`, a.ClerkID, a.ClerkLogin, a.Office, a.Kind, a.CaseNumber, a.Reference,
+			a.Municipality, at, seq, prev, hash); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE access_chain_heads SET last_seq = $2, last_hash = $3 WHERE office_code = $1`, a.Municipality, seq, hash)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("storage: record access: %w", err)
 	}

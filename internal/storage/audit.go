@@ -49,6 +49,9 @@ type ChainRow struct {
 	Actor      string
 	Detail     string
 	At         time.Time
+	// rehash, when set, recomputes the hash of a row of another chain (the
+	// access log's, access_chain.go) instead of a case event's.
+	rehash func(ChainRow) []byte
 }
 
 // CaseEventHash is a case event's hash: SHA-256 over its canonical encoding,
@@ -85,6 +88,9 @@ func CaseEventHash(office string, seq int64, prev []byte, caseNumber, eventKey, 
 
 // Hash recomputes the row's hash from its content.
 func (r ChainRow) Hash() []byte {
+	if r.rehash != nil {
+		return r.rehash(r)
+	}
 	return CaseEventHash(r.Office, r.Seq, r.PrevHash, r.CaseNumber, r.EventKey, r.Actor, r.Detail, r.At)
 }
 
@@ -123,10 +129,22 @@ type ChainReport struct {
 	HeadHash string      `json:"headHash"`
 	Anchors  int         `json:"anchorsChecked"`
 	Break    *ChainBreak `json:"firstBreak,omitempty"`
+	// Chain names the chain: "" for the case events, "access_log" for the
+	// access log's (VerifyAccessChain).
+	Chain string `json:"chain,omitempty"`
+	// AccessLog is the office's access-log chain's report, when the case
+	// events' report carries it (GET /api/audit/chain).
+	AccessLog *ChainReport `json:"accessLog,omitempty"`
 }
+
+// AccessLogChain is the Chain of the access log's reports.
+const AccessLogChain = "access_log"
 
 // AuditAnchor is an office's chain head as recorded on a day.
 type AuditAnchor struct {
+	// Chain is "" for the case events' chain, AccessLogChain for the
+	// access log's.
+	Chain  string
 	Office string
 	Day    time.Time
 	Seq    int64
@@ -365,29 +383,68 @@ func (db *DB) anchor(ctx context.Context, day time.Time, only []string) ([]Audit
 	return out, nil
 }
 
-// VerifyAndAnchor verifies the chains of the offices named (nil: every
+// VerifyChains verifies both chains, the case events' and the access
+// log's, of the offices named (nil: every office with either chain); the
+// access log's reports have Chain AccessLogChain.
+func (db *DB) VerifyChains(ctx context.Context, offices []string) ([]ChainReport, error) {
+	events, access := offices, offices
+	if offices == nil {
+		var err error
+		if events, err = db.AuditChainOffices(ctx); err != nil {
+			return nil, err
+		}
+		if access, err = db.accessChainOffices(ctx); err != nil {
+			return nil, fmt.Errorf("storage: access chain offices: %w", err)
+		}
+	}
+	var reps []ChainReport
+	for _, o := range events {
+		rep, err := db.VerifyAuditChain(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		reps = append(reps, rep)
+	}
+	for _, o := range access {
+		rep, err := db.VerifyAccessChain(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		reps = append(reps, rep)
+	}
+	return reps, nil
+}
+
+// VerifyAndAnchor verifies both chains of the offices named (nil: every
 // office with a chain) and records the day's anchor of each one found
 // intact, never of a broken one (an anchor vouches for the chain up to it).
 // It returns every report and the anchors recorded.
 func (db *DB) VerifyAndAnchor(ctx context.Context, day time.Time, offices []string) ([]ChainReport, []AuditAnchor, error) {
-	if offices == nil {
-		var err error
-		if offices, err = db.AuditChainOffices(ctx); err != nil {
-			return nil, nil, err
-		}
+	reps, err := db.VerifyChains(ctx, offices)
+	if err != nil {
+		return nil, nil, err
 	}
-	var reps []ChainReport
-	intact := []string{}
-	for _, o := range offices {
-		rep, err := db.VerifyAuditChain(ctx, o)
-		if err != nil {
-			return nil, nil, err
-		}
-		reps = append(reps, rep)
-		if rep.OK {
-			intact = append(intact, o)
+	intact, intactAccess := []string{}, []string{}
+	for _, rep := range reps {
+		switch {
+		case !rep.OK:
+		case rep.Chain == AccessLogChain:
+			intactAccess = append(intactAccess, rep.Office)
+		default:
+			intact = append(intact, rep.Office)
 		}
 	}
 	anchors, err := db.AnchorAuditChainsOf(ctx, day, intact)
-	return reps, anchors, err
+	if err != nil {
+		return nil, nil, err
+	}
+	access, err := db.anchorAccess(ctx, day, intactAccess)
+	if err != nil {
+		return nil, nil, fmt.Errorf("storage: anchor access chains: %w", err)
+	}
+	for _, a := range access {
+		a.Chain = AccessLogChain
+		anchors = append(anchors, a)
+	}
+	return reps, anchors, nil
 }

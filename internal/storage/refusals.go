@@ -99,6 +99,9 @@ func (db *DB) RecordChainBreak(ctx context.Context, rep ChainReport, actor strin
 		return false, nil
 	}
 	subject := fmt.Sprintf("chain seq %d", rep.Break.Seq)
+	if rep.Chain == AccessLogChain {
+		subject = fmt.Sprintf("access log chain seq %d", rep.Break.Seq)
+	}
 	if rep.Break.CaseNumber != "" {
 		subject += " (" + rep.Break.CaseNumber + ")"
 	}
