@@ -38,6 +38,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/workflows"
 	"github.com/madoguchi/madoguchi/workflows/kit"
 )
@@ -833,7 +834,7 @@ type caseData struct {
 type letterLink struct{ Label, URL string }
 
 // letters a case page may link to, each an API path under the case.
-var letterPaths = []string{"inquiry.pdf", "revocation-notice.pdf"}
+var letterPaths = []string{"inquiry.pdf", "revocation-notice.pdf", "disclosure-notice.pdf", "extension-notice.pdf", "correction-notice.pdf"}
 
 // caseState reads the case through GET /api/cases/{case}.
 func (c *Console) caseState(r *http.Request, s *session, number string) (workflows.State, apiAnswer, bool) {
@@ -870,6 +871,20 @@ func (c *Console) caseData(p *page, s *session, number string, st workflows.Stat
 	}
 	if st.CertStatus != nil && st.Status == workflows.StatusCompleted && len(st.CertStatus.Revoked) > 0 {
 		d.Letters = append(d.Letters, letterLink{p.T("revocationnotice"), "/console/cases/" + url.PathEscape(number) + "/letters/revocation-notice.pdf"})
+	}
+	// The Organization's records letters, once queued, for its operators to
+	// print (the counter's side never sees them).
+	if r := st.Records; r != nil && s.clerk.Role == workflows.RoleOperator {
+		if r.Extended {
+			d.Letters = append(d.Letters, letterLink{p.T("extensionnotice"), "/console/cases/" + url.PathEscape(number) + "/letters/extension-notice.pdf"})
+		}
+		if !r.LetterQueued.IsZero() {
+			file, label := "disclosure-notice.pdf", "disclosurenotice"
+			if st.Procedure == contract.ProcCorrection {
+				file, label = "correction-notice.pdf", "correctionnotice"
+			}
+			d.Letters = append(d.Letters, letterLink{p.T(label), "/console/cases/" + url.PathEscape(number) + "/letters/" + file})
+		}
 	}
 	if !d.Open {
 		return d

@@ -29,7 +29,12 @@ const (
 
 // RecordsProcedures are the Organization-side procedures that may read and
 // amend a person's certification records; the CA refuses any other caller.
-var RecordsProcedures = []string{ProcDisclosure, ProcCorrection}
+var RecordsProcedures = []string{ProcDisclosure, ProcCorrection, ProcReadRecordsLetter}
+
+// ProcReadRecordsLetter names the operator's reads of a queued letter of
+// the Organization's records procedures, to print it (a short look-up on
+// the CA worker: the gateway has no access to the Organization's database).
+const ProcReadRecordsLetter = "records-letter-read"
 
 // MayUseRecords reports whether a procedure may compile or amend records.
 func MayUseRecords(procedure string) bool { return slices.Contains(RecordsProcedures, procedure) }
@@ -237,7 +242,22 @@ var (
 	SendRecordsLetter     = Activity[SendRecordsLetterInput, SendRecordsLetterResult]{Name: "SendRecordsLetter", Zone: ZoneOrganization}
 	DeliverLetter         = Activity[DeliverLetterInput, DeliverLetterResult]{Name: "DeliverLetter", Zone: ZoneOrganization}
 	ApplyCorrections      = Activity[ApplyCorrectionsInput, ApplyCorrectionsResult]{Name: "ApplyCorrections", Zone: ZoneOrganization}
+	ReadRecordsLetter     = Activity[ReadRecordsLetterInput, ReadRecordsLetterResult]{Name: "ReadRecordsLetter", Zone: ZoneOrganization}
 )
+
+// ReadRecordsLetterInput names a queued letter: the Organization's case
+// and the letter (LetterDisclosure, LetterExtension, LetterCorrection).
+type ReadRecordsLetterInput struct {
+	CaseNumber string `json:"caseNumber"`
+	Letter     string `json:"letter"`
+}
+
+// ReadRecordsLetterResult is the letter as queued, to print. Found is
+// false when no such letter was queued.
+type ReadRecordsLetterResult struct {
+	Found bool   `json:"found"`
+	PDF   []byte `json:"pdf,omitempty"`
+}
 
 // ReadRequesterInput asks the register for the person a request is about.
 // An empty MunicipalityCode reads any municipality's register (the

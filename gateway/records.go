@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -111,4 +112,45 @@ func ListDeadlines(ctx context.Context, tc Lister, office string, now time.Time,
 	}
 	slices.SortFunc(out, func(a, b DeadlineRow) int { return a.Due.Compare(b.Due) })
 	return out, nil
+}
+
+// orgLetters are the Organization's records letters the operator prints,
+// by their file name.
+var orgLetters = map[string]string{
+	"disclosure-notice.pdf": contract.LetterDisclosure,
+	"extension-notice.pdf":  contract.LetterExtension,
+	"correction-notice.pdf": contract.LetterCorrection,
+}
+
+// recordsLetter serves GET /api/cases/{case}/{disclosure|extension|correction}-notice.pdf
+// to the Organization's operators: the letter its records case queued, as
+// queued, to print and mail or hand over. It is read from the Organization's
+// database through a look-up on the CA worker, and recorded in the access
+// log as a disclosure read first.
+func (s *Server) recordsLetter(file string) gin.HandlerFunc {
+	letter := orgLetters[file]
+	return func(c *gin.Context) {
+		cs, ok := s.scopedCase(c)
+		if !ok {
+			return
+		}
+		if cs.Procedure != contract.ProcDisclosure && cs.Procedure != contract.ProcCorrection {
+			fail(c, http.StatusNotFound, "no_letter", "この手続にはこの通知書がありません / This procedure has no such letter.")
+			return
+		}
+		if !s.recordRead(c, storage.AccessDisclosure, cs.CaseNumber, cs.MunicipalityCode, "letter:"+letter) {
+			return
+		}
+		res, err := workflows.FetchRecordsLetter(c, s.temporal, cs.CaseNumber, letter)
+		if err != nil {
+			s.failTemporal(c, err)
+			return
+		}
+		if !res.Found {
+			fail(c, http.StatusNotFound, "no_letter", "この通知書はまだ作成されていません / This letter has not been made yet.")
+			return
+		}
+		c.Header("Content-Disposition", `inline; filename="`+strings.TrimSuffix(file, ".pdf")+"-"+cs.CaseNumber+`.pdf"`)
+		c.Data(http.StatusOK, "application/pdf", res.PDF)
+	}
 }

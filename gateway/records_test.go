@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/madoguchi/madoguchi/contract"
+	"github.com/madoguchi/madoguchi/internal/storage"
 	"github.com/madoguchi/madoguchi/workflows"
 )
 
@@ -98,5 +101,35 @@ func TestDeadlineList(t *testing.T) {
 	}
 	if q := tc.lists[0]; !strings.Contains(q, "MadoguchiDue IS NOT NULL") || !strings.Contains(q, "'jlis'") || !strings.Contains(q, "MadoguchiStatus = 'open'") {
 		t.Errorf("query %q", q)
+	}
+}
+
+// TestRecordsLetterPrinted: the Organization's operator prints its case's
+// queued notice (read through the look-up, recorded as a disclosure read
+// first); a letter not queued is a 404, so is one of a procedure that has
+// none; a municipal clerk may not.
+func TestRecordsLetterPrinted(t *testing.T) {
+	pdf := []byte("%PDF-1.7 the notice")
+	b64 := base64.StdEncoding.EncodeToString(pdf)
+	f := newAPIFixture(t, &apiTemporal{outcome: `{"found":true,"pdf":"` + b64 + `"}`})
+	org := "jlis-131016-20261201-000001"
+	f.addCase(contract.ProcDisclosure, org, "jlis")
+	rec := matrixGet("/api/cases/"+org+"/disclosure-notice.pdf")(f, "operator1", "")
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/pdf" || !bytes.Equal(rec.Body.Bytes(), pdf) {
+		t.Fatalf("%d %q %q", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	if n := len(f.store.accesses); n != 1 || f.store.accesses[0].Kind != storage.AccessDisclosure || f.store.accesses[0].Reference != "letter:disclosure" {
+		t.Errorf("access log %+v", f.store.accesses)
+	}
+	f.tc.outcome = `{"found":false}`
+	if rec := matrixGet("/api/cases/"+org+"/extension-notice.pdf")(f, "operator1", ""); rec.Code != http.StatusNotFound || errorBody(t, rec).Code != "no_letter" {
+		t.Errorf("a letter not queued: %d %s", rec.Code, rec.Body)
+	}
+	f.addCase(contract.ProcLossReport, "jlis-20261201-000009", "jlis")
+	if rec := matrixGet("/api/cases/jlis-20261201-000009/disclosure-notice.pdf")(f, "operator1", ""); rec.Code != http.StatusNotFound {
+		t.Errorf("a loss report's notice: %d %s", rec.Code, rec.Body)
+	}
+	if rec := matrixGet("/api/cases/"+org+"/disclosure-notice.pdf")(f, "clerk1", ""); rec.Code != http.StatusForbidden {
+		t.Errorf("a municipal clerk: %d", rec.Code)
 	}
 }

@@ -120,6 +120,10 @@ func (s *Server) Handler() http.Handler {
 	api.GET("/cases/:case", s.caseState)
 	api.GET("/cases/:case/inquiry.pdf", s.inquiryPDF)
 	api.GET("/cases/:case/revocation-notice.pdf", s.revocationNotice)
+	// The Organization's records letters, for its operators to print (records.go).
+	for _, file := range []string{"disclosure-notice.pdf", "extension-notice.pdf", "correction-notice.pdf"} {
+		api.GET("/cases/:case/"+file, requireRole("operator"), s.recordsLetter(file))
+	}
 	// A case's decoded history, for its own municipality's managers and
 	// auditors; every opening is recorded in the access log, which the
 	// auditors and managers search (history.go).

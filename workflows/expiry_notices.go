@@ -2,8 +2,6 @@ package workflows
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -195,33 +193,12 @@ type RenewalCodeCheckInput struct {
 // Organization's database, so it asks through this short workflow on the
 // CA worker.
 func RenewalCodeCheck(ctx workflow.Context, in RenewalCodeCheckInput) (contract.RenewalHolder, error) {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue: contract.CATaskQueue, StartToCloseTimeout: 10 * time.Second, ScheduleToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, NonRetryableErrorTypes: []string{contract.ErrTypeInvalid}},
-	})
-	var h contract.RenewalHolder
-	err := workflow.ExecuteActivity(actx, contract.LookupRenewalCode.Name, contract.LookupRenewalCodeInput{CodeHash: in.CodeHash}).Get(ctx, &h)
-	return h, err
+	return lookupActivity(ctx, contract.LookupRenewalCode, contract.LookupRenewalCodeInput{CodeHash: in.CodeHash})
 }
 
 // CheckRenewalCode runs RenewalCodeCheck and waits for its answer (a
 // random workflow id: the look-up is no case, and its id holds neither
 // the code nor its hash).
 func CheckRenewalCode(ctx context.Context, c client.Client, codeHash string) (contract.RenewalHolder, error) {
-	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return contract.RenewalHolder{}, err
-	}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: WorkflowID(contract.ProcRenewalCodeCheck, hex.EncodeToString(b[:])), TaskQueue: contract.CATaskQueue,
-		WorkflowExecutionTimeout: time.Minute,
-	}, RenewalCodeCheckWorkflow, RenewalCodeCheckInput{CodeHash: codeHash})
-	if err != nil {
-		return contract.RenewalHolder{}, fmt.Errorf("workflows: check renewal code: %w", err)
-	}
-	var h contract.RenewalHolder
-	if err := run.Get(ctx, &h); err != nil {
-		return contract.RenewalHolder{}, fmt.Errorf("workflows: check renewal code: %w", err)
-	}
-	return h, nil
+	return lookup[contract.RenewalHolder](ctx, c, contract.ProcRenewalCodeCheck, RenewalCodeCheckWorkflow, RenewalCodeCheckInput{CodeHash: codeHash})
 }

@@ -167,6 +167,22 @@ func (a *Records) DeliverLetter(ctx context.Context, in contract.DeliverLetterIn
 	return contract.DeliverLetterResult{DeliveredAt: l.DeliveredAt, How: l.DeliveredHow}, nil
 }
 
+// ReadRecordsLetter reads a queued letter to print it (the operator's
+// console); a letter never queued is Found false.
+func (a *Records) ReadRecordsLetter(ctx context.Context, in contract.ReadRecordsLetterInput) (contract.ReadRecordsLetterResult, error) {
+	if err := mayUseRecords(ctx); err != nil {
+		return contract.ReadRecordsLetterResult{}, err
+	}
+	l, err := a.CA.Letter(ctx, in.CaseNumber, in.Letter)
+	if errors.Is(err, ca.ErrUnknownLetter) {
+		return contract.ReadRecordsLetterResult{}, nil
+	}
+	if err != nil {
+		return contract.ReadRecordsLetterResult{}, recordsErr("read letter", err)
+	}
+	return contract.ReadRecordsLetterResult{Found: true, PDF: l.PDF}, nil
+}
+
 // ApplyCorrections records a correction decision and amends the records
 // as decided (法第61条); certificates and CRLs are never rewritten.
 func (a *Records) ApplyCorrections(ctx context.Context, in contract.ApplyCorrectionsInput) (contract.ApplyCorrectionsResult, error) {

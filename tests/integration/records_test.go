@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"slices"
@@ -180,6 +181,21 @@ func TestDisclosureAndCorrection(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("the notice does not say %q", want)
 		}
+	}
+	// The operator prints the same notice through the gateway (a look-up on
+	// the CA worker, recorded as a disclosure read); the counter may not.
+	var queued []byte
+	if err := jlis(t).QueryRow(context.Background(), `SELECT pdf FROM ca_letters WHERE case_number = $1 AND letter = 'disclosure'`, orgCase).Scan(&queued); err != nil {
+		t.Fatal(err)
+	}
+	if code, pdf := op.get("/api/cases/" + orgCase + "/disclosure-notice.pdf"); code != http.StatusOK || !bytes.Equal(pdf, queued) {
+		t.Errorf("the operator's print of the notice: HTTP %d, %d bytes, the queued letter's %v", code, len(pdf), bytes.Equal(pdf, queued))
+	}
+	if code, _ := op.get("/api/cases/" + orgCase + "/correction-notice.pdf"); code != http.StatusNotFound {
+		t.Errorf("a letter never made: HTTP %d", code)
+	}
+	if code, _ := clerk.get("/api/cases/" + orgCase + "/disclosure-notice.pdf"); code != http.StatusForbidden {
+		t.Errorf("the counter's clerk printed the Organization's notice: HTTP %d", code)
 	}
 	// The counter's state holds none of the records.
 	if b := clerk.raw("GET", "/api/cases/"+counter); strings.Contains(string(b), sign) || strings.Contains(string(b), auth) {

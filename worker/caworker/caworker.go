@@ -121,6 +121,8 @@ func Register(w sdkworker.Registry, c *ca.CA) {
 	w.RegisterActivity(&org.Expiry{CA: c})
 	w.RegisterWorkflowWithOptions(workflows.ExpiryNotices, workflow.RegisterOptions{Name: workflows.ExpiryNoticesWorkflow})
 	w.RegisterWorkflowWithOptions(workflows.RenewalCodeCheck, workflow.RegisterOptions{Name: workflows.RenewalCodeCheckWorkflow})
+	// The operator's console prints the records procedures' letters through it.
+	w.RegisterWorkflowWithOptions(workflows.ReadRecordsLetter, workflow.RegisterOptions{Name: workflows.ReadRecordsLetterWorkflow})
 	// The Organization's CRL publication runs on this worker with its activities.
 	w.RegisterWorkflowWithOptions(workflows.PublishRevocationLists, workflow.RegisterOptions{Name: workflows.PublishRevocationListsWorkflow})
 	// One publisher for the daily lists and for the first CRL of a
