@@ -211,7 +211,12 @@ func (s *leakScan) history(where string, evs []*historypb.HistoryEvent, dec *cod
 		if err != nil {
 			panic(err)
 		}
-		s.personalIn(where+" (stored)", b)
+		// Personal data is looked for in everything stored but the
+		// ciphertext of encrypted payloads: random bytes there may hold a
+		// one-kanji surname's three bytes by chance (a run of 124 histories
+		// found 林 in one), and the encryption is checked apart (TestHistoryScan,
+		// and the PIN scan of the decrypted history below).
+		s.personalIn(where+" (stored)", withoutCiphertext(ev))
 		s.pinsIn(where+" (stored)", b)
 		walkFailures(ev.ProtoReflect(), func(f *failurepb.Failure) {
 			failures++
@@ -764,4 +769,26 @@ func disclosedIn(t *testing.T, where string, evs []*historypb.HistoryEvent, seri
 			}
 		}
 	}
+}
+
+// withoutCiphertext is an event as stored with the data of its encrypted
+// payloads left out (their metadata, and every payload in clear, kept).
+func withoutCiphertext(ev *historypb.HistoryEvent) []byte {
+	stripped := proto.Clone(ev).(*historypb.HistoryEvent)
+	_ = proxy.VisitPayloads(context.Background(), stripped, proxy.VisitPayloadsOptions{
+		Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
+			out := make([]*commonpb.Payload, len(ps))
+			for i, p := range ps {
+				out[i] = p
+				if codec.Encrypted(p) {
+					out[i] = &commonpb.Payload{Metadata: p.GetMetadata()}
+				}
+			}
+			return out, nil
+		}})
+	b, err := proto.Marshal(stripped)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
