@@ -34,7 +34,7 @@ func TestAccessChainDetectsTampering(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			office := fmt.Sprintf("A%d", time.Now().UnixNano()%1e12)
+			office := storagetest.FreshOffice(t, db)
 			at := time.Date(2026, 12, 2, 9, 0, 0, 123456789, storage.Tokyo)
 			for i := range 5 {
 				kind := []string{storage.AccessHistory, storage.AccessRegisterRecord, storage.AccessDisclosure}[i%3]
@@ -67,7 +67,7 @@ func TestAccessChainDetectsTampering(t *testing.T) {
 	}
 	// An intact chain is anchored, as the access log's.
 	ctx := context.Background()
-	office := fmt.Sprintf("A%d", time.Now().UnixNano()%1e12)
+	office := storagetest.FreshOffice(t, db)
 	if err := db.RecordHistoryAccess(ctx, storage.HistoryAccess{ClerkID: reader.ID, ClerkLogin: reader.Login, Office: reader.MunicipalityCode,
 		Kind: storage.AccessHistory, Municipality: office, At: time.Now()}); err != nil {
 		t.Fatal(err)
