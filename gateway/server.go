@@ -57,6 +57,7 @@ type Store interface {
 	Terminals(ctx context.Context, office string) ([]storage.Terminal, error)
 	SetTerminalStatus(ctx context.Context, id string, from []string, to string, actor int64, at time.Time) error
 	RegisterTerminal(ctx context.Context, t storage.Terminal) error
+	SetPINResetAuthority(ctx context.Context, id string, grant bool, actor int64, at time.Time) error
 	DecommissionTerminal(ctx context.Context, id string, from []string, actor int64, at time.Time) (storage.Decommissioned, error)
 	SetCaseTerminal(ctx context.Context, number, terminal string) error
 	// Sign-in throttling and the staff accounts (auth.go, accounts.go).

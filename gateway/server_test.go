@@ -88,8 +88,10 @@ type apiStore struct {
 	signIns       fakeSignIns
 	accounts      map[string]storage.Account
 	accountEvents []storage.AccountEvent
-	// registered are the terminals registered through the API.
+	// registered are the terminals registered through the API; pinReset
+	// the PIN-reset authority changed.
 	registered []storage.Terminal
+	pinReset   map[string]bool
 	// refusals is the register of refused attempts; refusalFilters its lists.
 	refusals       []storage.Refusal
 	refusalFilters []storage.RefusalFilter

@@ -14,6 +14,7 @@ import (
 
 	"github.com/madoguchi/madoguchi/contract"
 	"github.com/madoguchi/madoguchi/internal/storage"
+	"github.com/madoguchi/madoguchi/workflows"
 	"github.com/madoguchi/madoguchi/workflows/kit"
 )
 
@@ -41,11 +42,14 @@ type TerminalView struct {
 	// minutes the server remembers); LastSeenBy the identity it used.
 	LastSeen   string `json:"lastSeen,omitempty"`
 	LastSeenBy string `json:"lastSeenBy,omitempty"`
+	// HoldsSealingKeys: it holds the office's sealing private keys.
+	HoldsSealingKeys bool `json:"holdsSealingKeys"`
 }
 
 func viewTerminal(t storage.Terminal) TerminalView {
 	v := TerminalView{ID: t.ID, Office: t.MunicipalityCode, Reader: t.ReaderName, PINReset: t.PINReset,
-		Status: terminalStatus(t), StatusChangedBy: t.StatusChangedBy, AgentIdentity: t.AgentIdentity, RegisteredBy: t.RegisteredBy}
+		Status: terminalStatus(t), StatusChangedBy: t.StatusChangedBy, AgentIdentity: t.AgentIdentity, RegisteredBy: t.RegisteredBy,
+		HoldsSealingKeys: t.HoldsSealingKeys}
 	if t.StatusChangedAt != nil {
 		v.StatusChangedAt = t.StatusChangedAt.In(storage.Tokyo).Format(time.RFC3339)
 	}
@@ -63,6 +67,15 @@ type TerminalInput struct {
 	// AgentIdentity is the identity its card agent's worker polls under
 	// (MADOGUCHI_AGENT_IDENTITY of cmd/cardagent; optional).
 	AgentIdentity string `json:"agentIdentity"`
+	// HoldsSealingKeys: it will hold the office's sealing private keys
+	// (relay PIN notices). Default: yes at a municipality; a post office's
+	// terminals never do.
+	HoldsSealingKeys *bool `json:"holdsSealingKeys"`
+}
+
+// PINResetInput is the body of POST /api/terminals/{id}/pin-reset.
+type PINResetInput struct {
+	Authorised *bool `json:"authorised"`
 }
 
 // DecommissionResult is the answer of POST /api/terminals/{id}/decommission.
@@ -95,6 +108,35 @@ func (s *Server) mountTerminals(api *gin.RouterGroup) {
 	managers.POST("", s.registerTerminal)
 	managers.POST("/:id/suspend", s.terminalStatusChange([]string{storage.TerminalActive}, storage.TerminalSuspended))
 	managers.POST("/:id/decommission", s.decommissionTerminal)
+	// The PIN-reset authority is the Organization's to grant (第3 1).
+	api.POST("/terminals/:id/pin-reset", requireRole("operator"), s.setPINReset)
+}
+
+// setPINReset serves POST /api/terminals/{id}/pin-reset {"authorised"}:
+// the Organization's operator grants or withdraws a terminal's authority
+// to reset PINs; its card agent must then hold the terminal key the cards
+// trust (docs/CARD.md §5a). A decommissioned or unknown terminal is 404.
+func (s *Server) setPINReset(c *gin.Context) {
+	var in PINResetInput
+	if err := c.ShouldBindJSON(&in); err != nil || in.Authorised == nil {
+		fail(c, http.StatusBadRequest, "bad_request", "authorised（true または false）を指定してください / Say authorised: true or false.")
+		return
+	}
+	clerk := currentClerk(c)
+	if clerk.OfficeKind != workflows.OfficeOrganization {
+		fail(c, http.StatusForbidden, "forbidden", "この操作を行う権限がありません / You are not allowed to do this.")
+		return
+	}
+	err := s.db.SetPINResetAuthority(c, c.Param("id"), *in.Authorised, clerk.ID, s.now())
+	if errors.Is(err, storage.ErrNotFound) {
+		fail(c, http.StatusNotFound, "unknown_terminal", "この統合端末は登録されていないか、廃止されています / No such terminal, or it is decommissioned.")
+		return
+	}
+	if err != nil {
+		s.failInternal(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"id": c.Param("id"), "pinReset": *in.Authorised})
 }
 
 // listTerminals serves GET /api/terminals: the office's terminals, each
@@ -159,9 +201,17 @@ func (s *Server) registerTerminal(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "bad_agent_identity", "カードエージェントの識別名は200文字以内です / The card agent's identity is at most 200 characters.")
 		return
 	}
+	holds := clerk.OfficeKind == workflows.OfficeMunicipality
+	if in.HoldsSealingKeys != nil {
+		if *in.HoldsSealingKeys && !holds {
+			fail(c, http.StatusBadRequest, "no_sealing_keys_here", "郵便局等の端末は封緘鍵を保持しません / Only a municipality's terminals hold sealing keys.")
+			return
+		}
+		holds = *in.HoldsSealingKeys
+	}
 	now := s.now()
 	t := storage.Terminal{ID: in.ID, MunicipalityCode: clerk.MunicipalityCode, ReaderName: in.Reader, AgentIdentity: in.AgentIdentity,
-		Status: storage.TerminalActive, RegisteredBy: clerk.ID, RegisteredAt: &now}
+		Status: storage.TerminalActive, RegisteredBy: clerk.ID, RegisteredAt: &now, HoldsSealingKeys: holds}
 	switch err := s.db.RegisterTerminal(c, t); {
 	case errors.Is(err, storage.ErrTerminalExists):
 		fail(c, http.StatusConflict, "terminal_exists", "この端末番号またはカードエージェントは既に登録されています / A terminal with this id or card agent is registered already.")

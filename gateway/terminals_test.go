@@ -282,3 +282,51 @@ func TestDecommissionCancelsOpenCases(t *testing.T) {
 		t.Errorf("cancel %+v %+v", u, in)
 	}
 }
+
+// SetPINResetAuthority: a change counts as one of the store's events.
+func (s *apiStore) SetPINResetAuthority(ctx context.Context, id string, grant bool, _ int64, _ time.Time) error {
+	t, err := s.Terminal(ctx, id)
+	if err != nil || t.Status == storage.TerminalDecommissioned {
+		return storage.ErrNotFound
+	}
+	if s.pinReset == nil {
+		s.pinReset = map[string]bool{}
+	}
+	s.pinReset[id] = grant
+	s.events++
+	return nil
+}
+
+// TestPINResetAuthorityGranted: the Organization's operator grants and
+// withdraws a terminal's PIN-reset authority; a municipal manager may not;
+// a body without the choice, an unknown terminal are 4xx. A post office's
+// terminal is registered without sealing keys, a municipality's with them.
+func TestPINResetAuthorityGranted(t *testing.T) {
+	f := newAPIFixture(t, &apiTemporal{})
+	if rec := f.post("operator1", "/api/terminals/T0002/pin-reset", []byte(`{"authorised":true}`)); rec.Code != http.StatusOK || !f.store.pinReset["T0002"] {
+		t.Fatalf("grant: %d %s", rec.Code, rec.Body)
+	}
+	if rec := f.post("operator1", "/api/terminals/T0002/pin-reset", []byte(`{"authorised":false}`)); rec.Code != http.StatusOK || f.store.pinReset["T0002"] {
+		t.Fatalf("withdraw: %d %s", rec.Code, rec.Body)
+	}
+	for _, tc := range []struct {
+		login, path, body string
+		status            int
+	}{
+		{"manager1", "/api/terminals/T0002/pin-reset", `{"authorised":true}`, http.StatusForbidden},
+		{"operator1", "/api/terminals/T0002/pin-reset", `{}`, http.StatusBadRequest},
+		{"operator1", "/api/terminals/T9999/pin-reset", `{"authorised":true}`, http.StatusNotFound},
+	} {
+		if rec := f.post(tc.login, tc.path, []byte(tc.body)); rec.Code != tc.status {
+			t.Errorf("%s %s %s: %d %s", tc.login, tc.path, tc.body, rec.Code, rec.Body)
+		}
+	}
+	rec := f.post("manager1", "/api/terminals", []byte(`{"id":"T0031","reader":"r"}`))
+	if rec.Code != http.StatusCreated || !f.store.registered[len(f.store.registered)-1].HoldsSealingKeys {
+		t.Errorf("a municipality's terminal: %d %s", rec.Code, rec.Body)
+	}
+	if rec := f.post("manager1", "/api/terminals", []byte(`{"id":"T0032","reader":"r","holdsSealingKeys":false}`)); rec.Code != http.StatusCreated ||
+		f.store.registered[len(f.store.registered)-1].HoldsSealingKeys {
+		t.Errorf("a municipality's terminal without keys: %d %s", rec.Code, rec.Body)
+	}
+}

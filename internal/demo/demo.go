@@ -253,7 +253,9 @@ func Seed(ctx context.Context, db *storage.DB) error {
 			}
 		}
 		for _, t := range Terminals {
-			if err := exec(`INSERT INTO terminals (id, municipality_code, reader_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, t[0], t[1], t[2]); err != nil {
+			// A municipality's terminals hold its sealing keys; a post office's none.
+			if err := exec(`INSERT INTO terminals (id, municipality_code, reader_name, holds_sealing_keys)
+				SELECT $1, $2, $3, kind = 'municipality' FROM offices WHERE code = $2 ON CONFLICT DO NOTHING`, t[0], t[1], t[2]); err != nil {
 				return err
 			}
 			if err := exec(`UPDATE terminals SET pin_reset = $2 WHERE id = $1`, t[0], !slices.Contains(NoPINReset, t[0])); err != nil {

@@ -82,6 +82,9 @@ type Terminal struct {
 	AgentIdentity string
 	RegisteredBy  int64
 	RegisteredAt  *time.Time
+	// HoldsSealingKeys: the terminal holds its office's sealing private
+	// keys (a municipality's terminal; a post office's does not).
+	HoldsSealingKeys bool
 }
 
 // The statuses of a terminal.
@@ -96,12 +99,12 @@ const (
 var ErrTerminalStatus = errors.New("storage: the terminal's status does not allow this")
 
 const terminalColumns = `id, municipality_code, reader_name, pin_reset, status, COALESCE(status_changed_by, 0), status_changed_at,
-	COALESCE(agent_identity, ''), COALESCE(registered_by, 0), registered_at FROM terminals`
+	COALESCE(agent_identity, ''), COALESCE(registered_by, 0), registered_at, holds_sealing_keys FROM terminals`
 
 func scanTerminal(row pgx.Row) (Terminal, error) {
 	var t Terminal
 	err := row.Scan(&t.ID, &t.MunicipalityCode, &t.ReaderName, &t.PINReset, &t.Status, &t.StatusChangedBy, &t.StatusChangedAt,
-		&t.AgentIdentity, &t.RegisteredBy, &t.RegisteredAt)
+		&t.AgentIdentity, &t.RegisteredBy, &t.RegisteredAt, &t.HoldsSealingKeys)
 	return t, err
 }
 
@@ -113,8 +116,8 @@ var ErrTerminalExists = errors.New("storage: the terminal is registered already"
 // reader and its card agent's identity. The same id or agent identity
 // registered again is ErrTerminalExists; an unknown office ErrNotFound.
 func (db *DB) RegisterTerminal(ctx context.Context, t Terminal) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO terminals (id, municipality_code, reader_name, agent_identity, registered_by, registered_at)
-		VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6)`, t.ID, t.MunicipalityCode, t.ReaderName, t.AgentIdentity, t.RegisteredBy, t.RegisteredAt)
+	_, err := db.Pool.Exec(ctx, `INSERT INTO terminals (id, municipality_code, reader_name, agent_identity, registered_by, registered_at, holds_sealing_keys)
+		VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7)`, t.ID, t.MunicipalityCode, t.ReaderName, t.AgentIdentity, t.RegisteredBy, t.RegisteredAt, t.HoldsSealingKeys)
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &pgErr) && pgErr.Code == "23505":
@@ -123,6 +126,21 @@ func (db *DB) RegisterTerminal(ctx context.Context, t Terminal) error {
 		return ErrNotFound
 	case err != nil:
 		return fmt.Errorf("storage: register terminal: %w", err)
+	}
+	return nil
+}
+
+// SetPINResetAuthority grants (or withdraws) a terminal's authority to
+// reset PINs (第3 1 初期化), the Organization's to give; who and when are
+// kept. An unknown terminal is ErrNotFound.
+func (db *DB) SetPINResetAuthority(ctx context.Context, id string, grant bool, actor int64, at time.Time) error {
+	tag, err := db.Pool.Exec(ctx, `UPDATE terminals SET pin_reset = $2, pin_reset_changed_by = $3, pin_reset_changed_at = $4
+		WHERE id = $1 AND status <> 'decommissioned'`, id, grant, actor, at)
+	if err != nil {
+		return fmt.Errorf("storage: PIN-reset authority: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
 	}
 	return nil
 }
@@ -138,8 +156,8 @@ type Decommissioned struct {
 
 // DecommissionTerminal decommissions a terminal (from one of the statuses
 // from, ErrTerminalStatus otherwise) and, in the same transaction, retires
-// its office's current sealing key: the terminal held the private key
-// files, so no relay municipality may seal to that key any more (notices
+// its office's current sealing key when the terminal held the private key
+// files (HoldsSealingKeys): so no relay municipality may seal to that key any more (notices
 // already sealed to it still open during the usual overlap, on the
 // remaining terminals, until a new key is made there). It returns the open
 // cases started on the terminal, which the caller ends.
@@ -147,18 +165,21 @@ func (db *DB) DecommissionTerminal(ctx context.Context, id string, from []string
 	var out Decommissioned
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		var office string
+		var holds bool
 		err := tx.QueryRow(ctx, `UPDATE terminals SET status = 'decommissioned', status_changed_by = $3, status_changed_at = $4
-			WHERE id = $1 AND status = ANY($2) RETURNING municipality_code`, id, from, actor, at).Scan(&office)
+			WHERE id = $1 AND status = ANY($2) RETURNING municipality_code, holds_sealing_keys`, id, from, actor, at).Scan(&office, &holds)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrTerminalStatus
 		}
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `UPDATE sealing_keys SET retire_after = $2 WHERE municipality_code = $1 AND retire_after IS NULL
-			RETURNING key_id`, office, at.Add(SealingKeyOverlap)).Scan(&out.RetiredSealingKey)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
+		if holds {
+			err = tx.QueryRow(ctx, `UPDATE sealing_keys SET retire_after = $2 WHERE municipality_code = $1 AND retire_after IS NULL
+				RETURNING key_id`, office, at.Add(SealingKeyOverlap)).Scan(&out.RetiredSealingKey)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
 		}
 		rows, err := tx.Query(ctx, `SELECT case_number FROM cases WHERE terminal_id = $1 AND status = 'open' ORDER BY case_number`, id)
 		if err != nil {

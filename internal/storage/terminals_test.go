@@ -80,13 +80,14 @@ func TestTerminalRegisteredAndDecommissioned(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 12, 2, 9, 0, 0, 0, storage.Tokyo)
-	reg := storage.Terminal{ID: id, MunicipalityCode: m, ReaderName: "Virtual PCD 00 01", AgentIdentity: "agent-" + id, RegisteredBy: manager.ID, RegisteredAt: &now}
+	reg := storage.Terminal{ID: id, MunicipalityCode: m, ReaderName: "Virtual PCD 00 01", AgentIdentity: "agent-" + id, RegisteredBy: manager.ID,
+		RegisteredAt: &now, HoldsSealingKeys: true}
 	if err := db.RegisterTerminal(ctx, reg); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.Terminal(ctx, id)
 	if err != nil || got.Status != storage.TerminalActive || got.AgentIdentity != "agent-"+id || got.RegisteredBy != manager.ID ||
-		got.RegisteredAt == nil || !got.RegisteredAt.Equal(now) || got.PINReset {
+		got.RegisteredAt == nil || !got.RegisteredAt.Equal(now) || got.PINReset || !got.HoldsSealingKeys {
 		t.Fatalf("registered %+v, %v", got, err)
 	}
 	for _, bad := range []storage.Terminal{
@@ -136,8 +137,26 @@ func TestTerminalRegisteredAndDecommissioned(t *testing.T) {
 	if _, err := db.DecommissionTerminal(ctx, id, []string{storage.TerminalActive, storage.TerminalSuspended}, manager.ID, now); !errors.Is(err, storage.ErrTerminalStatus) {
 		t.Errorf("decommissioned twice: %v", err)
 	}
-	// The other terminal, with no current key left to retire.
+	// The Organization grants the other terminal the PIN-reset authority;
+	// a decommissioned one gets none.
+	if err := db.SetPINResetAuthority(ctx, other, true, manager.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Terminal(ctx, other); !got.PINReset {
+		t.Error("the authority was not granted")
+	}
+	if err := db.SetPINResetAuthority(ctx, id, true, manager.ID, now); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("a decommissioned terminal authorised: %v", err)
+	}
+	// The other terminal holds no sealing keys: a new current key stays.
+	key2 := genKey(t, t.TempDir(), m)
+	if err := db.RegisterSealingKey(ctx, key2, now); err != nil {
+		t.Fatal(err)
+	}
 	if d, err := db.DecommissionTerminal(ctx, other, []string{storage.TerminalActive}, manager.ID, now); err != nil || d.RetiredSealingKey != "" || len(d.OpenCases) != 1 {
 		t.Errorf("the other terminal: %+v, %v", d, err)
+	}
+	if cur, err := db.CurrentSealingKey(ctx, m); err != nil || cur.KeyID != key2.KeyID {
+		t.Errorf("the key retired with a terminal that held none: %+v, %v", cur, err)
 	}
 }
