@@ -8,9 +8,6 @@ package storage
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -27,97 +24,39 @@ const accessEventTag = "madoguchi.history_access_log.v1"
 // kind, the case number ("" for none), the reference and the time in
 // microseconds. The migration's SQL function access_event_hash is the same.
 func AccessEventHash(office string, seq int64, prev []byte, clerkLogin string, clerkID int64, fromOffice, kind, caseNumber, reference string, at time.Time) []byte {
-	h := sha256.New()
-	field := func(s string) {
-		var n [4]byte
-		binary.BigEndian.PutUint32(n[:], uint32(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	integer := func(v int64) {
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], uint64(v))
-		h.Write(b[:])
-	}
-	field(accessEventTag)
-	field(office)
-	integer(seq)
-	h.Write(prev)
-	field(clerkLogin)
-	field(strconv.FormatInt(clerkID, 10))
-	field(fromOffice)
-	field(kind)
-	field(caseNumber)
-	field(reference)
-	integer(at.UnixMicro())
-	return h.Sum(nil)
-}
-
-// accessChainRow is a chained access-log row as stored.
-type accessChainRow struct {
-	seq                                     int64
-	prev, hash                              []byte
-	clerkLogin                              string
-	clerkID                                 int64
-	fromOffice, kind, caseNumber, reference string
-	at                                      time.Time
+	h := newChainHash(accessEventTag, office, seq, prev)
+	h.field(clerkLogin)
+	h.field(strconv.FormatInt(clerkID, 10))
+	h.field(fromOffice)
+	h.field(kind)
+	h.field(caseNumber)
+	h.field(reference)
+	h.integer(at.UnixMicro())
+	return h.sum()
 }
 
 // VerifyAccessChain walks an office's access-log chain in one read-only
 // snapshot and reports the first broken link, as VerifyAuditChain does for
 // the case events; it changes nothing.
 func (db *DB) VerifyAccessChain(ctx context.Context, office string) (ChainReport, error) {
-	var rep ChainReport
-	err := pgx.BeginTxFunc(ctx, db.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var headSeq int64
-		var headHash []byte
-		if err := tx.QueryRow(ctx, `SELECT last_seq, last_hash FROM access_chain_heads WHERE office_code = $1`, office).Scan(&headSeq, &headHash); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT office_code, day, seq, head_hash FROM access_anchors WHERE office_code = $1 ORDER BY day`, office)
-		if err != nil {
-			return err
-		}
-		anchors, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditAnchor, error) {
-			var a AuditAnchor
-			err := row.Scan(&a.Office, &a.Day, &a.Seq, &a.Hash)
-			return a, err
-		})
-		if err != nil {
-			return err
-		}
-		k := NewChainChecker(office, anchors)
-		rows, err = tx.Query(ctx, `SELECT chain_seq, prev_hash, row_hash, clerk_login, clerk_id, office_code, kind, COALESCE(case_number, ''), reference, at
-			FROM history_access_log WHERE municipality_code = $1 ORDER BY chain_seq`, office)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		var r accessChainRow
-		for rows.Next() {
-			if err := rows.Scan(&r.seq, &r.prev, &r.hash, &r.clerkLogin, &r.clerkID, &r.fromOffice, &r.kind, &r.caseNumber, &r.reference, &r.at); err != nil {
-				return err
+	rep, err := db.verifyChain(ctx, office, chainTables{heads: "access_chain_heads", anchors: "access_anchors",
+		rows: `SELECT chain_seq, prev_hash, row_hash, clerk_login, clerk_id, office_code, kind, COALESCE(case_number, ''), reference, at
+			FROM history_access_log WHERE municipality_code = $1 ORDER BY chain_seq`,
+		scan: func(rows pgx.Rows) (ChainRow, error) {
+			r := ChainRow{Office: office}
+			var clerkID int64
+			var fromOffice, reference string
+			err := rows.Scan(&r.Seq, &r.PrevHash, &r.RowHash, &r.Actor, &clerkID, &fromOffice, &r.EventKey, &r.CaseNumber, &reference, &r.At)
+			// The row's hash over what the access log holds (EventKey: the kind).
+			r.rehash = func(c ChainRow) []byte {
+				return AccessEventHash(office, c.Seq, c.PrevHash, c.Actor, clerkID, fromOffice, c.EventKey, c.CaseNumber, reference, c.At)
 			}
-			row := r
-			k.Add(ChainRow{Office: office, Seq: r.seq, PrevHash: r.prev, RowHash: r.hash, CaseNumber: r.caseNumber, EventKey: r.kind,
-				Actor: r.clerkLogin, At: r.at, rehash: func(c ChainRow) []byte {
-					return AccessEventHash(office, c.Seq, c.PrevHash, row.clerkLogin, row.clerkID, row.fromOffice, row.kind, row.caseNumber, row.reference, row.at)
-				}})
-			if k.Broken() != nil {
-				break
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-		rep = k.Finish(headSeq, headHash)
-		rep.Chain = AccessLogChain
-		return nil
-	})
+			return r, err
+		}})
 	if err != nil {
 		return ChainReport{}, fmt.Errorf("storage: verify access chain: %w", err)
 	}
+	rep.Chain = AccessLogChain
 	return rep, nil
 }
 

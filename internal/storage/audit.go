@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,29 +63,44 @@ type ChainRow struct {
 // the Unix epoch (Postgres keeps microseconds). The migration's SQL function
 // case_event_hash is the same encoding, for the rows it chained.
 func CaseEventHash(office string, seq int64, prev []byte, caseNumber, eventKey, actor, detail string, at time.Time) []byte {
-	h := sha256.New()
-	field := func(s string) {
-		var n [4]byte
-		binary.BigEndian.PutUint32(n[:], uint32(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	integer := func(v int64) {
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], uint64(v))
-		h.Write(b[:])
-	}
-	field(caseEventTag)
-	field(office)
-	integer(seq)
-	h.Write(prev)
-	field(caseNumber)
-	field(eventKey)
-	field(actor)
-	field(detail)
-	integer(at.UnixMicro())
-	return h.Sum(nil)
+	h := newChainHash(caseEventTag, office, seq, prev)
+	h.field(caseNumber)
+	h.field(eventKey)
+	h.field(actor)
+	h.field(detail)
+	h.integer(at.UnixMicro())
+	return h.sum()
 }
+
+// chainHash is the canonical encoding every chain's rows are hashed in:
+// text as its UTF-8 length (4 bytes, big endian) then its bytes, integers
+// as 8 bytes big endian, opened by the chain's tag, the office, the seq
+// and the previous hash (32 bytes, as is).
+type chainHash struct{ h hash.Hash }
+
+func newChainHash(tag, office string, seq int64, prev []byte) chainHash {
+	c := chainHash{sha256.New()}
+	c.field(tag)
+	c.field(office)
+	c.integer(seq)
+	c.h.Write(prev)
+	return c
+}
+
+func (c chainHash) field(s string) {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(s)))
+	c.h.Write(n[:])
+	c.h.Write([]byte(s))
+}
+
+func (c chainHash) integer(v int64) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(v))
+	c.h.Write(b[:])
+}
+
+func (c chainHash) sum() []byte { return c.h.Sum(nil) }
 
 // Hash recomputes the row's hash from its content.
 func (r ChainRow) Hash() []byte {
@@ -283,14 +299,40 @@ func recordChainedEvent(ctx context.Context, tx pgx.Tx, number, key, actor, deta
 // VerifyAuditChain walks an office's chain in one read-only snapshot and
 // reports the first broken link; it changes nothing.
 func (db *DB) VerifyAuditChain(ctx context.Context, office string) (ChainReport, error) {
+	rep, err := db.verifyChain(ctx, office, chainTables{heads: "audit_chain_heads", anchors: "audit_anchors",
+		rows: `SELECT office_code, chain_seq, prev_hash, row_hash, case_number, event_key, actor, detail, at
+			FROM case_events WHERE office_code = $1 ORDER BY chain_seq`,
+		scan: func(rows pgx.Rows) (ChainRow, error) {
+			var r ChainRow
+			err := rows.Scan(&r.Office, &r.Seq, &r.PrevHash, &r.RowHash, &r.CaseNumber, &r.EventKey, &r.Actor, &r.Detail, &r.At)
+			return r, err
+		}})
+	if err != nil {
+		return ChainReport{}, fmt.Errorf("storage: verify audit chain: %w", err)
+	}
+	return rep, nil
+}
+
+// chainTables is where one kind of chain lives: its heads and anchors
+// tables (office_code, last_seq, last_hash / office_code, day, seq,
+// head_hash), and its rows of an office ($1) in seq order, each scanned
+// into a ChainRow that can recompute its hash.
+type chainTables struct {
+	heads, anchors, rows string
+	scan                 func(pgx.Rows) (ChainRow, error)
+}
+
+// verifyChain walks one office's chain in one read-only snapshot and
+// reports the first broken link.
+func (db *DB) verifyChain(ctx context.Context, office string, t chainTables) (ChainReport, error) {
 	var rep ChainReport
 	err := pgx.BeginTxFunc(ctx, db.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var headSeq int64
 		var headHash []byte
-		if err := tx.QueryRow(ctx, `SELECT last_seq, last_hash FROM audit_chain_heads WHERE office_code = $1`, office).Scan(&headSeq, &headHash); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		if err := tx.QueryRow(ctx, `SELECT last_seq, last_hash FROM `+t.heads+` WHERE office_code = $1`, office).Scan(&headSeq, &headHash); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT office_code, day, seq, head_hash FROM audit_anchors WHERE office_code = $1 ORDER BY day`, office)
+		rows, err := tx.Query(ctx, `SELECT office_code, day, seq, head_hash FROM `+t.anchors+` WHERE office_code = $1 ORDER BY day`, office)
 		if err != nil {
 			return err
 		}
@@ -303,15 +345,14 @@ func (db *DB) VerifyAuditChain(ctx context.Context, office string) (ChainReport,
 			return err
 		}
 		k := NewChainChecker(office, anchors)
-		rows, err = tx.Query(ctx, `SELECT office_code, chain_seq, prev_hash, row_hash, case_number, event_key, actor, detail, at
-			FROM case_events WHERE office_code = $1 ORDER BY chain_seq`, office)
+		rows, err = tx.Query(ctx, t.rows, office)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		var r ChainRow
 		for rows.Next() {
-			if err := rows.Scan(&r.Office, &r.Seq, &r.PrevHash, &r.RowHash, &r.CaseNumber, &r.EventKey, &r.Actor, &r.Detail, &r.At); err != nil {
+			r, err := t.scan(rows)
+			if err != nil {
 				return err
 			}
 			k.Add(r)
@@ -326,10 +367,7 @@ func (db *DB) VerifyAuditChain(ctx context.Context, office string) (ChainReport,
 		rep = k.Finish(headSeq, headHash)
 		return nil
 	})
-	if err != nil {
-		return ChainReport{}, fmt.Errorf("storage: verify audit chain: %w", err)
-	}
-	return rep, nil
+	return rep, err
 }
 
 // AuditChainOffices lists the offices that have a chain (a head or rows).
