@@ -84,4 +84,6 @@ func TestConsoleScreenshots(t *testing.T) {
 	shot(m, "history", "/console/cases/"+n+"/history", "#history")
 	shot(m, "deadlines", "/console/deadlines", "#nav-deadlines")
 	shot(m, "access-log", "/console/access-log", "#access-filter")
+	shot(m, "fees", "/console/fees", "#fees-day")
+	shot(m, "disposals", "/console/disposals", "#disposal-day")
 }
