@@ -228,7 +228,7 @@ const FailureTypeScopeRefused = "CodecScopeRefused"
 func scopeRefusal() *failurepb.Failure {
 	return &failurepb.Failure{
 		Message: ErrScopeNotHeld.Error(),
-		Source:  "GoSDK",
+		Source:  "madoguchi-codec", // not the SDK's encoded failure: a fixed text, no application data
 		FailureInfo: &failurepb.Failure_ApplicationFailureInfo{ApplicationFailureInfo: &failurepb.ApplicationFailureInfo{
 			Type: FailureTypeScopeRefused, NonRetryable: true,
 		}},
