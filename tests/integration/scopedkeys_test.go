@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -49,6 +50,23 @@ func TestScopedKeyringTerminal(t *testing.T) {
 	}
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 		t.Fatalf("the terminal's keyring has mode %v", st.Mode().Perm())
+	}
+	// The running card agent was given that file, and no other.
+	procsMu.Lock()
+	pid := procs["cardagent-T0001"].cmd.Process.Pid
+	procsMu.Unlock()
+	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var given []string
+	for _, kv := range strings.Split(string(environ), "\x00") {
+		if v, ok := strings.CutPrefix(kv, "MADOGUCHI_CODEC_KEY_FILE="); ok {
+			given = append(given, v)
+		}
+	}
+	if len(given) != 1 || given[0] != path {
+		t.Fatalf("the card agent runs with MADOGUCHI_CODEC_KEY_FILE %q, want only %s", given, path)
 	}
 	master, err := codec.Load(cfg.CodecKeyFile)
 	if err != nil {
