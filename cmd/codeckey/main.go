@@ -103,6 +103,22 @@ func run(args []string, out io.Writer, cfg config.Config) error {
 		return errUsage
 	}
 	keys, err := codec.ReadKeyFile(*file)
+	if errors.Is(err, codec.ErrScopedKeyring) && cmd == "list" {
+		// A terminal's keyring: its scopes and key ids, never a key.
+		c, err := codec.Load(*file)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "scoped keyring: scopes %s\n", strings.Join(c.Scopes(), ","))
+		for _, id := range c.KeyIDs() {
+			mark := ""
+			if id == c.KeyID() {
+				mark = "\tencrypts"
+			}
+			fmt.Fprintf(out, "%s%s\n", id, mark)
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}

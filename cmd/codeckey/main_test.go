@@ -93,6 +93,11 @@ func TestExport(t *testing.T) {
 	if c, err = codec.Load(out); err != nil || c.KeyID() != codec.KeyID(keys[1]) || len(c.KeyIDs()) != 2 {
 		t.Fatalf("after rotate and export: %v %v", c.KeyIDs(), err)
 	}
+	buf.Reset()
+	if err := run([]string{"list", "-file", out}, &buf, cfg); err != nil || !strings.Contains(buf.String(), "scopes 131016") ||
+		!strings.Contains(buf.String(), codec.KeyID(keys[1])+"\tencrypts") {
+		t.Fatalf("list of a scoped keyring: %v\n%s", err, buf.String())
+	}
 	// The CA worker's: several municipalities and the Organization.
 	if err := run([]string{"export", "-municipality", "131016, 141003", "-organization", "-out", filepath.Join(dir, "ca.key")}, &buf, cfg); err != nil {
 		t.Fatal(err)
