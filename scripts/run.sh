@@ -34,7 +34,7 @@ md_state_init "${state}" "${state}/bin"
 if ((infra_only == 0)); then
 	md_build "${MD_BIN}"
 	# Fail before starting anything when a command is missing (they are written in parallel).
-	for b in setup worker gateway vcard cardagent; do
+	for b in setup worker gateway vcard cardagent codeckey; do
 		[[ -x ${MD_BIN}/${b} ]] || md_die "${MD_BIN}/${b} is missing: is there a cmd/${b} package?"
 	done
 fi
@@ -75,7 +75,17 @@ if ((infra_only == 0)); then
 
 	md_require_port "${MD_GATEWAY_PORT}" gateway
 	[[ ${MADOGUCHI_RUN_CARD:-1} == 0 ]] || md_require_port 8181 "card agent touch panel"
-	start worker-ca "${MD_BIN}/caworker"
+	# Scoped codec keyrings (docs/CODEC.md): the CA worker gets every municipality's scope and the
+	# Organization's, the card agent only its municipality's; the municipal worker and the gateway keep
+	# the master. Exported again at every start, so a `codeckey rotate` reaches them after a restart
+	# (or export again by hand while they run).
+	keys="${MD_STATE}/codec-keys"
+	(umask 077 && mkdir -p "${keys}")
+	"${MD_BIN}/codeckey" export -municipality "${MADOGUCHI_CA_MUNICIPALITIES:-131016,141003,141305}" -organization \
+		-out "${keys}/worker-ca.key" >>"${MD_STATE}/logs/setup.log" 2>&1 || md_die "codeckey export failed; see ${MD_STATE}/logs/setup.log"
+	"${MD_BIN}/codeckey" export -municipality 131016 -out "${keys}/cardagent-T0001.key" >>"${MD_STATE}/logs/setup.log" 2>&1 ||
+		md_die "codeckey export failed; see ${MD_STATE}/logs/setup.log"
+	MADOGUCHI_CODEC_KEY_FILE="${keys}/worker-ca.key" start worker-ca "${MD_BIN}/caworker"
 	start worker-municipal "${MD_BIN}/worker"
 	start gateway "${MD_BIN}/gateway"
 	# The Organization's repository for verifiers: OCSP, CRLs, past daily files.
@@ -86,7 +96,7 @@ if ((infra_only == 0)); then
 		# key the card agent holds, so T0001 may reset the card's PINs.
 		start vcard "${MD_BIN}/vcard" -state "${MD_STATE}/cards/C131016000001.json" -port 35963 -serial C131016000001 -expiry 20340401 \
 			-terminal-authority "${MD_STATE}/terminal-auth/authority.pub"
-		start cardagent "${MD_BIN}/cardagent" -terminal T0001 -reader "Virtual PCD 00 00" -panel 127.0.0.1:8181 \
+		MADOGUCHI_CODEC_KEY_FILE="${keys}/cardagent-T0001.key" start cardagent "${MD_BIN}/cardagent" -terminal T0001 -reader "Virtual PCD 00 00" -panel 127.0.0.1:8181 \
 			-sealing-keys "${MD_STATE}/sealing/131016" -terminal-key "${MD_STATE}/terminal-auth/terminal.key"
 	fi
 	md_wait_port "${MD_GATEWAY_PORT}" 30 || md_log "WARNING: the gateway is not listening on ${MADOGUCHI_GATEWAY_ADDR} yet; see ${MD_STATE}/logs/gateway.log"

@@ -17,10 +17,19 @@
 // municipality whose procedure it belongs to, read from the workflow id
 // (every case number starts with it), ScopeOrganization for the
 // Organization's workflows and ScopeSystem where the SDK names no workflow.
-// The processes that hold the key file decrypt every scope; the gateway's
-// codec endpoint decrypts for a manager only the scope of the manager's own
-// municipality (ForScope), so a manager cannot read another municipality's
-// history in the Temporal UI.
+// The processes that hold the master keyring decrypt every scope; the
+// gateway's codec endpoint decrypts for a manager only the scope of the
+// manager's own municipality (ForScope), so a manager cannot read another
+// municipality's history in the Temporal UI.
+//
+// # Scoped keyrings
+//
+// A scoped keyring (ExportScoped, `codeckey export`) holds only the derived
+// keys of some scopes, one for each master key id: a counter terminal's card
+// agent holds its municipality's, and cannot derive any other. A codec
+// loaded from one encrypts and decrypts only those scopes and refuses any
+// other with ErrScopeNotHeld, so that process can neither start nor work a
+// workflow of another municipality.
 //
 // Payloads encrypted before scopes existed (no scope in the metadata) were
 // sealed with the master key itself; they still decrypt, except through
@@ -37,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,9 +94,14 @@ var (
 	ErrInvalidScope = errors.New("codec: invalid scope")
 	// ErrKeyFile is returned for a key file that is not a keyring.
 	ErrKeyFile = errors.New("codec: malformed key file")
+	// ErrScopeNotHeld is returned by a codec of a scoped keyring for a
+	// payload (to encrypt or to decrypt) of a scope it holds no key for.
+	ErrScopeNotHeld = errors.New("codec: this process holds no key for the payload's scope")
 )
 
-// masterKey is one key of the keyring with the AEADs made from it.
+// masterKey is one key of the keyring with the AEADs made from it. In a
+// scoped keyring raw and legacy are nil and scoped holds only the exported
+// scopes.
 type masterKey struct {
 	id     string
 	raw    []byte
@@ -98,6 +113,67 @@ type masterKey struct {
 type ring struct {
 	keys []*masterKey // oldest first; the last encrypts
 	byID map[string]*masterKey
+	// held are the scopes of a scoped keyring, each with its newest key;
+	// nil for a master keyring, which holds every scope.
+	held map[string]*masterKey
+}
+
+// newScopedRing builds the ring of a scoped keyring: key ids in the order
+// they first appear (oldest first), the last one of a scope encrypting it.
+func newScopedRing(sks []ScopedKey) (*ring, error) {
+	if len(sks) == 0 {
+		return nil, fmt.Errorf("%w: no key", ErrKeyFile)
+	}
+	r := &ring{byID: map[string]*masterKey{}, held: map[string]*masterKey{}}
+	for _, sk := range sks {
+		if !ValidScope(sk.Scope) {
+			return nil, fmt.Errorf("%w: %q", ErrInvalidScope, sk.Scope)
+		}
+		mk, ok := r.byID[sk.KeyID]
+		if !ok {
+			mk = &masterKey{id: sk.KeyID}
+			r.keys = append(r.keys, mk)
+			r.byID[sk.KeyID] = mk
+		}
+		if _, dup := mk.scoped.Load(sk.Scope); dup {
+			return nil, fmt.Errorf("%w: key %s of scope %s appears twice", ErrKeyFile, sk.KeyID, sk.Scope)
+		}
+		a, err := newAEAD(sk.Key)
+		if err != nil {
+			return nil, err
+		}
+		mk.scoped.Store(sk.Scope, a)
+		r.held[sk.Scope] = mk
+	}
+	return r, nil
+}
+
+// encrypting is the key that encrypts a scope, or ErrScopeNotHeld.
+func (r *ring) encrypting(scope string) (*masterKey, error) {
+	if r.held == nil {
+		return r.current(), nil
+	}
+	if k, ok := r.held[scope]; ok {
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w (%q)", ErrScopeNotHeld, scope)
+}
+
+// holds tells whether the ring has keys for scope.
+func (r *ring) holds(scope string) bool {
+	if r.held == nil {
+		return true
+	}
+	_, ok := r.held[scope]
+	return ok
+}
+
+// ringOf builds the ring of a parsed key file.
+func ringOf(kf keyFile) (*ring, error) {
+	if kf.scoped != nil {
+		return newScopedRing(kf.scoped)
+	}
+	return newRing(kf.master)
 }
 
 func newRing(keys [][]byte) (*ring, error) {
@@ -141,14 +217,27 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 // from any other use of the master key.
 const hkdfInfo = "madoguchi payload codec v1 scope="
 
-// aeadFor returns the AEAD of a scope, deriving its key once.
+// deriveKey is the key of a scope under a master key.
+func deriveKey(master []byte, scope string) ([]byte, error) {
+	dk, err := hkdf.Key(sha256.New, master, nil, hkdfInfo+scope, KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("codec: derive: %w", err)
+	}
+	return dk, nil
+}
+
+// aeadFor returns the AEAD of a scope, deriving its key once; a key of a
+// scoped keyring has only the exported scopes.
 func (k *masterKey) aeadFor(scope string) (cipher.AEAD, error) {
 	if a, ok := k.scoped.Load(scope); ok {
 		return a.(cipher.AEAD), nil
 	}
-	dk, err := hkdf.Key(sha256.New, k.raw, nil, hkdfInfo+scope, KeySize)
+	if k.raw == nil {
+		return nil, fmt.Errorf("%w (%q, key %s)", ErrScopeNotHeld, scope, k.id)
+	}
+	dk, err := deriveKey(k.raw, scope)
 	if err != nil {
-		return nil, fmt.Errorf("codec: derive: %w", err)
+		return nil, err
 	}
 	a, err := newAEAD(dk)
 	if err != nil {
@@ -227,18 +316,34 @@ func NewKeyring(keys ...[]byte) (*AESGCM, error) {
 	return c, nil
 }
 
-// Load reads the keyring from a key file (see ReadKeyFile). The codec reads
-// the file again when a payload names a key it lacks and when the file
-// changes (looked at every 30 s), so running processes follow a rotation.
-func Load(path string) (*AESGCM, error) {
-	keys, stamp, err := readKeyFileStamp(path)
+// NewScoped builds a codec from a scoped keyring (ExportScoped): it encrypts
+// and decrypts only the scopes of keys.
+func NewScoped(keys []ScopedKey) (*AESGCM, error) {
+	r, err := newScopedRing(keys)
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewKeyring(keys...)
+	c := &AESGCM{}
+	c.ring.Store(r)
+	return c, nil
+}
+
+// Load reads the keyring from a key file: a master keyring (see
+// ReadKeyFile) or a scoped one (WriteScopedKeyFile). The codec reads the
+// file again when a payload names a key or a scope it lacks and when the
+// file changes (looked at every 30 s), so running processes follow a
+// rotation and a re-export.
+func Load(path string) (*AESGCM, error) {
+	kf, stamp, err := readKeyFileStamp(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ringOf(kf)
 	if err != nil {
 		return nil, fmt.Errorf("codec: %s: %w", path, err)
 	}
+	c := &AESGCM{}
+	c.ring.Store(r)
 	c.path, c.stamp = path, stamp
 	c.checked.Store(time.Now().UnixNano())
 	return c, nil
@@ -248,6 +353,31 @@ func Load(path string) (*AESGCM, error) {
 func (c *AESGCM) KeyID() string {
 	c.refresh(false)
 	return c.ring.Load().current().id
+}
+
+// Scopes are the scopes of a scoped keyring, sorted; nil for a master
+// keyring, which holds every scope.
+func (c *AESGCM) Scopes() []string {
+	r := c.ring.Load()
+	if r.held == nil {
+		return nil
+	}
+	out := make([]string, 0, len(r.held))
+	for s := range r.held {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Holds tells whether the codec has keys for scope: always for a master
+// keyring; for a scoped one, only for its scopes.
+func (c *AESGCM) Holds(scope string) bool {
+	if c.ring.Load().holds(scope) {
+		return true
+	}
+	c.refresh(true) // a re-export may have added it
+	return c.ring.Load().holds(scope)
 }
 
 // KeyIDs are the ids of the keyring, oldest first.
@@ -282,11 +412,11 @@ func (c *AESGCM) refresh(unknown bool) {
 	if err != nil || (!unknown && st.ModTime().Equal(c.stamp.mod) && st.Size() == c.stamp.size) {
 		return
 	}
-	keys, stamp, err := readKeyFileStamp(c.path)
+	kf, stamp, err := readKeyFileStamp(c.path)
 	if err != nil {
 		return
 	}
-	r, err := newRing(keys)
+	r, err := ringOf(kf)
 	if err != nil {
 		return
 	}
@@ -335,7 +465,13 @@ func (c *AESGCM) encode(payloads []*commonpb.Payload, scope string) ([]*commonpb
 		return nil, fmt.Errorf("%w: %q", ErrInvalidScope, scope)
 	}
 	c.refresh(false)
-	k := c.ring.Load().current()
+	if !c.Holds(scope) {
+		return nil, fmt.Errorf("%w (%q)", ErrScopeNotHeld, scope)
+	}
+	k, err := c.ring.Load().encrypting(scope)
+	if err != nil {
+		return nil, err
+	}
 	aead, err := k.aeadFor(scope)
 	if err != nil {
 		return nil, err
@@ -379,6 +515,11 @@ func (c *AESGCM) decode(payloads []*commonpb.Payload, only string) ([]*commonpb.
 			return nil, fmt.Errorf("%w: %q, not %q", ErrScopeMismatch, scope, only)
 		case scoped && !ValidScope(scope):
 			return nil, fmt.Errorf("%w: %q", ErrInvalidScope, scope)
+		case !scoped && c.ring.Load().held != nil:
+			// A scoped keyring has no master key to open them with.
+			return nil, ErrUnscoped
+		case scoped && !c.Holds(scope):
+			return nil, fmt.Errorf("%w (%q)", ErrScopeNotHeld, scope)
 		}
 		k, err := c.key(string(p.GetMetadata()[MetadataKeyID]))
 		if err != nil {

@@ -207,8 +207,32 @@ func (c *AESGCM) FailureConverter() converter.FailureConverter {
 	return newFailureConverter(c.DataConverter())
 }
 
+// ErrorToFailure encodes an error under the failing workflow's scope. Where
+// the codec cannot encrypt that scope (a scoped keyring given a task of
+// another municipality's workflow, or a caller's scope contradicting the
+// workflow's) the SDK's converter would panic; the failure is then a fixed,
+// non-retryable refusal that carries nothing of the error.
 func (f *failureConverter) ErrorToFailure(err error) *failurepb.Failure {
+	if d, ok := f.dc.(*dataConverter); ok && err != nil {
+		if scope, serr := d.bc.b.scope(); serr != nil || !d.bc.c.Holds(scope) {
+			return scopeRefusal()
+		}
+	}
 	return f.fc.ErrorToFailure(err)
+}
+
+// FailureTypeScopeRefused is the type of the failure a process reports for
+// a task whose scope its keyring does not hold.
+const FailureTypeScopeRefused = "CodecScopeRefused"
+
+func scopeRefusal() *failurepb.Failure {
+	return &failurepb.Failure{
+		Message: ErrScopeNotHeld.Error(),
+		Source:  "madoguchi-codec", // not the SDK's encoded failure: a fixed text, no application data
+		FailureInfo: &failurepb.Failure_ApplicationFailureInfo{ApplicationFailureInfo: &failurepb.ApplicationFailureInfo{
+			Type: FailureTypeScopeRefused, NonRetryable: true,
+		}},
+	}
 }
 
 // FailureToError decodes a copy: the SDK's converter writes the decrypted

@@ -16,53 +16,111 @@ import (
 // ErrCurrentKey is returned when asked to retire the key that encrypts.
 var ErrCurrentKey = errors.New("codec: the newest key encrypts and cannot be retired")
 
-// ReadKeyFile reads a keyring: one hex-encoded 32-byte key a line, oldest
-// first, the last one encrypting; blank lines and lines starting with '#'
-// are ignored. The single-key file scripts/lib.sh writes is a keyring of one.
-func ReadKeyFile(path string) ([][]byte, error) {
-	keys, _, err := readKeyFileStamp(path)
-	return keys, err
+// ErrScopedKeyring is returned where a master keyring is needed (rotate,
+// retire, export) and the file is a scoped one.
+var ErrScopedKeyring = errors.New("codec: the file is a scoped keyring; this needs the master keyring")
+
+// scopedPrefix starts each line of a scoped keyring (see ExportScoped).
+const scopedPrefix = "scoped "
+
+// ScopedKey is one line of a scoped keyring: the key derived from the master
+// key KeyID for Scope. It decrypts and encrypts only that scope's payloads.
+type ScopedKey struct {
+	Scope string
+	KeyID string
+	Key   []byte
 }
 
-func readKeyFileStamp(path string) ([][]byte, fileStamp, error) {
+// keyFile is a parsed key file: a master keyring or a scoped one, never both.
+type keyFile struct {
+	master [][]byte
+	scoped []ScopedKey
+}
+
+// ReadKeyFile reads a master keyring: one hex-encoded 32-byte key a line,
+// oldest first, the last one encrypting; blank lines and lines starting with
+// '#' are ignored. The single-key file scripts/lib.sh writes is a keyring of
+// one. A scoped keyring gives ErrScopedKeyring: it holds no master key.
+func ReadKeyFile(path string) ([][]byte, error) {
+	kf, _, err := readKeyFileStamp(path)
+	if err != nil {
+		return nil, err
+	}
+	if kf.scoped != nil {
+		return nil, fmt.Errorf("%w (%s)", ErrScopedKeyring, path)
+	}
+	return kf.master, nil
+}
+
+func readKeyFileStamp(path string) (keyFile, fileStamp, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fileStamp{}, fmt.Errorf("codec: read key: %w", err)
+		return keyFile{}, fileStamp{}, fmt.Errorf("codec: read key: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fileStamp{}, fmt.Errorf("codec: read key: %w", err)
+		return keyFile{}, fileStamp{}, fmt.Errorf("codec: read key: %w", err)
 	}
-	var keys [][]byte
+	var kf keyFile
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		if rest, ok := strings.CutPrefix(line, scopedPrefix); ok {
+			sk, err := parseScopedLine(rest)
+			if err != nil {
+				return keyFile{}, fileStamp{}, fmt.Errorf("%w: %s line %d: %w", ErrKeyFile, path, n, err)
+			}
+			kf.scoped = append(kf.scoped, sk)
+			continue
+		}
 		k, err := hex.DecodeString(line)
 		if err != nil {
 			// The key itself is never put in the error.
-			return nil, fileStamp{}, fmt.Errorf("%w: %s line %d is not hex", ErrKeyFile, path, n)
+			return keyFile{}, fileStamp{}, fmt.Errorf("%w: %s line %d is not hex", ErrKeyFile, path, n)
 		}
 		if len(k) != KeySize {
-			return nil, fileStamp{}, fmt.Errorf("%w: %s line %d holds %d bytes, not %d", ErrKeyFile, path, n, len(k), KeySize)
+			return keyFile{}, fileStamp{}, fmt.Errorf("%w: %s line %d holds %d bytes, not %d", ErrKeyFile, path, n, len(k), KeySize)
 		}
-		keys = append(keys, k)
+		kf.master = append(kf.master, k)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fileStamp{}, fmt.Errorf("codec: read key: %w", err)
+		return keyFile{}, fileStamp{}, fmt.Errorf("codec: read key: %w", err)
 	}
-	if len(keys) == 0 {
-		return nil, fileStamp{}, fmt.Errorf("%w: %s holds no key", ErrKeyFile, path)
+	switch {
+	case kf.master != nil && kf.scoped != nil:
+		return keyFile{}, fileStamp{}, fmt.Errorf("%w: %s mixes master keys and scoped keys", ErrKeyFile, path)
+	case kf.master == nil && kf.scoped == nil:
+		return keyFile{}, fileStamp{}, fmt.Errorf("%w: %s holds no key", ErrKeyFile, path)
 	}
-	return keys, fileStamp{mod: st.ModTime(), size: st.Size()}, nil
+	return kf, fileStamp{mod: st.ModTime(), size: st.Size()}, nil
 }
 
-// WriteKeyFile writes a keyring atomically with mode 0600: a temporary file
-// in the same folder, synced, then renamed over path, so a reader sees the
-// old keyring or the new one, never half of one.
+// parseScopedLine reads "<scope> <key id> <hex key>"; errors never hold the key.
+func parseScopedLine(s string) (ScopedKey, error) {
+	f := strings.Fields(s)
+	if len(f) != 3 {
+		return ScopedKey{}, errors.New("a scoped key is \"scoped <scope> <key id> <hex key>\"")
+	}
+	if !ValidScope(f[0]) {
+		return ScopedKey{}, fmt.Errorf("%w: %q", ErrInvalidScope, f[0])
+	}
+	if id, err := hex.DecodeString(f[1]); err != nil || len(id) != 4 {
+		return ScopedKey{}, fmt.Errorf("key id %q is not 8 hex digits", f[1])
+	}
+	k, err := hex.DecodeString(f[2])
+	if err != nil || len(k) != KeySize {
+		return ScopedKey{}, fmt.Errorf("the key of scope %s, id %s, is not %d bytes of hex", f[0], f[1], KeySize)
+	}
+	return ScopedKey{Scope: f[0], KeyID: f[1], Key: k}, nil
+}
+
+// WriteKeyFile writes a master keyring atomically with mode 0600: a
+// temporary file in the same folder, synced, then renamed over path, so a
+// reader sees the old keyring or the new one, never half of one.
 func WriteKeyFile(path string, keys [][]byte) error {
 	if _, err := newRing(keys); err != nil {
 		return err
@@ -73,6 +131,67 @@ func WriteKeyFile(path string, keys [][]byte) error {
 	for _, k := range keys {
 		fmt.Fprintf(&b, "# key %s\n%s\n", KeyID(k), hex.EncodeToString(k))
 	}
+	return writeFileAtomic(path, b.Bytes())
+}
+
+// ExportScoped derives, for each scope and each master key (oldest first),
+// the key that scope's payloads are encrypted with. The derivation is
+// deterministic: the same master key and scope always give the same key, so
+// exporting again after a rotation adds the new key and keeps the old ones.
+// A scoped key cannot be turned back into the master key, nor into another
+// scope's key.
+func ExportScoped(keys [][]byte, scopes []string) ([]ScopedKey, error) {
+	r, err := newRing(keys)
+	if err != nil {
+		return nil, err
+	}
+	if len(scopes) == 0 {
+		return nil, fmt.Errorf("%w: no scope to export", ErrInvalidScope)
+	}
+	seen := map[string]bool{}
+	var out []ScopedKey
+	for _, s := range scopes {
+		if !ValidScope(s) {
+			return nil, fmt.Errorf("%w: %q", ErrInvalidScope, s)
+		}
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		for _, k := range r.keys {
+			dk, err := deriveKey(k.raw, s)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ScopedKey{Scope: s, KeyID: k.id, Key: dk})
+		}
+	}
+	return out, nil
+}
+
+// WriteScopedKeyFile writes a scoped keyring (ExportScoped of the master
+// keyring at masterPath) to path, atomically with mode 0600.
+func WriteScopedKeyFile(masterPath, path string, scopes []string) error {
+	keys, err := ReadKeyFile(masterPath)
+	if err != nil {
+		return err
+	}
+	sks, err := ExportScoped(keys, scopes)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.WriteString("# madoguchi payload codec scoped keyring: only the scopes below, oldest key first per scope, the last one encrypts.\n")
+	b.WriteString("# Written by `codeckey export`; keep mode 0600. Export again after each `codeckey rotate` of the master.\n")
+	for _, sk := range sks {
+		fmt.Fprintf(&b, "%s%s %s %s\n", scopedPrefix, sk.Scope, sk.KeyID, hex.EncodeToString(sk.Key))
+	}
+	return writeFileAtomic(path, b.Bytes())
+}
+
+// writeFileAtomic writes data to path through a synced temporary file
+// renamed over it, with mode 0600.
+func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -83,7 +202,7 @@ func WriteKeyFile(path string, keys [][]byte) error {
 		tmp.Close()
 		return fmt.Errorf("codec: write key file: %w", err)
 	}
-	if _, err := tmp.Write(b.Bytes()); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("codec: write key file: %w", err)
 	}

@@ -59,6 +59,7 @@ const (
 	ResidentNoRecords   = "00000000273" // asks through a proxy, and has no records (第2 3(2))
 	ResidentConsole     = "00000000281" // applies through a proxy in the console's browser test
 	ResidentCorrection  = "00000000290" // asks in the console's browser test for a correction of two items (第2 4(1))
+	ResidentScopedKeys  = "00000000303" // issued at a terminal holding only 千代田区's codec keys
 )
 
 // Resident is a demo register record with its card.
@@ -118,6 +119,8 @@ var Residents = []Resident{
 		Sex: "male", Address: "東京都千代田区西神田2丁目8番地", Status: "resident"}, "C131016000028", "2035-07-28"},
 	{storage.Resident{ResidentCode: ResidentCorrection, MunicipalityCode: Chiyoda, Name: "石井 真理", NameKana: "イシイ マリ",
 		Sex: "female", Address: "東京都千代田区神田神保町1丁目1番地", Status: "resident"}, "C131016000029", "2036-03-29"},
+	{storage.Resident{ResidentCode: ResidentScopedKeys, MunicipalityCode: Chiyoda, Name: "西村 翔", NameKana: "ニシムラ ショウ",
+		Sex: "male", Address: "東京都千代田区内神田3丁目3番地", Status: "resident"}, "C131016000030", "2035-09-30"},
 }
 
 // birthDates are kept apart from the struct literal for readability.
@@ -130,7 +133,7 @@ var birthDates = map[string]string{
 	ResidentPIN: "1993-10-25", ResidentRevoke: "1970-05-20", ResidentProxyRevoke: "1986-04-21", ResidentLostCard: "1991-09-22",
 	ResidentPostOffice: "1982-08-23", ResidentKawasaki: "1973-02-24",
 	ResidentDisclosure: "1968-11-26", ResidentNoRecords: "1959-12-27", ResidentConsole: "1951-07-28",
-	ResidentCorrection: "1987-03-29",
+	ResidentCorrection: "1987-03-29", ResidentScopedKeys: "1994-09-30",
 }
 
 // BirthDate returns a demo resident's date of birth (YYYY-MM-DD).

@@ -3,7 +3,9 @@
 // so no process can talk to Temporal with personal data in the clear. The
 // converters are bound by the SDK to the workflow of each payload, so each
 // is encrypted under its municipality's key (see package codec); the keyring
-// is read from the key file and followed when it is rotated.
+// is read from the key file and followed when it is rotated. The file is the
+// master keyring, or for a card agent and the CA worker a scoped one
+// (`codeckey export`), with which the client works only those scopes.
 package temporalclient
 
 import (

@@ -72,7 +72,7 @@ func crashAndRecover(t *testing.T, cc crashCase) {
 		kill(t, "worker-ca")
 		// The fault switch must not outlive the test that set it.
 		t.Cleanup(func() { kill(t, "worker-ca") })
-		start(t, "worker-ca", "caworker", []string{"MADOGUCHI_FAULT_CA_HOLD=" + cc.caHold,
+		startCAWorker(t, []string{"MADOGUCHI_FAULT_CA_HOLD=" + cc.caHold,
 			"MADOGUCHI_FAULT_CA_KIND=" + cc.caKind, "MADOGUCHI_FAULT_CA_MARK=" + mark})
 	}
 	clerk := login(t, "clerk1")

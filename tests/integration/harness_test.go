@@ -25,7 +25,9 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/config"
+	"github.com/madoguchi/madoguchi/internal/demo"
 )
 
 var (
@@ -199,7 +201,9 @@ func stopAll() {
 // startBackOffice starts the workers and the gateway (idempotent).
 func startBackOffice(t testing.TB) {
 	t.Helper()
-	start(t, "worker-ca", "caworker", nil)
+	startCAWorker(t, nil)
+	// The municipal worker and the gateway serve every office of the
+	// deployment: they keep the master keyring.
 	start(t, "worker-municipal", "worker", nil)
 	start(t, "gateway", "gateway", []string{
 		"MADOGUCHI_INQUIRY_REPLY_WINDOW=" + testReplyWindow.String(),
@@ -246,6 +250,8 @@ func startTerminalWith(t testing.TB, term terminal, cardSerial, cardExpiry strin
 		// A municipality's terminals hold its sealing keys; a post office's none.
 		args = append(args, "-sealing-keys", filepath.Join(cfg.State, "sealing", term.municipality))
 	}
+	// Its codec holds only the scopes of the cases it works (docs/CODEC.md).
+	env = append(env, "MADOGUCHI_CODEC_KEY_FILE="+exportKeyring(t, "cardagent-"+term.id, terminalScopes(term.id), false))
 	start(t, "cardagent-"+term.id, "cardagent", env, args...)
 	waitHTTP(t, term.panel+"/api/pending")
 }
@@ -281,6 +287,62 @@ func insertCard(t testing.TB, term terminal, serial, expiry string) {
 	}
 	start(t, "vcard-"+term.id, "vcard", nil, "-state", state, "-port", fmt.Sprint(term.vpcdPort), "-serial", serial, "-expiry", strings.ReplaceAll(expiry, "-", ""),
 		"-terminal-authority", filepath.Join(cfg.State, "terminal-auth", "authority.pub"))
+}
+
+// startCAWorker starts the Organization's CA worker with extra environment
+// and its scoped keyring: every municipality's scope and the
+// Organization's, for it issues for all and runs the Organization's
+// workflows, but no master key (docs/CODEC.md).
+func startCAWorker(t testing.TB, env []string) {
+	t.Helper()
+	scopes := make([]string, 0, len(demo.Municipalities))
+	for _, m := range demo.Municipalities {
+		scopes = append(scopes, m[0])
+	}
+	env = append(env, "MADOGUCHI_CODEC_KEY_FILE="+exportKeyring(t, "worker-ca", scopes, true))
+	start(t, "worker-ca", "caworker", env)
+}
+
+// terminalScopes are the municipalities whose cases a terminal works: its
+// office's, if a municipality, and those that delegate to its office (a
+// post office's terminal works only for the delegating municipality;
+// 横浜市's also for 川崎市, 第2 5).
+func terminalScopes(terminalID string) []string {
+	office := ""
+	for _, term := range demo.Terminals {
+		if term[0] == terminalID {
+			office = term[1]
+		}
+	}
+	var scopes []string
+	if codec.ScopeOfWorkflowID(office) == office {
+		scopes = append(scopes, office)
+	}
+	for _, d := range demo.Delegations {
+		if d.Office == office && !slices.Contains(scopes, d.Municipality) {
+			scopes = append(scopes, d.Municipality)
+		}
+	}
+	return scopes
+}
+
+// exportKeyring writes a process's scoped keyring with `codeckey export`
+// from the master keyring, and returns its path.
+func exportKeyring(t testing.TB, name string, municipalities []string, organization bool) string {
+	t.Helper()
+	dir := filepath.Join(cfg.State, "codec-keys")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".key")
+	args := []string{"export", "-file", cfg.CodecKeyFile, "-out", path, "-municipality", strings.Join(municipalities, ",")}
+	if organization {
+		args = append(args, "-organization")
+	}
+	if out, err := exec.Command(filepath.Join(cfg.Bin, "codeckey"), args...).CombinedOutput(); err != nil {
+		t.Fatalf("codeckey export for %s: %v\n%s", name, err, out)
+	}
+	return path
 }
 
 // terminalKeyFile is the demo terminals' key for the PIN reset, which
