@@ -2,7 +2,10 @@ module github.com/madoguchi/madoguchi/cluster
 
 go 1.26.0
 
-require go.temporal.io/server v1.29.1
+require (
+	go.temporal.io/api v1.53.0
+	go.temporal.io/server v1.29.1
+)
 
 require (
 	cel.dev/expr v0.20.0 // indirect
@@ -121,7 +124,6 @@ require (
 	go.opentelemetry.io/otel/sdk/metric v1.34.0 // indirect
 	go.opentelemetry.io/otel/trace v1.34.0 // indirect
 	go.opentelemetry.io/proto/otlp v1.5.0 // indirect
-	go.temporal.io/api v1.53.0 // indirect
 	go.temporal.io/sdk v1.35.0 // indirect
 	go.uber.org/atomic v1.11.0 // indirect
 	go.uber.org/dig v1.18.0 // indirect
