@@ -103,7 +103,14 @@ md_profile() {
 		MD_TEMPORAL_UI_PORT="${MADOGUCHI_TEMPORAL_UI_PORT:-8243}"
 		MD_GATEWAY_PORT="${MADOGUCHI_GATEWAY_PORT:-8081}"
 		;;
-	*) md_die "unknown profile '${MD_PROFILE}' (want run or test)" ;;
+	cluster)
+		# The cluster stage of the tests (scripts/cluster.sh --check): beside a test run's stack.
+		MD_PG_PORT="${MADOGUCHI_PG_PORT:-55434}"
+		MD_TEMPORAL_PORT="${MADOGUCHI_TEMPORAL_PORT:-7280}"
+		MD_TEMPORAL_UI_PORT="${MADOGUCHI_TEMPORAL_UI_PORT:-8280}"
+		MD_GATEWAY_PORT="${MADOGUCHI_GATEWAY_PORT:-8082}"
+		;;
+	*) md_die "unknown profile '${MD_PROFILE}' (want run, test or cluster)" ;;
 	esac
 	# The cluster's services (md_cluster_start), when it is asked for instead of the dev server:
 	# frontend, history, matching and worker, each a gRPC and a membership port, on loopback.
@@ -370,7 +377,7 @@ md_postgres_start() {
 		echo "unix_socket_directories = '${MD_PG_SOCK}'"
 		echo "password_encryption = 'scram-sha-256'"
 		echo "max_connections = 200"
-		if [[ ${MD_PROFILE} == test ]]; then
+		if [[ ${MD_PROFILE} == test || ${MD_PROFILE} == cluster ]]; then
 			# A throw-away cluster: durability buys nothing here and costs seconds per test.
 			echo "fsync = off"
 			echo "synchronous_commit = off"
@@ -814,7 +821,7 @@ MD_FAULTS_TAG=madoguchi_faults
 md_build() {
 	local out="$1" tags=()
 	case "${MD_PROFILE:-}" in
-	test | bench) tags=(-tags "${MD_FAULTS_TAG}") ;;
+	test | bench | cluster) tags=(-tags "${MD_FAULTS_TAG}") ;;
 	esac
 	mkdir -p "${out}"
 	md_log "building ./cmd/... into ${out}${tags[*]:+ (${tags[*]})}"
