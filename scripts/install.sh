@@ -144,7 +144,7 @@ cluster_dir() {
 	local gobin hash
 	gobin="$(go env GOBIN)"
 	[[ -n ${gobin} ]] || gobin="$(go env GOPATH)/bin"
-	hash="$(cd "${ROOT}/cluster" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print0 |
+	hash="$(cd "${ROOT}/cluster" && find . -type f \( -name '*.go' -not -name '*_test.go' -o -name go.mod -o -name go.sum \) -print0 |
 		LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
 	echo "${gobin}/madoguchi-cluster/${CLUSTER_SERVER_VERSION}-${hash}"
 }

@@ -63,6 +63,9 @@ start() {
 		# On the cluster each process shows its own certificate (lib.sh md_cluster_tls_env).
 		# shellcheck disable=SC2046 # the words are NAME=VALUE pairs without spaces
 		set -- env $(md_cluster_tls_env "${cluster_identity[${name}]}") "$@"
+	elif [[ ${MD_CLUSTER:-0} == 1 ]]; then
+		# Not a Temporal client: not the operator's certificate of the env file either.
+		set -- env -u MADOGUCHI_TEMPORAL_TLS_CERT -u MADOGUCHI_TEMPORAL_TLS_KEY "$@"
 	fi
 	md_log "starting ${name}"
 	if [[ -n ${metrics_port[${name}]:-} ]]; then

@@ -43,7 +43,9 @@ func identityEnv(name string) []string {
 	case strings.HasPrefix(name, "cardagent-"):
 		stem = "terminal-" + strings.TrimPrefix(name, "cardagent-")
 	default:
-		return nil // the repository and the virtual cards do not talk to Temporal
+		// The repository and the virtual cards do not talk to Temporal: they
+		// get no certificate, not the tests' own (the operator's).
+		return []string{"MADOGUCHI_TEMPORAL_TLS_CERT=", "MADOGUCHI_TEMPORAL_TLS_KEY="}
 	}
 	return []string{"MADOGUCHI_TEMPORAL_TLS_CERT=" + filepath.Join(dir, stem+".pem"),
 		"MADOGUCHI_TEMPORAL_TLS_KEY=" + filepath.Join(dir, stem+".key")}
