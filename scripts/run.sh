@@ -109,13 +109,18 @@ if ((infra_only == 0)); then
 	md_wait_port "${MD_GATEWAY_PORT}" 30 || md_log "WARNING: the gateway is not listening on ${MADOGUCHI_GATEWAY_ADDR} yet; see ${MD_STATE}/logs/gateway.log"
 fi
 
+if [[ ${MD_CLUSTER:-0} == 1 ]]; then
+	temporal_lines="   Temporal cluster   ${MADOGUCHI_TEMPORAL_ADDR}    (frontend; mTLS only, certificates in ${MD_STATE}/cluster/tls; no UI; docs/CLUSTER.md)"
+else
+	temporal_lines="   Temporal UI        ${MADOGUCHI_TEMPORAL_UI}    (payloads decoded through the gateway's /codec)
+   Temporal frontend  ${MADOGUCHI_TEMPORAL_ADDR}"
+fi
 cat <<EOF
 
 ================================================================================================
  madoguchi is running (state ${MD_STATE}, logs in ${MD_STATE}/logs)
 
-   Temporal UI        ${MADOGUCHI_TEMPORAL_UI}    (payloads decoded through the gateway's /codec)
-   Temporal frontend  ${MADOGUCHI_TEMPORAL_ADDR}
+${temporal_lines}
    Postgres           127.0.0.1:${MD_PG_PORT}    (databases madoguchi, jlis; passwords in ${MD_STATE}/secrets)
 EOF
 if ((infra_only == 0)); then
