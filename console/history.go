@@ -195,8 +195,8 @@ type accessLogData struct {
 	// The search: staff login, case number, kind of read, from and to (dates).
 	Clerk, Case, Kind, From, To string
 	// Kinds are the kinds the search offers.
-	Kinds []string
-	NextURL, FirstURL     string
+	Kinds             []string
+	NextURL, FirstURL string
 }
 
 // query is the access-log page's address with its search, at an offset.

@@ -748,11 +748,25 @@ EOF
 	"${MD_CLUSTER_DIR}/clusterca" -dir "${MD_STATE}/cluster/tls" "${MD_CLUSTER_IDENTITIES[@]}" ||
 		md_die "the cluster's local CA failed"
 	md_cluster_write_config "${conf}"
-	# History first: the frontend and matching find it through the membership ring.
+	# One after the other, each once it listens: on fresh databases the first to start writes the
+	# cluster's metadata, and two at once collide on it (the loser exits). History first: the
+	# others find it through the membership ring.
+	declare -A grpc_port=([history]=$((MD_CLUSTER_PORT_BASE + 2)) [matching]=$((MD_CLUSTER_PORT_BASE + 4))
+		[frontend]=${MD_CLUSTER_PORT_BASE} [worker]=$((MD_CLUSTER_PORT_BASE + 6)))
 	for svc in history matching frontend worker; do
 		md_log "Temporal cluster: starting ${svc}"
 		md_start_bg "temporal-${svc}" "${MD_STATE}/logs/temporal-${svc}.log" \
 			"${MD_CLUSTER_DIR}/temporal-server" -config "${conf}" -service "${svc}" -namespaces default
+		pid="${MD_LAST_PID}"
+		for ((i = 0; i < 600; i++)); do
+			md_port_free "${grpc_port[${svc}]}" || break
+			if ! kill -0 "${pid}" 2>/dev/null; then
+				tail -n 20 "${MD_STATE}/logs/temporal-${svc}.log" >&2 || true
+				md_die "Temporal ${svc} exited; see ${MD_STATE}/logs/temporal-${svc}.log"
+			fi
+			sleep 0.1
+		done
+		((i < 600)) || md_die "Temporal ${svc} did not listen on ${grpc_port[${svc}]} in 60 s; see ${MD_STATE}/logs/temporal-${svc}.log"
 	done
 	for ((i = 0; i < 240; i++)); do
 		for svc in history matching frontend worker; do
