@@ -751,13 +751,16 @@ EOF
 	# One after the other, each once it listens: on fresh databases the first to start writes the
 	# cluster's metadata, and two at once collide on it (the loser exits). History first: the
 	# others find it through the membership ring.
+	# The worker service opens no port of its own until it has work: it is started last, and the
+	# health loop below watches that it stays up.
 	declare -A grpc_port=([history]=$((MD_CLUSTER_PORT_BASE + 2)) [matching]=$((MD_CLUSTER_PORT_BASE + 4))
-		[frontend]=${MD_CLUSTER_PORT_BASE} [worker]=$((MD_CLUSTER_PORT_BASE + 6)))
+		[frontend]=${MD_CLUSTER_PORT_BASE})
 	for svc in history matching frontend worker; do
 		md_log "Temporal cluster: starting ${svc}"
 		md_start_bg "temporal-${svc}" "${MD_STATE}/logs/temporal-${svc}.log" \
 			"${MD_CLUSTER_DIR}/temporal-server" -config "${conf}" -service "${svc}" -namespaces default
 		pid="${MD_LAST_PID}"
+		[[ -n ${grpc_port[${svc}]:-} ]] || continue
 		for ((i = 0; i < 600; i++)); do
 			md_port_free "${grpc_port[${svc}]}" || break
 			if ! kill -0 "${pid}" 2>/dev/null; then
