@@ -751,8 +751,8 @@ EOF
 	# One after the other, each once it listens: on fresh databases the first to start writes the
 	# cluster's metadata, and two at once collide on it (the loser exits). History first: the
 	# others find it through the membership ring.
-	# The worker service opens no port of its own until it has work: it is started last, and the
-	# health loop below watches that it stays up.
+	# The worker service is a client of the frontend and did not open its gRPC port at start here:
+	# it is started last, not waited for, and the health loop below watches that it stays up.
 	declare -A grpc_port=([history]=$((MD_CLUSTER_PORT_BASE + 2)) [matching]=$((MD_CLUSTER_PORT_BASE + 4))
 		[frontend]=${MD_CLUSTER_PORT_BASE})
 	for svc in history matching frontend worker; do
