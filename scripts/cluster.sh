@@ -6,11 +6,11 @@
 #   scripts/cluster.sh          `make cluster`: the whole back office as `make run` starts it, on
 #                               the cluster instead of the dev server (state <repo>/.dev, reused)
 #   scripts/cluster.sh --check  the cluster stage of the tests: a fresh state .dev/cluster-XXXXXX,
-#                               the authorization tests (tests/cluster) and the integration subset
-#                               MADOGUCHI_CLUSTER_TEST_RUN against the cluster; removed when green
+#                               the authorization tests (tests/cluster) and the integration tests
+#                               (MADOGUCHI_CLUSTER_TEST_RUN) against the cluster; removed when green
 #
-# Environment: MADOGUCHI_CLUSTER_TEST_RUN (a go test -run pattern over tests/integration; the
-# default is the subset named in README.md), MADOGUCHI_CLUSTER_PORT_BASE (default 7280: the nine
+# Environment: MADOGUCHI_CLUSTER_TEST_RUN (a go test -run pattern over tests/integration; default
+# all but the Temporal UI's test), MADOGUCHI_CLUSTER_PORT_BASE (default 7280: the nine
 # ports 7280–7288), MADOGUCHI_KEEP_STATE=1, CI=true (a skipped test fails the check).
 set -euo pipefail
 
@@ -18,10 +18,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MD_LOG_TAG="cluster"
 
-# The integration tests that run against the cluster: an issuance and renewal end to end, the
-# kit's cancel and failure paths, a relay between two municipalities' terminals, a terminal out of
-# service, the PIN procedures, the Schedules' expiry notices, and the crash test of the CA worker.
-MD_CLUSTER_TEST_RUN_DEFAULT='^(TestInPersonIssuanceAndRenewal|TestKitCancelAndUnknownStep|TestKitFailureRevokesIssuedCertificates|TestKitTerminalUnreachableThenBack|TestRelayIssuance|TestDecommissionedTerminalGetsNoWork|TestExpiryNotices)$'
+# The integration tests that run against the cluster: all of them but the Temporal UI's, which
+# the dev server's CLI serves and the cluster has not (docs/CLUSTER.md). The whole suite passed on
+# the cluster in about 5 minutes here.
+MD_CLUSTER_TEST_RUN_DEFAULT='.'
+MD_CLUSTER_TEST_SKIP='^TestTemporalUIDecodesForOwnManagerOnly$'
 
 case "${1:-}" in
 "")
@@ -75,8 +76,8 @@ go test -count=1 -timeout 10m -v ./tests/cluster/ 2>&1 | tee -a "${log}"
 rc2=${PIPESTATUS[0]}
 ((rc == 0)) && rc=${rc2}
 pattern="${MADOGUCHI_CLUSTER_TEST_RUN:-${MD_CLUSTER_TEST_RUN_DEFAULT}}"
-md_log "go test -run '${pattern}' ./tests/integration/ (on the cluster)"
-go test -count=1 -timeout "${MADOGUCHI_TEST_TIMEOUT:-30m}" -v -run "${pattern}" ./tests/integration/ 2>&1 | tee -a "${log}"
+md_log "go test -run '${pattern}' -skip '${MD_CLUSTER_TEST_SKIP}' ./tests/integration/ (on the cluster)"
+go test -count=1 -timeout "${MADOGUCHI_TEST_TIMEOUT:-30m}" -v -run "${pattern}" -skip "${MD_CLUSTER_TEST_SKIP}" ./tests/integration/ 2>&1 | tee -a "${log}"
 rc2=${PIPESTATUS[0]}
 ((rc == 0)) && rc=${rc2}
 set -e
