@@ -3,13 +3,16 @@
 #   make test    gofmt, vet, and every test on the real parts (Postgres, SoftHSM, pcscd, Temporal)
 SHELL := /bin/bash
 
-.PHONY: help run infra test bench screenshots install build fmt vet clean
+.PHONY: help run cluster infra test bench screenshots install build fmt vet clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 run: ## start everything (Postgres, SoftHSM, pcscd, Temporal, setup, workers, gateway, card) and print where to go
 	@bash scripts/run.sh
+
+cluster: ## like run, but Temporal is the real server of cluster/ (4 services, Postgres, mTLS, our authorizer; docs/CLUSTER.md)
+	@bash scripts/cluster.sh
 
 infra: ## start only Postgres, SoftHSM, pcscd and Temporal in .dev/ (then: source .dev/env)
 	@bash scripts/run.sh --infra

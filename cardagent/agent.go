@@ -89,6 +89,9 @@ func Run(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) er
 		Interceptors: []interceptor.WorkerInterceptor{terminal.Heartbeats()},
 		// One card, one reader: card steps run one at a time.
 		MaxConcurrentActivityExecutionSize: 1,
+		// A terminal runs card steps only: no workflow poller, which the
+		// cluster's authorizer would refuse a terminal anyway (cluster/authz).
+		DisableWorkflowWorker: true,
 	})
 	cardActs := &terminal.Card{Reader: reader, Panel: panel, HoldBeforeWrite: o.HoldBeforeWrite, WriteDelay: o.WriteDelay, FailWrite: o.FailWrite}
 	if o.SealingKeys != "" {

@@ -4,6 +4,12 @@
 # chromium for the console's browser tests)
 # and the pinned Temporal CLI. Idempotent, and fast when everything is present.
 #
+#   install.sh               the packages and the CLI
+#   install.sh --cluster     also the Temporal server of cluster/ (its own Go module: the server
+#                            at the CLI's embedded version with our authorizer, its SQL tool, the
+#                            local CA command, and the server's Postgres schemas), for `make cluster`
+#   install.sh --cluster-dir prints the folder those are cached in, and builds nothing
+#
 # Environment:
 #   MADOGUCHI_TEMPORAL_VERSION  pinned Temporal CLI version (default v1.5.1)
 #   MADOGUCHI_BUILD_WAIT_MIN    minutes to wait for someone else's Temporal CLI build (default 40)
@@ -11,6 +17,9 @@ set -euo pipefail
 
 TEMPORAL_VERSION="${MADOGUCHI_TEMPORAL_VERSION:-v1.5.1}"
 TEMPORAL_MODULE="github.com/temporalio/cli/cmd/temporal"
+# The server version the pinned CLI embeds (its go.mod); cluster/go.mod requires the same.
+CLUSTER_SERVER_VERSION="v1.29.1"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Debian packages: the real parts, plus the few tools the scripts themselves call (a minimal
 # image may lack procps/openssl), a C toolchain for the cgo packages (pkcs11, PC/SC),
@@ -128,10 +137,66 @@ install_temporal() {
 	log "Temporal CLI ${TEMPORAL_VERSION}: ready (${bin})"
 }
 
+# cluster_dir prints where the cluster's binaries are cached: under GOBIN, keyed by the server
+# version and a hash of cluster/'s sources, so a change to our authorizer rebuilds and an
+# unchanged tree reuses the build (as the CLI's is reused).
+cluster_dir() {
+	local gobin hash
+	gobin="$(go env GOBIN)"
+	[[ -n ${gobin} ]] || gobin="$(go env GOPATH)/bin"
+	hash="$(cd "${ROOT}/cluster" && find . -type f \( -name '*.go' -not -name '*_test.go' -o -name go.mod -o -name go.sum \) -print0 |
+		LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
+	echo "${gobin}/madoguchi-cluster/${CLUSTER_SERVER_VERSION}-${hash}"
+}
+
+install_cluster() {
+	local dir lock srv
+	dir="$(cluster_dir)"
+	if [[ -x ${dir}/temporal-server && -x ${dir}/temporal-sql-tool && -x ${dir}/clusterca && -d ${dir}/schema ]]; then
+		log "Temporal cluster ${CLUSTER_SERVER_VERSION}: present (${dir})"
+		return
+	fi
+	mkdir -p "$(dirname "${dir}")"
+	lock="$(dirname "${dir}")/.build.lock"
+	exec {cl_fd}>"${lock}"
+	flock "${cl_fd}"
+	if [[ ! -x ${dir}/temporal-server || ! -d ${dir}/schema ]]; then
+		log "Temporal cluster: building cluster/ (server ${CLUSTER_SERVER_VERSION}; minutes on 2 cores the first time)"
+		local start=${SECONDS}
+		# Its own module: -mod=mod resolves from cluster/go.sum, never touching the root module.
+		(cd "${ROOT}/cluster" && GOFLAGS="${GOFLAGS:-} -mod=mod" go build -o "${dir}.tmp/" ./cmd/...)
+		srv="$(cd "${ROOT}/cluster" && GOFLAGS="${GOFLAGS:-} -mod=mod" go list -m -f '{{.Dir}}' go.temporal.io/server)"
+		[[ "$(cd "${ROOT}/cluster" && GOFLAGS="${GOFLAGS:-} -mod=mod" go list -m -f '{{.Version}}' go.temporal.io/server)" == "${CLUSTER_SERVER_VERSION}" ]] ||
+			die "cluster/go.mod does not require go.temporal.io/server ${CLUSTER_SERVER_VERSION}"
+		mkdir -p "${dir}.tmp/schema"
+		cp -r "${srv}/schema/postgresql" "${dir}.tmp/schema/"
+		chmod -R u+w "${dir}.tmp/schema"
+		rm -rf "${dir}"
+		mv "${dir}.tmp" "${dir}"
+		log "Temporal cluster: built in $(((SECONDS - start) / 60)) min (${dir})"
+	fi
+	flock -u "${cl_fd}"
+	exec {cl_fd}>&-
+}
+
 main() {
+	local cluster=0
+	case "${1:-}" in
+	--cluster-dir)
+		ensure_go >/dev/null 2>&1
+		cluster_dir
+		return
+		;;
+	--cluster) cluster=1 ;;
+	"") ;;
+	*) die "usage: $0 [--cluster | --cluster-dir]" ;;
+	esac
 	install_apt_packages
 	ensure_go
 	install_temporal
+	if ((cluster == 1)); then
+		install_cluster
+	fi
 }
 
 main "$@"

@@ -103,8 +103,21 @@ md_profile() {
 		MD_TEMPORAL_UI_PORT="${MADOGUCHI_TEMPORAL_UI_PORT:-8243}"
 		MD_GATEWAY_PORT="${MADOGUCHI_GATEWAY_PORT:-8081}"
 		;;
-	*) md_die "unknown profile '${MD_PROFILE}' (want run or test)" ;;
+	cluster)
+		# The cluster stage of the tests (scripts/cluster.sh --check): beside a test run's stack.
+		MD_PG_PORT="${MADOGUCHI_PG_PORT:-55434}"
+		MD_TEMPORAL_PORT="${MADOGUCHI_TEMPORAL_PORT:-7280}"
+		MD_TEMPORAL_UI_PORT="${MADOGUCHI_TEMPORAL_UI_PORT:-8280}"
+		MD_GATEWAY_PORT="${MADOGUCHI_GATEWAY_PORT:-8082}"
+		;;
+	*) md_die "unknown profile '${MD_PROFILE}' (want run, test or cluster)" ;;
 	esac
+	# The cluster's services (md_cluster_start), when it is asked for instead of the dev server:
+	# frontend, history, matching and worker, each a gRPC and a membership port, on loopback.
+	MD_CLUSTER_PORT_BASE="${MADOGUCHI_CLUSTER_PORT_BASE:-7280}"
+	if [[ ${MD_CLUSTER:-0} == 1 ]]; then
+		MD_TEMPORAL_PORT="${MD_CLUSTER_PORT_BASE}"
+	fi
 }
 
 # md_state_init DIR [BIN_DIR] prepares the state folder: layout, the lock that keeps two scripts
@@ -149,6 +162,9 @@ md_secrets_init() {
 	MD_PG_PW_JLIS="$(md_secret "${dir}/pg-jlis.password" 24)"
 	MD_HSM_PIN="$(md_secret "${dir}/hsm-user.pin" 16)"
 	MD_HSM_SO_PIN="$(md_secret "${dir}/hsm-so.pin" 16)"
+	if [[ ${MD_CLUSTER:-0} == 1 ]]; then
+		MD_PG_PW_TEMPORAL="$(md_secret "${dir}/pg-temporal.password" 24)"
+	fi
 	# The payload codec keyring: one key (32 random bytes, hex) to start; `codeckey rotate` adds
 	# one that then encrypts, and the workers and the gateway follow the file without a restart.
 	md_secret "${MD_STATE}/codec.key" 32 >/dev/null
@@ -180,6 +196,17 @@ md_write_env() {
 			# (MADOGUCHI_DEMO=0 bash scripts/run.sh starts without them).
 			md__export MADOGUCHI_DEMO "${MADOGUCHI_DEMO:-1}"
 			md__export MADOGUCHI_BIN "${MD_BIN}"
+			if [[ ${MD_CLUSTER:-0} == 1 ]]; then
+				# The cluster takes mTLS only. This shell's (and the tests') identity is the operator's;
+				# each process the scripts start gets its own (md_cluster_tls_env), the one the
+				# cluster's authorizer reads (docs/CLUSTER.md).
+				md__export MADOGUCHI_CLUSTER 1
+				md__export MADOGUCHI_TEMPORAL_TLS_DIR "${MD_STATE}/cluster/tls"
+				md__export MADOGUCHI_TEMPORAL_TLS_CA "${MD_STATE}/cluster/tls/ca.pem"
+				md__export MADOGUCHI_TEMPORAL_TLS_CERT "${MD_STATE}/cluster/tls/admin.pem"
+				md__export MADOGUCHI_TEMPORAL_TLS_KEY "${MD_STATE}/cluster/tls/admin.key"
+				md__export MADOGUCHI_TEMPORAL_TLS_SERVER_NAME 127.0.0.1
+			fi
 		} >"${tmp}"
 		mv "${tmp}" "${env}"
 	)
@@ -350,7 +377,7 @@ md_postgres_start() {
 		echo "unix_socket_directories = '${MD_PG_SOCK}'"
 		echo "password_encryption = 'scram-sha-256'"
 		echo "max_connections = 200"
-		if [[ ${MD_PROFILE} == test ]]; then
+		if [[ ${MD_PROFILE} == test || ${MD_PROFILE} == cluster ]]; then
 			# A throw-away cluster: durability buys nothing here and costs seconds per test.
 			echo "fsync = off"
 			echo "synchronous_commit = off"
@@ -366,6 +393,10 @@ local   all        postgres                 peer map=owner
 host    madoguchi  madoguchi  127.0.0.1/32  scram-sha-256
 host    jlis       jlis       127.0.0.1/32  scram-sha-256
 EOF
+	if [[ ${MD_CLUSTER:-0} == 1 ]]; then
+		echo "host    temporal,temporal_visibility  temporal  127.0.0.1/32  scram-sha-256" |
+			md_as_pg sh -c "cat >> '${data}/pg_hba.conf'"
+	fi
 	md_as_pg sh -c "cat > '${data}/pg_ident.conf'" <<EOF
 # written by scripts/lib.sh
 owner  ${osuser}  postgres
@@ -544,14 +575,261 @@ md_temporal_start() {
 	md_die "Temporal did not become healthy in 60 s; see ${MD_STATE}/logs/temporal.log"
 }
 
+# ---------------------------------------------------------------------------------------------
+# Temporal cluster (MD_CLUSTER=1): the real server of cluster/, four services, mTLS, our authorizer
+# ---------------------------------------------------------------------------------------------
+
+# The identities the local CA certifies: each process that talks to Temporal, the operator
+# (admin: the CLI and the tests' own client) and the server's system worker. Terminals are the
+# demo's and the tests'.
+MD_CLUSTER_IDENTITIES=(gateway caworker worker:municipal admin temporal-system
+	terminal:T0001 terminal:T0002 terminal:Y0001 terminal:P0001)
+
+# md_cluster_tls_env IDENTITY prints the NAME=VALUE words that give a process that identity's
+# certificate (for env(1)); nothing when the cluster is not in use.
+md_cluster_tls_env() {
+	[[ ${MD_CLUSTER:-0} == 1 ]] || return 0
+	local stem="${1//:/-}" dir="${MD_STATE}/cluster/tls"
+	echo "MADOGUCHI_TEMPORAL_TLS_CERT=${dir}/${stem}.pem MADOGUCHI_TEMPORAL_TLS_KEY=${dir}/${stem}.key"
+}
+
+# md_cluster_cli runs the Temporal CLI against the cluster as the operator (admin certificate).
+md_cluster_cli() {
+	local dir="${MD_STATE}/cluster/tls"
+	"${MD_TEMPORAL_BIN}" "$@" --address "127.0.0.1:${MD_TEMPORAL_PORT}" --tls-ca-path "${dir}/ca.pem" \
+		--tls-cert-path "${dir}/admin.pem" --tls-key-path "${dir}/admin.key" --tls-server-name 127.0.0.1
+}
+
+# md_cluster_write_config writes the server's configuration (one file for the four services).
+md_cluster_write_config() {
+	local dir="$1" tls="${MD_STATE}/cluster/tls" b="${MD_CLUSTER_PORT_BASE}"
+	mkdir -p "${dir}"
+	(
+		umask 077
+		cat >"${dir}/development.yaml" <<EOF
+# written by scripts/lib.sh (md_cluster_write_config) at every start; holds a password
+log:
+  stdout: true
+  level: warn
+persistence:
+  defaultStore: pg-default
+  visibilityStore: pg-visibility
+  numHistoryShards: 4
+  datastores:
+    pg-default:
+      sql:
+        pluginName: postgres12
+        databaseName: temporal
+        connectAddr: "127.0.0.1:${MD_PG_PORT}"
+        connectProtocol: tcp
+        user: temporal
+        password: "${MD_PG_PW_TEMPORAL}"
+        maxConns: 20
+        maxIdleConns: 20
+        maxConnLifetime: 1h
+    pg-visibility:
+      sql:
+        pluginName: postgres12
+        databaseName: temporal_visibility
+        connectAddr: "127.0.0.1:${MD_PG_PORT}"
+        connectProtocol: tcp
+        user: temporal
+        password: "${MD_PG_PW_TEMPORAL}"
+        maxConns: 5
+        maxIdleConns: 5
+        maxConnLifetime: 1h
+global:
+  membership:
+    maxJoinDuration: 30s
+    broadcastAddress: 127.0.0.1
+  tls:
+    internode:
+      server:
+        certFile: ${tls}/server.pem
+        keyFile: ${tls}/server.key
+        requireClientAuth: true
+        clientCaFiles: [${tls}/ca.pem]
+      client:
+        serverName: 127.0.0.1
+        rootCaFiles: [${tls}/ca.pem]
+    frontend:
+      server:
+        certFile: ${tls}/server.pem
+        keyFile: ${tls}/server.key
+        requireClientAuth: true
+        clientCaFiles: [${tls}/ca.pem]
+      client:
+        serverName: 127.0.0.1
+        rootCaFiles: [${tls}/ca.pem]
+    systemWorker:
+      certFile: ${tls}/temporal-system.pem
+      keyFile: ${tls}/temporal-system.key
+      client:
+        serverName: 127.0.0.1
+        rootCaFiles: [${tls}/ca.pem]
+services:
+  frontend:
+    rpc: {grpcPort: ${b}, membershipPort: $((b + 1)), httpPort: $((b + 8)), bindOnLocalHost: true}
+  history:
+    rpc: {grpcPort: $((b + 2)), membershipPort: $((b + 3)), bindOnLocalHost: true}
+  matching:
+    rpc: {grpcPort: $((b + 4)), membershipPort: $((b + 5)), bindOnLocalHost: true}
+  worker:
+    rpc: {grpcPort: $((b + 6)), membershipPort: $((b + 7)), bindOnLocalHost: true}
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: active
+  currentClusterName: active
+  clusterInformation:
+    active:
+      enabled: true
+      initialFailoverVersion: 1
+      rpcName: frontend
+      rpcAddress: "127.0.0.1:${b}"
+      httpAddress: "127.0.0.1:$((b + 8))"
+dcRedirectionPolicy:
+  policy: noop
+publicClient:
+  hostPort: "127.0.0.1:${b}"
+dynamicConfigClient:
+  filepath: ${dir}/dynamicconfig.yaml
+  pollInterval: 60s
+EOF
+	)
+	cat >"${dir}/dynamicconfig.yaml" <<EOF
+# written by scripts/lib.sh. One partition per task queue: the gateway reads a terminal's pollers
+# from DescribeTaskQueue (gateway/terminals.go), which sees the root partition's.
+matching.numTaskqueueReadPartitions:
+  - value: 1
+matching.numTaskqueueWritePartitions:
+  - value: 1
+# A search attribute just added is seen at once (setup and the tests start right after).
+system.forceSearchAttributesCacheRefreshOnRead:
+  - value: true
+# New transfer tasks loaded up to 200 times a second per shard, not 20: each dispatch otherwise
+# waits up to 50 ms (README, Figures; the dev server gets the same in md_temporal_start).
+history.transferProcessorMaxPollRPS:
+  - value: 200
+EOF
+}
+
+# md_cluster_schema loads (first time) and updates (every time; the tool skips what is applied)
+# the server's schemas into the databases temporal and temporal_visibility.
+md_cluster_schema() {
+	local tool="${MD_CLUSTER_DIR}/temporal-sql-tool" db sub log="${MD_STATE}/logs/cluster-schema.log"
+	for db in temporal temporal_visibility; do
+		sub=temporal
+		[[ ${db} == temporal ]] || sub=visibility
+		if ! md_as_pg "${MD_PG_BIN}/psql" -X -q -h "${MD_PG_SOCK}" -p "${MD_PG_PORT}" -U postgres -d "${db}" -tA \
+			-c "SELECT 1 FROM pg_tables WHERE tablename = 'schema_version'" </dev/null | grep -q 1; then
+			SQL_PASSWORD="${MD_PG_PW_TEMPORAL}" "${tool}" --plugin postgres12 --ep 127.0.0.1 -p "${MD_PG_PORT}" -u temporal \
+				--db "${db}" setup-schema -v 0.0 >>"${log}" 2>&1 || md_die "schema setup of ${db} failed; see ${log}"
+		fi
+		SQL_PASSWORD="${MD_PG_PW_TEMPORAL}" "${tool}" --plugin postgres12 --ep 127.0.0.1 -p "${MD_PG_PORT}" -u temporal \
+			--db "${db}" update-schema -d "${MD_CLUSTER_DIR}/schema/postgresql/v12/${sub}/versioned" >>"${log}" 2>&1 ||
+			md_die "schema update of ${db} failed; see ${log}"
+	done
+}
+
+# md_cluster_start starts the Temporal cluster on the state's Postgres: its role and databases,
+# the schemas, the local CA's certificates, the four services as processes of their own, the
+# namespace and the project's search attributes. Needs md_postgres_start first.
+md_cluster_start() {
+	local i svc conf="${MD_STATE}/cluster/config" sa args=() addr pid
+	MD_CLUSTER_DIR="$(bash "${MD_ROOT}/scripts/install.sh" --cluster-dir)"
+	[[ -x ${MD_CLUSTER_DIR}/temporal-server ]] || md_die "the cluster is not built: run bash scripts/install.sh --cluster"
+	MD_TEMPORAL_BIN="$(md_temporal_bin)"
+	addr="127.0.0.1:${MD_TEMPORAL_PORT}"
+	for ((i = 0; i < 9; i++)); do
+		md_require_port $((MD_CLUSTER_PORT_BASE + i)) "the Temporal cluster"
+	done
+	md_psql_admin <<EOF
+SELECT 'CREATE ROLE temporal' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'temporal')\gexec
+ALTER ROLE temporal LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${MD_PG_PW_TEMPORAL}';
+SELECT 'CREATE DATABASE temporal OWNER temporal' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'temporal')\gexec
+SELECT 'CREATE DATABASE temporal_visibility OWNER temporal' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'temporal_visibility')\gexec
+REVOKE CONNECT, TEMPORARY ON DATABASE temporal FROM PUBLIC;
+REVOKE CONNECT, TEMPORARY ON DATABASE temporal_visibility FROM PUBLIC;
+EOF
+	md_log "Temporal cluster: schemas (${MD_CLUSTER_DIR##*/})"
+	md_cluster_schema
+	"${MD_CLUSTER_DIR}/clusterca" -dir "${MD_STATE}/cluster/tls" "${MD_CLUSTER_IDENTITIES[@]}" ||
+		md_die "the cluster's local CA failed"
+	md_cluster_write_config "${conf}"
+	# One after the other, each once it listens: on fresh databases the first to start writes the
+	# cluster's metadata, and two at once collide on it (the loser exits). History first: the
+	# others find it through the membership ring.
+	# The worker service is a client of the frontend and did not open its gRPC port at start here:
+	# it is started last, not waited for, and the health loop below watches that it stays up.
+	declare -A grpc_port=([history]=$((MD_CLUSTER_PORT_BASE + 2)) [matching]=$((MD_CLUSTER_PORT_BASE + 4))
+		[frontend]=${MD_CLUSTER_PORT_BASE})
+	for svc in history matching frontend worker; do
+		md_log "Temporal cluster: starting ${svc}"
+		md_start_bg "temporal-${svc}" "${MD_STATE}/logs/temporal-${svc}.log" \
+			"${MD_CLUSTER_DIR}/temporal-server" -config "${conf}" -service "${svc}" -namespaces default
+		pid="${MD_LAST_PID}"
+		[[ -n ${grpc_port[${svc}]:-} ]] || continue
+		for ((i = 0; i < 600; i++)); do
+			md_port_free "${grpc_port[${svc}]}" || break
+			if ! kill -0 "${pid}" 2>/dev/null; then
+				tail -n 20 "${MD_STATE}/logs/temporal-${svc}.log" >&2 || true
+				md_die "Temporal ${svc} exited; see ${MD_STATE}/logs/temporal-${svc}.log"
+			fi
+			sleep 0.1
+		done
+		((i < 600)) || md_die "Temporal ${svc} did not listen on ${grpc_port[${svc}]} in 60 s; see ${MD_STATE}/logs/temporal-${svc}.log"
+	done
+	for ((i = 0; i < 240; i++)); do
+		for svc in history matching frontend worker; do
+			read -r pid _ <"${MD_STATE}/run/temporal-${svc}.pid"
+			if ! kill -0 "${pid}" 2>/dev/null; then
+				tail -n 20 "${MD_STATE}/logs/temporal-${svc}.log" >&2 || true
+				md_die "Temporal ${svc} exited; see ${MD_STATE}/logs/temporal-${svc}.log"
+			fi
+		done
+		if md_cluster_cli operator cluster health --command-timeout 2s 2>/dev/null | grep -q SERVING; then
+			break
+		fi
+		sleep 0.5
+	done
+	((i < 240)) || md_die "the Temporal cluster did not become healthy in 120 s; see ${MD_STATE}/logs/temporal-*.log"
+	for ((i = 0; i < 30; i++)); do
+		md_cluster_cli operator namespace describe --namespace default --command-timeout 5s >/dev/null 2>&1 && break
+		md_cluster_cli operator namespace create --namespace default --retention 72h --command-timeout 10s \
+			>>"${MD_STATE}/logs/cluster-setup.log" 2>&1 || sleep 1
+	done
+	((i < 30)) || md_die "could not register the namespace default on the cluster; see ${MD_STATE}/logs/cluster-setup.log"
+	for sa in "${MD_SEARCH_ATTRIBUTES[@]}"; do
+		[[ "${sa}" == *=* ]] || sa="${sa}=Keyword"
+		args+=(--name "${sa%%=*}" --type "${sa#*=}")
+	done
+	# Idempotent: an attribute already there with its type is not an error for the CLI.
+	for ((i = 0; i < 30; i++)); do
+		if md_cluster_cli operator search-attribute create --namespace default "${args[@]}" --command-timeout 10s \
+			>>"${MD_STATE}/logs/cluster-setup.log" 2>&1; then
+			break
+		fi
+		sleep 1 # the namespace just registered reaches every service within seconds
+	done
+	((i < 30)) || md_die "could not create the search attributes on the cluster; see ${MD_STATE}/logs/cluster-setup.log"
+	md_log "Temporal cluster: ready on ${addr} (mTLS; certificates in ${MD_STATE}/cluster/tls)"
+}
+
 # md_infra_start starts all real parts for the current profile and state, then exports the env file.
+# With MD_CLUSTER=1 Temporal is the cluster of cluster/ instead of the CLI's dev server.
 md_infra_start() {
 	md_postgres_start
 	md_softhsm_init
 	md_pcscd_ensure
-	md_temporal_start
+	if [[ ${MD_CLUSTER:-0} == 1 ]]; then
+		md_cluster_start
+	else
+		md_temporal_start
+	fi
 	md_load_env
 }
+
 
 # md_load_env exports the state's env file into this shell (and so to every child).
 md_load_env() {
@@ -569,7 +847,7 @@ MD_FAULTS_TAG=madoguchi_faults
 md_build() {
 	local out="$1" tags=()
 	case "${MD_PROFILE:-}" in
-	test | bench) tags=(-tags "${MD_FAULTS_TAG}") ;;
+	test | bench | cluster) tags=(-tags "${MD_FAULTS_TAG}") ;;
 	esac
 	mkdir -p "${out}"
 	md_log "building ./cmd/... into ${out}${tags[*]:+ (${tags[*]})}"

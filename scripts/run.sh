@@ -10,7 +10,8 @@
 # itself after N seconds — for smoke tests; default: run until Ctrl-C), MADOGUCHI_RUN_CARD=0 (start
 # neither the virtual card nor the card agent: they take pcscd's reader 0 and port 8181, which the
 # whole machine shares — scripts/startcheck.sh runs beside `make test` so), MADOGUCHI_REPOSITORY_URL
-# and the port overrides of lib.sh.
+# and the port overrides of lib.sh. MD_CLUSTER=1 (what `make cluster`, scripts/cluster.sh, sets)
+# runs Temporal as the cluster of cluster/ with mTLS instead of the dev server (docs/CLUSTER.md).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -24,7 +25,11 @@ case "${1:-}" in
 *) md_die "usage: $0 [--infra]" ;;
 esac
 
-bash "${MD_ROOT}/scripts/install.sh"
+if [[ ${MD_CLUSTER:-0} == 1 ]]; then
+	bash "${MD_ROOT}/scripts/install.sh" --cluster
+else
+	bash "${MD_ROOT}/scripts/install.sh"
+fi
 
 MD_INT_STATUS=0 # Ctrl-C is how a run ends
 md_init_trap
@@ -45,12 +50,23 @@ metrics_base="${MADOGUCHI_METRICS_PORT_BASE:-9461}"
 declare -A metrics_port=([worker-ca]=$((metrics_base)) [worker-municipal]=$((metrics_base + 1)) [gateway]=$((metrics_base + 2))
 	[repository]=$((metrics_base + 3)) [cardagent]=$((metrics_base + 4)))
 
+# Who each process is to the cluster's authorizer (cluster/authz); the others do not talk to Temporal.
+declare -A cluster_identity=([worker-ca]=caworker [worker-municipal]=worker:municipal [gateway]=gateway [cardagent]=terminal:T0001)
+
 # start NAME CMD... starts one of the project's binaries in the background, logging to logs/NAME.log,
 # with its metrics port when it has one, supervised: a crash is logged and the process restarted with
 # backoff (scripts/supervise.sh); repeated quick crashes stop everything, as Ctrl-C does.
 start() {
 	local name="$1"
 	shift
+	if [[ ${MD_CLUSTER:-0} == 1 && -n ${cluster_identity[${name}]:-} ]]; then
+		# On the cluster each process shows its own certificate (lib.sh md_cluster_tls_env).
+		# shellcheck disable=SC2046 # the words are NAME=VALUE pairs without spaces
+		set -- env $(md_cluster_tls_env "${cluster_identity[${name}]}") "$@"
+	elif [[ ${MD_CLUSTER:-0} == 1 ]]; then
+		# Not a Temporal client: not the operator's certificate of the env file either.
+		set -- env -u MADOGUCHI_TEMPORAL_TLS_CERT -u MADOGUCHI_TEMPORAL_TLS_KEY "$@"
+	fi
 	md_log "starting ${name}"
 	if [[ -n ${metrics_port[${name}]:-} ]]; then
 		md_require_port "${metrics_port[${name}]}" "${name} metrics"
@@ -63,7 +79,8 @@ start() {
 if ((infra_only == 0)); then
 	# Migrations, the HSM's CA keys and the demo data; idempotent, reads the env file's variables.
 	md_log "running setup (migrations, CA keys, demo data)"
-	"${MD_BIN}/setup" >>"${MD_STATE}/logs/setup.log" 2>&1 ||
+	# shellcheck disable=SC2046 # NAME=VALUE words; on the cluster setup makes the Schedules as the gateway
+	env $(md_cluster_tls_env gateway) "${MD_BIN}/setup" >>"${MD_STATE}/logs/setup.log" 2>&1 ||
 		{
 			tail -n 30 "${MD_STATE}/logs/setup.log" >&2 || true
 			md_die "setup failed; see ${MD_STATE}/logs/setup.log"
@@ -102,13 +119,18 @@ if ((infra_only == 0)); then
 	md_wait_port "${MD_GATEWAY_PORT}" 30 || md_log "WARNING: the gateway is not listening on ${MADOGUCHI_GATEWAY_ADDR} yet; see ${MD_STATE}/logs/gateway.log"
 fi
 
+if [[ ${MD_CLUSTER:-0} == 1 ]]; then
+	temporal_lines="   Temporal cluster   ${MADOGUCHI_TEMPORAL_ADDR}    (frontend; mTLS only, certificates in ${MD_STATE}/cluster/tls; no UI; docs/CLUSTER.md)"
+else
+	temporal_lines="   Temporal UI        ${MADOGUCHI_TEMPORAL_UI}    (payloads decoded through the gateway's /codec)
+   Temporal frontend  ${MADOGUCHI_TEMPORAL_ADDR}"
+fi
 cat <<EOF
 
 ================================================================================================
  madoguchi is running (state ${MD_STATE}, logs in ${MD_STATE}/logs)
 
-   Temporal UI        ${MADOGUCHI_TEMPORAL_UI}    (payloads decoded through the gateway's /codec)
-   Temporal frontend  ${MADOGUCHI_TEMPORAL_ADDR}
+${temporal_lines}
    Postgres           127.0.0.1:${MD_PG_PORT}    (databases madoguchi, jlis; passwords in ${MD_STATE}/secrets)
 EOF
 if ((infra_only == 0)); then

@@ -9,6 +9,11 @@
 # (default 40m), MADOGUCHI_KEEP_STATE=1 (keep the state folder even when green), CI=true (a skipped
 # test fails the run), and the port overrides of lib.sh. The binaries and the packages holding the
 # tests' fault switches are also built and tested with the madoguchi_faults tag (lib.sh md_build).
+#
+# The cluster stage: after the main run, a full run (MADOGUCHI_TEST_PKGS unset) also runs
+# scripts/cluster.sh --check — the Temporal cluster of cluster/ with mTLS and our authorizer, the
+# authorization tests of tests/cluster and an integration subset on it (docs/CLUSTER.md).
+# MADOGUCHI_CLUSTER_STAGE=1 runs it after a partial run too, =0 never.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -93,7 +98,11 @@ mapfile -t all < <(go list "${pkgs[@]}")
 first=()
 last=()
 for p in "${all[@]}"; do
-	if [[ ${p} == */tests/integration ]]; then last+=("${p}"); else first+=("${p}"); fi
+	case "${p}" in
+	*/tests/integration) last+=("${p}") ;;
+	*/tests/cluster) ;; # the cluster stage's, below: on the dev server it has nothing to test
+	*) first+=("${p}") ;;
+	esac
 done
 set +e
 # -v so every test's PASS/FAIL/SKIP is in the log and counted below; go test's own ok/FAIL package
@@ -116,6 +125,15 @@ if ((${#last[@]} > 0)); then
 	((rc == 0)) && rc=${rc2}
 fi
 bash "${MD_ROOT}/scripts/startcheck.sh" || rc=$((rc == 0 ? 1 : rc)) # `make run` comes up 10 times in a row (issue 14)
+cluster_log="${MD_STATE}/logs/cluster-stage.log"
+if [[ ${MADOGUCHI_CLUSTER_STAGE:-} == 1 || (-z ${MADOGUCHI_TEST_PKGS:-} && ${MADOGUCHI_CLUSTER_STAGE:-} != 0) ]]; then
+	md_log "cluster stage: scripts/cluster.sh --check (log ${cluster_log})"
+	bash "${MD_ROOT}/scripts/cluster.sh" --check 2>&1 | tee "${cluster_log}"
+	rc2=${PIPESTATUS[0]}
+	((rc == 0)) && rc=${rc2}
+	# Its tests count with the others below.
+	grep -E '^[[:space:]]*--- (PASS|FAIL|SKIP)' "${cluster_log}" >>"${log}" || true
+fi
 set -e
 
 passed=$(grep -cE '^[[:space:]]*--- PASS' "${log}" || true)

@@ -41,6 +41,24 @@ type Config struct {
 	// MetricsAddr is where the process serves its Prometheus metrics
 	// (/metrics; MADOGUCHI_METRICS_ADDR, a loopback address); "" serves none.
 	MetricsAddr string
+	// TemporalTLS is the client certificate this process shows the Temporal
+	// frontend, and the CA it trusts there: set by the cluster profile
+	// (docs/CLUSTER.md), empty for the dev server, which takes plain gRPC.
+	TemporalTLS TemporalTLS
+}
+
+// TemporalTLS is mTLS to the Temporal frontend. Its files are PEM; the
+// certificate's common name is the identity the cluster's authorizer reads.
+type TemporalTLS struct {
+	CertFile   string // MADOGUCHI_TEMPORAL_TLS_CERT
+	KeyFile    string // MADOGUCHI_TEMPORAL_TLS_KEY
+	CAFile     string // MADOGUCHI_TEMPORAL_TLS_CA
+	ServerName string // MADOGUCHI_TEMPORAL_TLS_SERVER_NAME; default the address's host
+}
+
+// Enabled tells whether any of the TLS settings is given.
+func (t TemporalTLS) Enabled() bool {
+	return t.CertFile != "" || t.KeyFile != "" || t.CAFile != "" || t.ServerName != ""
 }
 
 // FromEnv reads the configuration, applying the embedded defaults.
@@ -63,6 +81,12 @@ func FromEnv() Config {
 		InquiryReplyDays:     days("MADOGUCHI_INQUIRY_REPLY_DAYS"),
 		InquiryEarliestReply: inquiryEarliestReply(),
 		MetricsAddr:          os.Getenv("MADOGUCHI_METRICS_ADDR"),
+		TemporalTLS: TemporalTLS{
+			CertFile:   os.Getenv("MADOGUCHI_TEMPORAL_TLS_CERT"),
+			KeyFile:    os.Getenv("MADOGUCHI_TEMPORAL_TLS_KEY"),
+			CAFile:     os.Getenv("MADOGUCHI_TEMPORAL_TLS_CA"),
+			ServerName: os.Getenv("MADOGUCHI_TEMPORAL_TLS_SERVER_NAME"),
+		},
 	}
 }
 

@@ -22,16 +22,24 @@ import (
 	"github.com/madoguchi/madoguchi/internal/metrics"
 )
 
-// Options returns client options with the codec installed.
+// Options returns client options with the codec installed, and mTLS when
+// the configuration names a client certificate (the cluster profile).
 func Options(cfg config.Config) (client.Options, error) {
 	c, err := codec.Load(cfg.CodecKeyFile)
 	if err != nil {
 		return client.Options{}, err
 	}
-	return OptionsWith(cfg, c), nil
+	tlsConf, err := TLSConfig(cfg)
+	if err != nil {
+		return client.Options{}, err
+	}
+	opts := OptionsWith(cfg, c)
+	opts.ConnectionOptions.TLS = tlsConf
+	return opts, nil
 }
 
-// OptionsWith returns client options with the given codec installed.
+// OptionsWith returns client options with the given codec installed, without
+// TLS (Options adds it from the configuration).
 func OptionsWith(cfg config.Config, c *codec.AESGCM) client.Options {
 	return client.Options{
 		HostPort:      cfg.TemporalAddr,

@@ -270,7 +270,7 @@ func recordDisposalHistory(t *testing.T, workflowID string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := client.Dial(client.Options{HostPort: cfg.TemporalAddr, Namespace: cfg.TemporalNamespace})
+	raw, err := client.Dial(rawOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/madoguchi/madoguchi/internal/codec"
 	"github.com/madoguchi/madoguchi/internal/config"
 	"github.com/madoguchi/madoguchi/internal/demo"
+	"github.com/madoguchi/madoguchi/internal/temporalclient"
 )
 
 var (
@@ -72,7 +73,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if out, err := exec.Command(filepath.Join(cfg.Bin, "setup")).CombinedOutput(); err != nil {
+	var err error
+	if rawTLS, err = temporalclient.TLSConfig(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	setup := exec.Command(filepath.Join(cfg.Bin, "setup"))
+	// setup makes the Schedules, a start: the gateway's identity on the cluster.
+	setup.Env = append(os.Environ(), identityEnv("gateway")...)
+	if out, err := setup.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "setup failed: %v\n%s", err, out)
 		os.Exit(1)
 	}
@@ -137,7 +146,7 @@ func start(t testing.TB, name, bin string, env []string, args ...string) *proc {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(filepath.Join(cfg.Bin, bin), args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), identityEnv(name)...), env...)
 	if addr, ok := metricsAddrs[name]; ok {
 		cmd.Env = append(cmd.Env, "MADOGUCHI_METRICS_ADDR="+addr)
 	}
@@ -260,7 +269,7 @@ func startTerminalWith(t testing.TB, term terminal, cardSerial, cardExpiry strin
 // that their card steps cannot occupy a terminal the next test needs.
 func terminateStale(t testing.TB) {
 	t.Helper()
-	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddr, Namespace: cfg.TemporalNamespace})
+	c, err := client.Dial(rawOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

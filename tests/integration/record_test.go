@@ -36,7 +36,7 @@ func recordHistories() error {
 	if err != nil {
 		return err
 	}
-	raw, err := client.Dial(client.Options{HostPort: cfg.TemporalAddr, Namespace: cfg.TemporalNamespace})
+	raw, err := client.Dial(rawOptions())
 	if err != nil {
 		return err
 	}
