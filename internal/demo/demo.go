@@ -59,7 +59,7 @@ const (
 	ResidentNoRecords   = "00000000273" // asks through a proxy, and has no records (第2 3(2))
 	ResidentConsole     = "00000000281" // applies through a proxy in the console's browser test
 	ResidentCorrection  = "00000000290" // asks in the console's browser test for a correction of two items (第2 4(1))
-	ResidentScopedKeys  = "00000000303" // issued at a terminal holding only 千代田区's codec keys
+	ResidentScopedKeys  = "00000000338" // issued at a terminal holding only 千代田区's codec keys
 )
 
 // Resident is a demo register record with its card.

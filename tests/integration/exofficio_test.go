@@ -54,6 +54,12 @@ func seedExResident(t *testing.T, db *pgx.Conn, r exResident) {
 		r.card, r.code, exCardExpiry); err != nil {
 		t.Fatal(err)
 	}
+	// A code another test or the demo took already would leave its record
+	// in place, and this test's application would differ from it.
+	var name string
+	if err := db.QueryRow(ctx, `SELECT name FROM residents WHERE resident_code = $1`, r.code).Scan(&name); err != nil || name != r.name {
+		t.Fatalf("resident code %s is taken by another record (%v): choose another for this test", r.code, err)
+	}
 }
 
 // registerAccount makes the register system's account of 千代田区 and logs in.
