@@ -20,7 +20,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     && useradd --system --home /var/lib/madoguchi --create-home madoguchi
 COPY --from=build /out/ /opt/madoguchi/bin/
 COPY deploy/container/entrypoint.sh /opt/madoguchi/entrypoint.sh
-COPY deploy/container/softhsm2-tokens.conf /etc/madoguchi/softhsm2.conf
+# SoftHSM2's configuration: the tokens live in the caworker's volume (written here, not kept in git
+# beside key material).
+RUN mkdir -p /etc/madoguchi && printf '%s\n' 'directories.tokendir = /var/lib/madoguchi/tokens' \
+    'objectstore.backend = file' 'log.level = ERROR' > /etc/madoguchi/softhsm2.conf
 ENV PATH=/opt/madoguchi/bin:$PATH MADOGUCHI_STATE=/var/lib/madoguchi SOFTHSM2_CONF=/etc/madoguchi/softhsm2.conf \
     MADOGUCHI_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so MADOGUCHI_PKCS11_TOKEN=jlis
 ENTRYPOINT ["/opt/madoguchi/entrypoint.sh"]
