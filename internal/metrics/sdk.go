@@ -25,13 +25,15 @@ func SDKHandler() client.MetricsHandler { return &sdkHandler{vecs: sdkVecs} }
 
 // sdkVecs holds the vectors made for the SDK's metric names, process-wide.
 var sdkVecs = &vecs{counters: map[string]*prometheus.CounterVec{}, gauges: map[string]*prometheus.GaugeVec{},
-	timers: map[string]*prometheus.HistogramVec{}}
+	timers: map[string]*prometheus.HistogramVec{}, refused: map[string]bool{}}
 
 type vecs struct {
 	mu       sync.Mutex
 	counters map[string]*prometheus.CounterVec
 	gauges   map[string]*prometheus.GaugeVec
 	timers   map[string]*prometheus.HistogramVec
+	// refused are the names the registry would not take.
+	refused map[string]bool
 }
 
 type sdkHandler struct {
@@ -67,19 +69,34 @@ func metricName(name string) string {
 	}, name)
 }
 
+// vecOf returns the vector of a metric name from m, making and registering
+// it the first time; false when the registry refused the name (taken by a
+// metric of another kind), whose values are then dropped.
+func vecOf[V prometheus.Collector](vs *vecs, m map[string]V, name string, make func() V) (V, bool) {
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	if v, ok := m[name]; ok {
+		return v, true
+	}
+	var none V
+	if vs.refused[name] {
+		return none, false
+	}
+	v := make()
+	if Registry.Register(v) != nil {
+		vs.refused[name] = true
+		return none, false
+	}
+	m[name] = v
+	return v, true
+}
+
 func (h *sdkHandler) Counter(name string) client.MetricsCounter {
 	name = metricName(name)
-	h.vecs.mu.Lock()
-	v, ok := h.vecs.counters[name]
+	v, ok := vecOf(h.vecs, h.vecs.counters, name, func() *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name + "_total", Help: "Temporal SDK counter " + name + "."}, SDKLabels)
+	})
 	if !ok {
-		v = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name + "_total", Help: "Temporal SDK counter " + name + "."}, SDKLabels)
-		if err := Registry.Register(v); err != nil {
-			v = nil
-		}
-		h.vecs.counters[name] = v
-	}
-	h.vecs.mu.Unlock()
-	if v == nil {
 		return client.MetricsNopHandler.Counter(name)
 	}
 	c := v.With(h.labels())
@@ -88,36 +105,21 @@ func (h *sdkHandler) Counter(name string) client.MetricsCounter {
 
 func (h *sdkHandler) Gauge(name string) client.MetricsGauge {
 	name = metricName(name)
-	h.vecs.mu.Lock()
-	v, ok := h.vecs.gauges[name]
+	v, ok := vecOf(h.vecs, h.vecs.gauges, name, func() *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: "Temporal SDK gauge " + name + "."}, SDKLabels)
+	})
 	if !ok {
-		v = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: "Temporal SDK gauge " + name + "."}, SDKLabels)
-		if err := Registry.Register(v); err != nil {
-			v = nil
-		}
-		h.vecs.gauges[name] = v
-	}
-	h.vecs.mu.Unlock()
-	if v == nil {
 		return client.MetricsNopHandler.Gauge(name)
 	}
-	g := v.With(h.labels())
-	return gaugeFunc(g.Set)
+	return gaugeFunc(v.With(h.labels()).Set)
 }
 
 func (h *sdkHandler) Timer(name string) client.MetricsTimer {
 	name = metricName(name)
-	h.vecs.mu.Lock()
-	v, ok := h.vecs.timers[name]
+	v, ok := vecOf(h.vecs, h.vecs.timers, name, func() *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name + "_seconds", Help: "Temporal SDK timer " + name + ".", Buckets: Buckets}, SDKLabels)
+	})
 	if !ok {
-		v = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name + "_seconds", Help: "Temporal SDK timer " + name + ".", Buckets: Buckets}, SDKLabels)
-		if err := Registry.Register(v); err != nil {
-			v = nil
-		}
-		h.vecs.timers[name] = v
-	}
-	h.vecs.mu.Unlock()
-	if v == nil {
 		return client.MetricsNopHandler.Timer(name)
 	}
 	o := v.With(h.labels())
