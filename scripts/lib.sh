@@ -764,9 +764,12 @@ EOF
 	# it is started last, not waited for, and the health loop below watches that it stays up.
 	declare -A grpc_port=([history]=$((MD_CLUSTER_PORT_BASE + 2)) [matching]=$((MD_CLUSTER_PORT_BASE + 4))
 		[frontend]=${MD_CLUSTER_PORT_BASE})
+	# Each service runs under scripts/supervise.sh, as make run's own services do: a crashed or
+	# killed one (the kill test of tests/bench) is restarted with backoff, and its child's pid is
+	# in <state>/run/temporal-<service>.child.pid.
 	for svc in history matching frontend worker; do
 		md_log "Temporal cluster: starting ${svc}"
-		md_start_bg "temporal-${svc}" "${MD_STATE}/logs/temporal-${svc}.log" \
+		md_supervise "temporal-${svc}" "${MD_STATE}/logs/temporal-${svc}.log" \
 			"${MD_CLUSTER_DIR}/temporal-server" -config "${conf}" -service "${svc}" -namespaces default
 		pid="${MD_LAST_PID}"
 		[[ -n ${grpc_port[${svc}]:-} ]] || continue

@@ -43,6 +43,17 @@ import (
 
 const maxTerminals = 20
 
+// serverName names the Temporal server the stack runs on in the
+// benchmarks' names, so one `make bench` output compares the two: "cluster"
+// (scripts/cluster.sh's four services, mTLS, our authorizer) or "dev" (the
+// CLI's dev server).
+func serverName() string {
+	if os.Getenv("MADOGUCHI_CLUSTER") == "1" {
+		return "cluster"
+	}
+	return "dev"
+}
+
 // stack is the in-process back office the benchmarks drive.
 type stack struct {
 	cfg       config.Config
@@ -51,6 +62,7 @@ type stack struct {
 	terminals []*benchTerminal
 	clerkID   int64
 	seq       atomic.Int64
+	caConn    *ca.Conn
 }
 
 var (
@@ -72,6 +84,9 @@ func getStack(b *testing.B) *stack {
 
 func newStack() (*stack, error) {
 	ctx := context.Background()
+	// The workers' activities log through slog's default: only warnings and
+	// errors here, so that the benchmarks' figures stay on their lines.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	cfg := config.FromEnv()
 	db, err := storage.Open(ctx, cfg.DBDSN)
 	if err != nil {
@@ -102,23 +117,10 @@ func newStack() (*stack, error) {
 	}
 	s.seq.Store(last)
 
-	mw := sdkworker.New(tc, contract.MunicipalTaskQueue, worker.MunicipalOptions())
-	worker.RegisterMunicipal(mw, db, tc)
-	mw.RegisterWorkflowWithOptions(NoopShape, workflow.RegisterOptions{Name: "NoopShape"})
-	mw.RegisterActivity(&noop{})
-
-	conn, err := ca.Connect(ctx, cfg.JLISDSN)
+	workers, err := s.municipalAndCA(ctx, tc)
 	if err != nil {
 		return nil, err
 	}
-	authority, err := conn.Load(ctx, ca.Options{RepositoryURL: cfg.RepositoryURL, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, err
-	}
-	cw := sdkworker.New(tc, contract.CATaskQueue, caworker.Options())
-	caworker.Register(cw, authority)
-	cw.RegisterActivity(&noop{})
-	workers := []sdkworker.Worker{mw, cw}
 
 	for i := range maxTerminals {
 		t := &benchTerminal{id: fmt.Sprintf("B%04d", i+1)}
@@ -137,6 +139,34 @@ func newStack() (*stack, error) {
 		}
 	}
 	return s, nil
+}
+
+// municipalAndCA makes a municipal worker and a CA worker on client tc, not
+// started: the stack has one pair, and the scale-out benchmark adds a second
+// pair on a client of its own.
+func (s *stack) municipalAndCA(ctx context.Context, tc client.Client) ([]sdkworker.Worker, error) {
+	mw := sdkworker.New(tc, contract.MunicipalTaskQueue, worker.MunicipalOptions())
+	worker.RegisterMunicipal(mw, s.db, tc)
+	mw.RegisterWorkflowWithOptions(NoopShape, workflow.RegisterOptions{Name: "NoopShape"})
+	mw.RegisterActivity(&noop{})
+
+	// One HSM context per process (PKCS#11 is initialised once): a second
+	// CA worker here signs through the same context's session pool.
+	if s.caConn == nil {
+		conn, err := ca.Connect(ctx, s.cfg.JLISDSN)
+		if err != nil {
+			return nil, err
+		}
+		s.caConn = conn
+	}
+	authority, err := s.caConn.Load(ctx, ca.Options{RepositoryURL: s.cfg.RepositoryURL, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	cw := sdkworker.New(tc, contract.CATaskQueue, caworker.Options())
+	caworker.Register(cw, authority)
+	cw.RegisterActivity(&noop{})
+	return []sdkworker.Worker{mw, cw}, nil
 }
 
 func insertTerminal(ctx context.Context, db *storage.DB, id string) error {
@@ -298,7 +328,7 @@ func runConcurrent(b *testing.B, c int, wf any, name string) {
 // steps, RSA-2048 issuance on SoftHSM, card write, fee and documents.
 func BenchmarkInPersonIssuance(b *testing.B) {
 	for _, c := range []int{1, 20} {
-		b.Run(fmt.Sprintf("concurrent=%d", c), func(b *testing.B) {
+		b.Run(fmt.Sprintf("server=%s/concurrent=%d", serverName(), c), func(b *testing.B) {
 			runConcurrent(b, c, workflows.InPersonIssuance, workflows.ProcedureInPersonIssuance)
 		})
 	}
@@ -308,7 +338,7 @@ func BenchmarkInPersonIssuance(b *testing.B) {
 // and update as the real procedure, each activity doing nothing.
 func BenchmarkNoopShape(b *testing.B) {
 	for _, c := range []int{1, 20} {
-		b.Run(fmt.Sprintf("concurrent=%d", c), func(b *testing.B) {
+		b.Run(fmt.Sprintf("server=%s/concurrent=%d", serverName(), c), func(b *testing.B) {
 			runConcurrent(b, c, NoopShape, "noop-shape")
 		})
 	}

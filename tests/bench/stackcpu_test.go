@@ -32,6 +32,17 @@ func readStackCPU() stackCPU {
 	if pid, ok := pidFile(filepath.Join(state, "run", "temporal.pid")); ok {
 		s.temporal = procCPU(pid, true)
 	}
+	// The cluster's four services, each under its supervisor (lib.sh's
+	// md_supervise): the supervisor's reaped children (a killed service) and
+	// the running child.
+	for _, svc := range clusterServices {
+		if sup, ok := pidFile(filepath.Join(state, "run", "temporal-"+svc+".pid")); ok {
+			s.temporal += procCPU(sup, true)
+		}
+		if child, ok := pidFile(filepath.Join(state, "run", "temporal-"+svc+".child.pid")); ok {
+			s.temporal += procCPU(child, false)
+		}
+	}
 	if pm, ok := pidFile(filepath.Join(state, "pg", "data", "postmaster.pid")); ok {
 		s.postgres = procCPU(pm, true)
 		for _, child := range childrenOf(pm) {
@@ -63,6 +74,10 @@ func pidFile(path string) (int, bool) {
 	pid, err := strconv.Atoi(f[0])
 	return pid, err == nil
 }
+
+// clusterServices are the Temporal cluster's processes (scripts/lib.sh's
+// md_cluster_start).
+var clusterServices = []string{"history", "matching", "frontend", "worker"}
 
 // clockTicks is USER_HZ, 100 on Linux.
 const clockTicks = 100
