@@ -115,6 +115,10 @@ md_profile() {
 	# The cluster's services (md_cluster_start), when it is asked for instead of the dev server:
 	# frontend, history, matching and worker, each a gRPC and a membership port, on loopback.
 	MD_CLUSTER_PORT_BASE="${MADOGUCHI_CLUSTER_PORT_BASE:-7280}"
+	# Temporal's own Prometheus metrics (the benchmarks read them, tests/bench/servermetrics_test.go):
+	# the dev server's on its port + 2000; the cluster's four services on the base + 9 to + 12, and
+	# their Go profiles (/debug/pprof) on the base + 13 to + 16.
+	MD_TEMPORAL_METRICS_PORT="${MADOGUCHI_TEMPORAL_METRICS_PORT:-$((MD_TEMPORAL_PORT + 2000))}"
 	if [[ ${MD_CLUSTER:-0} == 1 ]]; then
 		MD_TEMPORAL_PORT="${MD_CLUSTER_PORT_BASE}"
 	fi
@@ -189,6 +193,11 @@ md_write_env() {
 			md__export MADOGUCHI_TEMPORAL_ADDR "127.0.0.1:${MD_TEMPORAL_PORT}"
 			md__export MADOGUCHI_TEMPORAL_NAMESPACE default
 			md__export MADOGUCHI_TEMPORAL_UI "http://127.0.0.1:${MD_TEMPORAL_UI_PORT}"
+			if [[ ${MD_CLUSTER:-0} == 1 ]]; then
+				md__export MADOGUCHI_TEMPORAL_METRICS "$(for ((i = 9; i <= 12; i++)); do printf 'http://127.0.0.1:%d/metrics,' $((MD_CLUSTER_PORT_BASE + i)); done)"
+			else
+				md__export MADOGUCHI_TEMPORAL_METRICS "http://127.0.0.1:${MD_TEMPORAL_METRICS_PORT}/metrics"
+			fi
 			md__export MADOGUCHI_GATEWAY_ADDR "127.0.0.1:${MD_GATEWAY_PORT}"
 			md__export MADOGUCHI_REPOSITORY_URL "${MADOGUCHI_REPOSITORY_URL:-http://127.0.0.1:8090}"
 			md__export MADOGUCHI_PCSC 1
@@ -551,7 +560,8 @@ md_temporal_start() {
 		# dispatch) at most 20 times a second per shard by default, and the dev server has one
 		# shard: each step then waited ~45 ms before matching saw it (its task_latency_load).
 		# 200 loads a second: a procedure one at a time takes 80 ms instead of 550 (README, Figures).
-		--dynamic-config-value history.transferProcessorMaxPollRPS=200)
+		--dynamic-config-value history.transferProcessorMaxPollRPS=200
+		--metrics-port "${MD_TEMPORAL_METRICS_PORT}")
 	# Each is NAME (a Keyword) or NAME=TYPE.
 	for sa in "${MD_SEARCH_ATTRIBUTES[@]}"; do
 		[[ "${sa}" == *=* ]] || sa="${sa}=Keyword"
@@ -741,7 +751,7 @@ md_cluster_start() {
 	[[ -x ${MD_CLUSTER_DIR}/temporal-server ]] || md_die "the cluster is not built: run bash scripts/install.sh --cluster"
 	MD_TEMPORAL_BIN="$(md_temporal_bin)"
 	addr="127.0.0.1:${MD_TEMPORAL_PORT}"
-	for ((i = 0; i < 9; i++)); do
+	for ((i = 0; i < 17; i++)); do
 		md_require_port $((MD_CLUSTER_PORT_BASE + i)) "the Temporal cluster"
 	done
 	md_psql_admin <<EOF
@@ -767,10 +777,13 @@ EOF
 	# Each service runs under scripts/supervise.sh, as make run's own services do: a crashed or
 	# killed one (the kill test of tests/bench) is restarted with backoff, and its child's pid is
 	# in <state>/run/temporal-<service>.child.pid.
+	declare -A metrics_port=([history]=$((MD_CLUSTER_PORT_BASE + 9)) [matching]=$((MD_CLUSTER_PORT_BASE + 10))
+		[frontend]=$((MD_CLUSTER_PORT_BASE + 11)) [worker]=$((MD_CLUSTER_PORT_BASE + 12)))
 	for svc in history matching frontend worker; do
 		md_log "Temporal cluster: starting ${svc}"
 		md_supervise "temporal-${svc}" "${MD_STATE}/logs/temporal-${svc}.log" \
-			"${MD_CLUSTER_DIR}/temporal-server" -config "${conf}" -service "${svc}" -namespaces default
+			"${MD_CLUSTER_DIR}/temporal-server" -config "${conf}" -service "${svc}" -namespaces default \
+			-metrics "127.0.0.1:${metrics_port[${svc}]}" -pprof $((metrics_port[${svc}] + 4))
 		pid="${MD_LAST_PID}"
 		[[ -n ${grpc_port[${svc}]:-} ]] || continue
 		for ((i = 0; i < 600; i++)); do

@@ -282,6 +282,7 @@ func runConcurrent(b *testing.B, c int, wf any, name string) {
 	ctx := context.Background()
 	b.ResetTimer()
 	cpu0 := readStackCPU()
+	server0, serverOK := readServerMetrics()
 	stopProfile := profileTimed(b, name, c)
 	began := time.Now()
 	for lane := range c {
@@ -306,6 +307,7 @@ func runConcurrent(b *testing.B, c int, wf any, name string) {
 	wg.Wait()
 	elapsed := time.Since(began)
 	cpu := readStackCPU().sub(cpu0)
+	server1, serverOK1 := readServerMetrics()
 	stopProfile()
 	b.StopTimer()
 	close(errs)
@@ -321,6 +323,9 @@ func runConcurrent(b *testing.B, c int, wf any, name string) {
 	b.ReportMetric(per(cpu.temporal), "temporal-cpu-ms/op")
 	b.ReportMetric(per(cpu.postgres), "postgres-cpu-ms/op")
 	b.ReportMetric(per(cpu.self), "workers-cpu-ms/op")
+	if serverOK && serverOK1 {
+		reportServerMetrics(b, server0, server1, b.N)
+	}
 	b.ReportMetric(0, "ns/op")
 }
 

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/server/common/dynamicconfig"
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
+	"go.temporal.io/server/common/metrics"
 	"go.temporal.io/server/temporal"
 
 	"github.com/madoguchi/madoguchi/cluster/authz"
@@ -35,6 +36,8 @@ func run() error {
 	configDir := flag.String("config", "", "folder holding the server's development.yaml (written by scripts/lib.sh)")
 	services := flag.String("service", "frontend", "comma-separated services to run: frontend, history, matching, worker")
 	namespaces := flag.String("namespaces", "default", "comma-separated namespaces the back office serves; the only ones its identities may use")
+	metricsAddr := flag.String("metrics", "", "address to serve the service's Prometheus metrics on (/metrics); empty: none")
+	pprofPort := flag.Int("pprof", 0, "loopback port to serve the service's Go profiles on (/debug/pprof); 0: none")
 	flag.Parse()
 	if *configDir == "" {
 		return fmt.Errorf("-config is required")
@@ -42,6 +45,14 @@ func run() error {
 	cfg, err := config.LoadConfig("development", *configDir, "")
 	if err != nil {
 		return fmt.Errorf("load config: %w", err)
+	}
+	// One configuration for the four processes, each its own metrics port.
+	if *metricsAddr != "" {
+		cfg.Global.Metrics = &metrics.Config{Prometheus: &metrics.PrometheusConfig{Framework: metrics.FrameworkOpentelemetry,
+			ListenAddress: *metricsAddr, HandlerPath: "/metrics"}}
+	}
+	if *pprofPort != 0 {
+		cfg.Global.PProf = config.PProf{Port: *pprofPort, Host: "127.0.0.1"}
 	}
 	logger := log.NewZapLogger(log.BuildZapLogger(cfg.Log))
 	dc := dynamicconfig.NewNoopClient()
