@@ -50,7 +50,7 @@ md_bench_summary() {
 		for (k = 1; k <= n; k++) {
 			name = names[k]
 			if (name ~ /KillUnderLoad/) {
-				printf "%-62s %13s  history: back in %s s, paused %s s; matching: back in %s s, paused %s s; max %s ms\n", name,
+				printf "%-62s %13s  history: back in %s s, longest pause %s s; matching: back in %s s, longest pause %s s; max %s ms\n", name,
 					v[name, "procedures/s"], v[name, "history-restart-s"], v[name, "history-pause-s"],
 					v[name, "matching-restart-s"], v[name, "matching-pause-s"], v[name, "max-ms"]
 				continue

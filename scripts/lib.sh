@@ -550,6 +550,7 @@ md_temporal_start() {
 	addr="127.0.0.1:${MD_TEMPORAL_PORT}"
 	md_require_port "${MD_TEMPORAL_PORT}" "Temporal frontend"
 	md_require_port "${MD_TEMPORAL_UI_PORT}" "Temporal UI"
+	md_require_port "${MD_TEMPORAL_METRICS_PORT}" "Temporal metrics"
 	args=(server start-dev --ip 127.0.0.1 --port "${MD_TEMPORAL_PORT}" --ui-port "${MD_TEMPORAL_UI_PORT}"
 		--namespace default --log-level warn
 		--ui-codec-endpoint "http://127.0.0.1:${MD_GATEWAY_PORT}/codec"

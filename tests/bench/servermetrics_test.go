@@ -61,13 +61,20 @@ func (m serverMetrics) add(url string) error {
 		if brace < 0 || end < brace {
 			continue
 		}
+		// The cluster's OpenTelemetry exporter names timers x_milliseconds_sum
+		// (ms); the dev server's tally names them x_sum (seconds).
 		name := line[:brace]
 		var kind string
+		scale := 1.0
 		switch {
 		case strings.HasSuffix(name, "_milliseconds_sum"):
 			name, kind = strings.TrimSuffix(name, "_milliseconds_sum"), "ms"
 		case strings.HasSuffix(name, "_milliseconds_count"):
 			name, kind = strings.TrimSuffix(name, "_milliseconds_count"), "n"
+		case strings.HasSuffix(name, "_sum"):
+			name, kind, scale = strings.TrimSuffix(name, "_sum"), "ms", 1000
+		case strings.HasSuffix(name, "_count"):
+			name, kind = strings.TrimSuffix(name, "_count"), "n"
 		default:
 			continue
 		}
@@ -82,7 +89,7 @@ func (m serverMetrics) add(url string) error {
 		if err != nil {
 			continue
 		}
-		m[name+"|"+label(labels, "operation")+"|"+kind] += v
+		m[name+"|"+label(labels, "operation")+"|"+kind] += v * scale
 	}
 	return sc.Err()
 }
